@@ -1,0 +1,139 @@
+package crawler
+
+import (
+	"time"
+
+	"atalaya"
+)
+
+// Kind says how a source lists its releases.
+type Kind string
+
+// Source kinds.
+const (
+	KindHTML Kind = "html" // HTML listing pages with pagination
+	KindFeed Kind = "feed" // an RSS 2.0 or Atom feed
+)
+
+// Source defines how to crawl one source: where its listings are, how to
+// walk them, and how to read a release from its article page. cmd/atalaya
+// builds it from the configuration file.
+type Source struct {
+	atalaya.Source
+
+	Kind           Kind
+	StartURLs      []string // first listing page (or feed URL) of each listing
+	AllowedDomains []string // hosts links may lead to; others are not followed
+
+	Pagination Pagination
+	Listing    Listing
+	Article    Article
+	Location   *time.Location // time zone of the site's dates (America/New_York, America/Mexico_City)
+
+	// Types filters releases by the type shown in the listing or article
+	// (case-insensitive, exact). Empty Include means all types.
+	Types TypeFilter
+
+	Headers      map[string]string // extra request headers (Accept, Accept-Language, …)
+	UserAgent    string            // overrides Options.UserAgent when set
+	BlockMarkers []string          // texts that mark an anti-bot page served with status 200
+
+	Politeness Politeness
+	Expect     Expect
+
+	// Revisit is how long after publication an archived release is fetched
+	// again (with a conditional request) to detect revisions; 0 never.
+	Revisit time.Duration
+}
+
+// Pagination says how to reach listing page 2, 3, … from the start URL.
+// Exactly one of Template and NextSelector is set.
+type Pagination struct {
+	// Template is a URL reference, resolved against the start URL, with {n}
+	// standing for the page number: "page/{n}/" (state.gov), "?page={n}"
+	// (Treasury), "?order=DESC&page={n}" (gob.mx).
+	Template string
+	// FirstNumber is the number the site gives its first page: 1 for
+	// state.gov and gob.mx, 0 for Treasury's 0-based ?page=. The first page
+	// is always the start URL itself; the second is Template with
+	// {n} = FirstNumber+1.
+	FirstNumber int
+	// NextSelector selects the next-page link; its href may be query-only
+	// ("?page=1") or root-relative. A link without href ends the listing.
+	NextSelector string
+	// MaxPages bounds the listing pages fetched per start URL and run; 0 means no limit.
+	MaxPages int
+}
+
+// Listing holds the selectors that read a listing page. Item is applied to
+// the whole page and must be scoped to the listing's container; the others
+// are applied inside each item.
+type Listing struct {
+	Item  string // "div.content--2col__body > div", "#prensa article"
+	Title Field  // "h2", "h3.featured-stories__headline a", or the link's aria-label
+	Link  string // element whose href is the release URL
+	Type  Field  // release type, optional
+	Date  []DateRule
+}
+
+// Article holds the selectors that read a release page.
+type Article struct {
+	Title   []Field // tried in order; the first non-empty wins
+	Date    []DateRule
+	Type    Field
+	Body    string   // body container
+	Parts   string   // block elements inside Body kept as paragraphs ("p, ul, ol, h2, h3, h4"); empty means the container's text
+	Exclude []string // selectors removed from Body before reading it
+	Stop    []string // texts at which the body ends ("# # #", "Imprime la página completa")
+	// Required lists selectors of which at least one must match on a real
+	// article page; a page with none is reported as a selector failure.
+	Required []string
+}
+
+// Field says how to read one text value: the text of the first element
+// matching Selector, or its attribute Attr when Attr is set.
+type Field struct {
+	Selector string
+	Attr     string
+}
+
+// DateRule reads a date. The rules of a list are tried in order until one
+// gives a date.
+type DateRule struct {
+	Selector string
+	Attr     string // read this attribute instead of the text ("datetime")
+	// Pick chooses among the elements Selector matches: "first" (default),
+	// "last" (the last non-empty one) or a 1-based position "2".
+	Pick string
+	// Pattern is a regular expression applied to the text; its first
+	// capturing group (or the whole match) is the date.
+	Pattern string
+	// Layouts are Go time layouts tried in order. Spanish month and weekday
+	// names are understood: "02 de January de 2006" matches
+	// "14 de diciembre de 2021" and "martes, 14 de diciembre de 2021".
+	// Layouts with an offset or zone keep it and convert to Location;
+	// those without are read in Location.
+	Layouts []string
+}
+
+// TypeFilter keeps or drops releases by type.
+type TypeFilter struct {
+	Include []string
+	Exclude []string
+}
+
+// Politeness bounds how hard the crawler presses on a host.
+type Politeness struct {
+	Delay        time.Duration // between requests to the same host; raised to robots.txt Crawl-delay
+	Parallelism  int           // concurrent requests per host
+	Timeout      time.Duration // per request, headers and body
+	MaxBodySize  int           // bytes; a larger page is an error
+	Retries      int           // on 429, 5xx and network errors, with jittered backoff
+	IgnoreRobots bool          // true only for tests and sites that publish no robots.txt
+}
+
+// Expect states what a healthy crawl of the source looks like.
+type Expect struct {
+	MinItems    int     // items per listing page below which the listing is reported
+	MinFillRate float64 // share of new releases with title, date and body (default 0.98)
+}
