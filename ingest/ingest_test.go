@@ -1,0 +1,183 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/classify"
+	"atalaya/ingest"
+)
+
+// memArchive stores releases by URL and hash, like the real archive does.
+type memArchive struct {
+	hashes map[string][]string
+	runs   []atalaya.CrawlRun
+}
+
+func (a *memArchive) Put(_ context.Context, _ atalaya.Page, rel atalaya.Release) (int, error) {
+	if a.hashes == nil {
+		a.hashes = map[string][]string{}
+	}
+	versions := a.hashes[rel.URL]
+	if n := len(versions); n > 0 && versions[n-1] == rel.Hash {
+		return 0, nil
+	}
+	a.hashes[rel.URL] = append(versions, rel.Hash)
+	return len(a.hashes[rel.URL]), nil
+}
+
+func (a *memArchive) RecordRun(_ context.Context, run atalaya.CrawlRun) error {
+	a.runs = append(a.runs, run)
+	return nil
+}
+
+// titleClassifier labels a release kingpin when its title says "sanctions".
+type titleClassifier struct{}
+
+func (titleClassifier) Classify(rel atalaya.Release) classify.Verdict {
+	if rel.Title == "sanctions" {
+		return classify.Verdict{Label: "kingpin"}
+	}
+	return classify.Verdict{Label: classify.Neither}
+}
+
+type memIndex struct {
+	batches [][]string
+	fail    bool
+}
+
+func (x *memIndex) Index(_ context.Context, batch []ingest.Classified) error {
+	if x.fail {
+		return errors.New("disk full")
+	}
+	var urls []string
+	for _, c := range batch {
+		urls = append(urls, c.Release.URL)
+	}
+	x.batches = append(x.batches, urls)
+	return nil
+}
+
+func release(url, title, body string) atalaya.Release {
+	return atalaya.Release{URL: url, Title: title, Body: body, Hash: atalaya.ContentHash(title, time.Time{}, body)}
+}
+
+// crawlOf returns a source whose crawl writes rels to the sink and counts outcomes as the crawler does.
+func crawlOf(id atalaya.SourceID, err error, rels ...atalaya.Release) ingest.Source {
+	return ingest.Source{ID: id, Crawl: func(ctx context.Context, sink ingest.Sink) (atalaya.CrawlRun, error) {
+		run := atalaya.CrawlRun{Source: id}
+		for _, rel := range rels {
+			v, perr := sink.Put(ctx, atalaya.Page{URL: rel.URL}, rel)
+			switch {
+			case perr != nil:
+				run.Failed++
+			case v == 0:
+				run.Unchanged++
+			case v == 1:
+				run.New++
+			default:
+				run.Revised++
+			}
+		}
+		return run, err
+	}}
+}
+
+func TestRunIndexesWhatTheArchiveStores(t *testing.T) {
+	arch, idx := &memArchive{}, &memIndex{}
+	r, err := ingest.New(ingest.Options{Archive: arch, Classifier: titleClassifier{}, Indexer: idx, BatchSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, b, c := release("u/a", "sanctions", "x"), release("u/b", "visit", "y"), release("u/c", "visit", "z")
+
+	stats, err := r.Run(ctx, []ingest.Source{crawlOf("one", nil, a, b, c)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]string{{"u/a", "u/b"}, {"u/c"}}, idx.batches); diff != "" {
+		t.Errorf("index batches (-want +got):\n%s", diff)
+	}
+	got := stats.Sources[0]
+	if got.Indexed != 3 || got.Run.New != 3 || got.Labels["kingpin"] != 1 || got.Labels[classify.Neither] != 2 {
+		t.Errorf("first pass stats = %+v, want 3 new, 3 indexed, 1 kingpin, 2 neither", got)
+	}
+
+	// Second pass: a is unchanged and not indexed again; b is revised and re-indexed.
+	idx.batches = nil
+	b2 := release("u/b", "visit", "y, revised")
+	stats, err = r.Run(ctx, []ingest.Source{crawlOf("one", nil, a, b2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]string{{"u/b"}}, idx.batches); diff != "" {
+		t.Errorf("second pass batches (-want +got):\n%s", diff)
+	}
+	if got := stats.Sources[0].Run; got.Unchanged != 1 || got.Revised != 1 {
+		t.Errorf("second pass run = %+v, want 1 unchanged, 1 revised", got)
+	}
+	if len(arch.runs) != 2 {
+		t.Errorf("recorded %d runs, want 2", len(arch.runs))
+	}
+}
+
+func TestRunGoesOnWhenOneSourceFails(t *testing.T) {
+	arch, idx := &memArchive{}, &memIndex{}
+	r, err := ingest.New(ingest.Options{Archive: arch, Classifier: titleClassifier{}, Indexer: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := r.Run(context.Background(), []ingest.Source{
+		crawlOf("broken", errors.New("listing: 503"), release("u/a", "t", "b")),
+		crawlOf("fine", nil, release("u/b", "t", "b")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Failed() != 1 || stats.Sources[0].Err == nil || stats.Sources[1].Err != nil {
+		t.Fatalf("stats = %+v, want only the first source failed", stats)
+	}
+	if stats.Sources[0].Indexed != 1 || stats.Sources[1].Indexed != 1 {
+		t.Errorf("releases archived before the failure must still be indexed: %+v", stats)
+	}
+	if len(arch.runs) != 2 || arch.runs[0].Source != "broken" {
+		t.Errorf("runs = %+v, want both recorded", arch.runs)
+	}
+}
+
+func TestIndexFailureKeepsArchiving(t *testing.T) {
+	arch, idx := &memArchive{}, &memIndex{fail: true}
+	r, err := ingest.New(ingest.Options{Archive: arch, Classifier: titleClassifier{}, Indexer: idx, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := r.Run(context.Background(), []ingest.Source{crawlOf("one", nil, release("u/a", "t", "1"), release("u/b", "t", "2"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Sources[0].Err == nil {
+		t.Error("an index failure must be reported")
+	}
+	if len(arch.hashes) != 2 || stats.Sources[0].Run.New != 2 {
+		t.Errorf("archived %d releases (run %+v), want 2: the archive is the source of truth", len(arch.hashes), stats.Sources[0].Run)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	r, err := ingest.New(ingest.Options{Archive: &memArchive{}, Classifier: titleClassifier{}, Indexer: &memIndex{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stats, err := r.Run(ctx, []ingest.Source{crawlOf("one", nil)})
+	if !errors.Is(err, context.Canceled) || len(stats.Sources) != 0 {
+		t.Errorf("Run on a cancelled context = %+v, %v; want no source run and context.Canceled", stats, err)
+	}
+}
