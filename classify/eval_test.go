@@ -1,0 +1,138 @@
+package classify
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func readSmallGold(t *testing.T) []GoldRelease {
+	t.Helper()
+	f, err := os.Open("testdata/gold-small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gold, err := ReadGold(f, Default().LabelNames()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gold
+}
+
+func TestEvaluate(t *testing.T) {
+	rep := Evaluate(Default(), readSmallGold(t))
+	wantConfusion := map[Label]map[Label]int{
+		"kingpin": {"kingpin": 2}, "root_cause": {"root_cause": 2}, "neither": {"neither": 2}, "mixed": {"mixed": 1},
+	}
+	if diff := cmp.Diff(wantConfusion, rep.Confusion); diff != "" {
+		t.Errorf("confusion (-want +got):\n%s", diff)
+	}
+	if rep.MacroF1 != 1 || rep.RelevanceAccuracy != 1 || len(rep.Errors) != 0 {
+		t.Errorf("got macro-F1 %v, relevance accuracy %v, %d errors; want 1, 1, 0", rep.MacroF1, rep.RelevanceAccuracy, len(rep.Errors))
+	}
+	if got := rep.PerLabel["kingpin"]; got != (LabelStats{Precision: 1, Recall: 1, F1: 1, Support: 2, Predicted: 2}) {
+		t.Errorf("got kingpin stats %+v, want perfect with support 2", got)
+	}
+	if len(rep.DeadRules) == 0 {
+		t.Errorf("got no dead rules on 7 releases, want some")
+	}
+}
+
+func TestEvaluateErrors(t *testing.T) {
+	gold := []GoldRelease{
+		{ID: "a", Title: "Man extradited", Body: "He was extradited to face charges.", Label: "root_cause", Relevant: true},
+		{ID: "b", Title: "Weather", Body: "Sunny.", Label: "neither"},
+	}
+	rep := Evaluate(Default(), gold)
+	if len(rep.Errors) != 1 || rep.Errors[0].ID != "a" || rep.Errors[0].Got != "kingpin" || len(rep.Errors[0].Evidence) == 0 {
+		t.Fatalf("got errors %+v, want release a misclassified as kingpin with evidence", rep.Errors)
+	}
+	if got := rep.PerLabel["neither"]; got.Support != 1 || got.Precision != 1 {
+		t.Errorf("got neither stats %+v, want support 1 precision 1", got)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"macro-F1", "a: gold root_cause, got kingpin", "+ extradition kingpin"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestReadGoldErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"malformed", "{\"id\":\"a\",\"label\":\"kingpin\"}\n{not json\n", "gold line 2:"},
+		{"unknown label", "\n{\"id\":\"a\",\"label\":\"boss\"}\n", `gold line 2 (a): unknown label "boss"`},
+		{"no label", `{"id":"a"}`, "gold line 1 (a): no label"},
+		{"no id", `{"label":"neither"}`, "gold line 1: no id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadGold(strings.NewReader(tt.src), "kingpin", "root_cause")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDiff(t *testing.T) {
+	old := oneRule(t, "  - {id: k, label: kingpin, weight: 2, patterns: [extradited]}\n")
+	nw := oneRule(t, "  - {id: k, label: kingpin, weight: 2, patterns: [extradited], unless: [thanked]}\n")
+	gold := []GoldRelease{
+		{ID: "a", Body: "He thanked them for those extradited.", Label: "neither"},
+		{ID: "b", Body: "Two men were extradited.", Label: "kingpin"},
+	}
+	got := Diff(old, nw, GoldReleases(gold))
+	want := DiffReport{Total: 2, Changed: []Change{{ID: "a", Old: "kingpin", New: "neither"}}, Transitions: map[string]int{"kingpin → neither": 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diff (-want +got):\n%s", diff)
+	}
+}
+
+func TestCodebook(t *testing.T) {
+	rs := Default()
+	rep := Evaluate(rs, readSmallGold(t))
+	for _, format := range []string{"md", "html"} {
+		t.Run(format, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Codebook(rs, &rep, format, &b); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs.Rules() {
+				if !strings.Contains(b.String(), r.ID) {
+					t.Errorf("codebook lacks rule %s", r.ID)
+				}
+			}
+			if !strings.Contains(b.String(), "precision") {
+				t.Errorf("codebook with a report lacks precision")
+			}
+		})
+	}
+	if err := Codebook(rs, nil, "pdf", &bytes.Buffer{}); err == nil {
+		t.Errorf("got no error for format pdf, want one")
+	}
+}
+
+// TestDevGold checks the default rules against the shared development gold
+// set when it is present.
+func TestDevGold(t *testing.T) {
+	f, err := os.Open("../../shared/gold/dev.jsonl")
+	if err != nil {
+		t.Skipf("no shared gold set: %v", err)
+	}
+	defer f.Close()
+	gold, err := ReadGold(f, Default().LabelNames()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := Evaluate(Default(), gold); rep.MacroF1 < 0.9 {
+		t.Errorf("got macro-F1 %.3f on dev.jsonl, want ≥ 0.90", rep.MacroF1)
+	}
+}
