@@ -29,7 +29,13 @@ type command struct {
 
 // commands lists every subcommand; each lives in its own file.
 func commands() map[string]command {
-	return map[string]command{}
+	return map[string]command{
+		// One entry per subcommand, one line each, sorted by name.
+		"bench":  {"measure indexing and search speed on synthetic releases", runBench},
+		"search": {"search the index with the query language", runSearch},
+		"config": {summary: "check the configuration file or print it", run: runConfig},
+		"rules":  {summary: "check, explain, evaluate and document the classification rules", run: runRules},
+	}
 }
 
 // errUsage marks an error whose message is the usage text: the command

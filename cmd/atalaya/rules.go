@@ -1,0 +1,406 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"atalaya"
+	"atalaya/classify"
+)
+
+const rulesHelp = `Audit the classification rules.
+
+Subcommands:
+  check [FILE]                          validate a rules file (default: the embedded rules) and run its examples
+  explain (--file F | --gold G ID)      classify one release and show the evidence and near misses
+  eval --gold FILE.jsonl [--json]       score the rules against a gold file
+  diff OLD.yaml NEW.yaml --gold FILE    list the gold releases whose label changes
+  codebook [--format md|html] [--gold FILE]
+                                        write the codebook for replication
+  report --gold FILE                    rule overlaps, conflicts, dead rules and gaps
+
+Every subcommand but check and diff takes --rules FILE (default: the embedded rules).`
+
+// runRules runs "atalaya rules <subcommand>".
+func runRules(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(e.stderr, "Usage: atalaya rules <subcommand> [arguments]\n\n"+rulesHelp)
+		return errUsage
+	}
+	subs := map[string]func(context.Context, *env, []string) error{
+		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval,
+		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport,
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "atalaya rules: unknown subcommand %q\n\n%s\n", args[0], rulesHelp)
+		return errUsage
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// parseAll parses flags that may come before, between or after positional
+// arguments and returns the positional ones.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// loadRules compiles the rules file at path, or the embedded default.
+func loadRules(path string) (*classify.Rules, error) {
+	if path == "" {
+		return classify.Default(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening rules: %w", err)
+	}
+	defer f.Close()
+	return classify.Parse(f, path)
+}
+
+// loadGold reads a gold file, checking its labels against rs.
+func loadGold(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
+	if path == "" {
+		return nil, errors.New("--gold FILE is required")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening gold file: %w", err)
+	}
+	defer f.Close()
+	gold, err := classify.ReadGold(f, rs.LabelNames()...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return gold, nil
+}
+
+func rulesCheck(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules check", "rules check [FILE]")
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		fs.Usage()
+		return errUsage
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	rs, err := loadRules(path)
+	if err != nil {
+		return err
+	}
+	problems := rs.Check()
+	for _, p := range problems {
+		fmt.Fprintln(e.stdout, p.Error())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d rule examples fail", len(problems))
+	}
+	fmt.Fprintf(e.stdout, "%s: %d rules, version %s: ok\n", rs.Name(), len(rs.Rules()), rs.Version())
+	return nil
+}
+
+func rulesEval(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl [--rules FILE] [--json]")
+	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	if _, err := parseAll(fs, args); err != nil {
+		return err
+	}
+	rs, err := loadRules(*rulesPath)
+	if err != nil {
+		return err
+	}
+	g, err := loadGold(*gold, rs)
+	if err != nil {
+		return err
+	}
+	rep := classify.Evaluate(rs, g)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteText(e.stdout)
+}
+
+func rulesDiff(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml --gold FILE")
+	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets")
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return errUsage
+	}
+	oldRules, err := loadRules(pos[0])
+	if err != nil {
+		return err
+	}
+	newRules, err := loadRules(pos[1])
+	if err != nil {
+		return err
+	}
+	g, err := loadGold(*gold, newRules)
+	if err != nil {
+		return err
+	}
+	rep := classify.Diff(oldRules, newRules, classify.GoldReleases(g))
+	fmt.Fprintf(e.stdout, "%d releases, %d change label (%s → %s)\n", rep.Total, len(rep.Changed), oldRules.Version(), newRules.Version())
+	for _, t := range slices.Sorted(maps.Keys(rep.Transitions)) {
+		fmt.Fprintf(e.stdout, "  %-28s %d\n", t, rep.Transitions[t])
+	}
+	for _, c := range rep.Changed {
+		fmt.Fprintf(e.stdout, "%s: %s → %s  %s\n", c.ID, c.Old, c.New, c.Title)
+	}
+	return nil
+}
+
+func rulesCodebook(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules codebook", "rules codebook [--format md|html] [--gold FILE] [--rules FILE]")
+	format := fs.String("format", "md", "output `format`: md or html")
+	gold := fs.String("gold", "", "gold `file` for coverage and precision")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	if _, err := parseAll(fs, args); err != nil {
+		return err
+	}
+	rs, err := loadRules(*rulesPath)
+	if err != nil {
+		return err
+	}
+	var rep *classify.Report
+	if *gold != "" {
+		g, err := loadGold(*gold, rs)
+		if err != nil {
+			return err
+		}
+		r := classify.Evaluate(rs, g)
+		rep = &r
+	}
+	return classify.Codebook(rs, rep, *format, e.stdout)
+}
+
+func rulesReport(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules report", "rules report --gold FILE [--rules FILE]")
+	gold := fs.String("gold", "", "gold `file` (JSON Lines); the archive-wide report is not wired yet")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	if _, err := parseAll(fs, args); err != nil {
+		return err
+	}
+	rs, err := loadRules(*rulesPath)
+	if err != nil {
+		return err
+	}
+	g, err := loadGold(*gold, rs)
+	if err != nil {
+		return err
+	}
+	rep := classify.Evaluate(rs, g)
+	return writeMatrix(e.stdout, rep)
+}
+
+// writeMatrix writes the pairwise co-firing matrix of the label rules
+// (overlaps with the same label, conflicts with another), dead rules and
+// gaps.
+func writeMatrix(w io.Writer, rep classify.Report) error {
+	var ids []string
+	pair := make(map[[2]string]int)
+	for _, st := range rep.Rules {
+		if st.Label == "" {
+			continue
+		}
+		ids = append(ids, st.ID)
+		for o, n := range st.Overlaps {
+			pair[[2]string{st.ID, o}] = n
+		}
+		for o, n := range st.Conflicts {
+			pair[[2]string{st.ID, o}] = -n
+		}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d releases; co-firing of label rules (n = overlap, same label; -n = conflict, other label)\n\n", rep.Total)
+	tw := tabwriter.NewWriter(&b, 2, 4, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "\t")
+	for i := range ids {
+		fmt.Fprintf(tw, "%d\t", i+1)
+	}
+	fmt.Fprintln(tw)
+	for i, a := range ids {
+		fmt.Fprintf(tw, "%d %s\t", i+1, a)
+		for _, c := range ids {
+			if n := pair[[2]string{a, c}]; n != 0 {
+				fmt.Fprintf(tw, "%d\t", n)
+			} else {
+				fmt.Fprint(tw, ".\t")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "\ndead rules (no hits): %s\n", strings.Join(rep.DeadRules, ", "))
+	fmt.Fprintf(&b, "relevant releases no label rule fired on: %d\n", len(rep.Gaps))
+	for _, g := range rep.Gaps {
+		fmt.Fprintf(&b, "  %s (%s): %s\n", g.ID, g.Label, g.Title)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func rulesExplain(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --gold G ID) [--rules FILE]")
+	file := fs.String("file", "", "release `file`: JSON {title, body, language} or plain text")
+	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return err
+	}
+	rs, err := loadRules(*rulesPath)
+	if err != nil {
+		return err
+	}
+	var rel atalaya.Release
+	switch {
+	case *file != "" && len(pos) == 0:
+		rel, err = readReleaseFile(*file)
+	case *file == "" && len(pos) == 1 && *gold != "":
+		rel, err = findGold(*gold, rs, pos[0])
+	case *file == "" && len(pos) == 1:
+		return fmt.Errorf("looking up release %s needs --gold FILE (the archive is not wired into explain yet)", pos[0])
+	default:
+		fs.Usage()
+		return errUsage
+	}
+	if err != nil {
+		return err
+	}
+	hl := *color == "always" || *color == "auto" && isTerminal(e.stdout)
+	return writeExplanation(e.stdout, rel, rs.Classify(rel), hl)
+}
+
+// readReleaseFile reads a JSON release ({title, body, language}) or, if
+// the file is not JSON, a plain-text body.
+func readReleaseFile(path string) (atalaya.Release, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return atalaya.Release{}, fmt.Errorf("reading release: %w", err)
+	}
+	var j struct {
+		Title    string `json:"title"`
+		Body     string `json:"body"`
+		Language string `json:"language"`
+		URL      string `json:"url"`
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		if err := json.Unmarshal(t, &j); err != nil {
+			return atalaya.Release{}, fmt.Errorf("%s: not a JSON release: %v", path, err)
+		}
+		return atalaya.Release{Title: j.Title, Body: j.Body, Language: atalaya.Language(j.Language), URL: j.URL}, nil
+	}
+	return atalaya.Release{Body: string(data)}, nil
+}
+
+func findGold(path string, rs *classify.Rules, id string) (atalaya.Release, error) {
+	g, err := loadGold(path, rs)
+	if err != nil {
+		return atalaya.Release{}, err
+	}
+	for _, r := range g {
+		if r.ID == id {
+			return r.Release(), nil
+		}
+	}
+	return atalaya.Release{}, fmt.Errorf("release %q is not in %s", id, path)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// writeExplanation prints a verdict with its evidence; hl highlights each
+// match inside its sentence with ANSI colour.
+func writeExplanation(w io.Writer, rel atalaya.Release, v classify.Verdict, hl bool) error {
+	var b strings.Builder
+	if rel.Title != "" {
+		fmt.Fprintf(&b, "%s\n", rel.Title)
+	}
+	fmt.Fprintf(&b, "label: %s   relevant: %t   rules version: %s\n", v.Label, v.Relevant, v.RulesVersion)
+	var scores []string
+	for _, l := range slices.Sorted(maps.Keys(v.Scores)) {
+		scores = append(scores, fmt.Sprintf("%s=%g", l, v.Scores[l]))
+	}
+	fmt.Fprintf(&b, "scores: %s\nthemes: %s\ntopics: %s\n", strings.Join(scores, " "), strings.Join(v.Themes, ", "), strings.Join(v.Topics, ", "))
+	fmt.Fprintf(&b, "\nevidence (%d):\n", len(v.Evidence))
+	for _, ev := range v.Evidence {
+		target := string(ev.Label)
+		if ev.Topic != "" {
+			target = "topic:" + ev.Topic
+		}
+		fmt.Fprintf(&b, "  %s (%s, %s, weight %g) %s %d:%d\n    %s\n", ev.Rule, target, orDash(ev.Theme), ev.Weight, ev.Field, ev.Start, ev.End, highlight(ev, hl))
+	}
+	fmt.Fprintf(&b, "\nnear misses (%d):\n", len(v.NearMisses))
+	for _, nm := range v.NearMisses {
+		who := nm.Rule
+		if who == "" {
+			who = "label " + string(nm.Label)
+		}
+		fmt.Fprintf(&b, "  %s: %s (score %g)\n", who, nm.Reason, nm.Score)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// highlight returns the evidence sentence with the match marked: bold red
+// on a terminal, between » and « otherwise.
+func highlight(ev classify.Evidence, hl bool) string {
+	open, end := "»", "«"
+	if hl {
+		open, end = "\x1b[1;31m", "\x1b[0m"
+	}
+	i := strings.Index(ev.Sentence, ev.Match)
+	if i < 0 {
+		return ev.Sentence
+	}
+	return ev.Sentence[:i] + open + ev.Match + end + ev.Sentence[i+len(ev.Match):]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"atalaya"
+	"atalaya/config"
+	"atalaya/crawler"
+)
+
+// crawlerSources maps every configured source onto the crawler's Source,
+// in configuration order. Profiles and defaults are already applied by
+// package config; here time zones are loaded and the configuration's
+// user agent fills in for sources without their own.
+func crawlerSources(cfg *config.Config) ([]crawler.Source, error) {
+	out := make([]crawler.Source, 0, len(cfg.Sources))
+	var errs []error
+	for _, s := range cfg.Sources {
+		cs, err := crawlerSource(cfg, s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, cs)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) {
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return crawler.Source{}, fmt.Errorf("source %s: time zone %q: %w", s.Name, s.TimeZone, err)
+	}
+	ua := s.UserAgent
+	if ua == "" {
+		ua = cfg.UserAgent
+	}
+	return crawler.Source{
+		Source: atalaya.Source{
+			ID:       atalaya.SourceID(s.Name),
+			Agency:   s.Agency,
+			Country:  atalaya.Country(s.Country),
+			Language: atalaya.Language(s.Language),
+		},
+		Kind:           crawler.Kind(s.Kind),
+		StartURLs:      slices.Clone(s.StartURLs),
+		AllowedDomains: slices.Clone(s.AllowedDomains),
+		Pagination: crawler.Pagination{
+			Template:     s.Pagination.Template,
+			FirstNumber:  s.Pagination.FirstNumber,
+			NextSelector: s.Pagination.NextSelector,
+			MaxPages:     s.Pagination.MaxPages,
+		},
+		Listing: crawler.Listing{
+			Item:  s.Listing.Item,
+			Title: crawlerField(s.Listing.Title),
+			Link:  s.Listing.Link,
+			Type:  crawlerField(s.Listing.Type),
+			Date:  crawlerDates(s.Listing.Date),
+		},
+		Article:  crawlerArticle(s.Article),
+		Location: loc,
+		Types: crawler.TypeFilter{
+			Include: slices.Clone(s.Types.Include),
+			Exclude: slices.Clone(s.Types.Exclude),
+		},
+		Headers:      maps.Clone(s.Headers),
+		UserAgent:    ua,
+		BlockMarkers: slices.Clone(s.BlockMarkers),
+		Politeness: crawler.Politeness{
+			Delay:         s.Politeness.Delay,
+			Parallelism:   s.Politeness.Parallelism,
+			Timeout:       s.Politeness.Timeout,
+			MaxBodySize:   int(s.Politeness.MaxBodySize),
+			Retries:       s.Politeness.Retries,
+			RetryBackoff:  s.Politeness.RetryBackoff,
+			IgnoreRobots:  s.Politeness.IgnoreRobots,
+			MaxCrawlDelay: s.Politeness.MaxCrawlDelay,
+		},
+		Expect: crawler.Expect{
+			MinItems:    s.Expect.MinItems,
+			MinFillRate: s.Expect.MinFillRate,
+		},
+		Revisit: s.Revisit,
+	}, nil
+}
+
+func crawlerArticle(a config.Article) crawler.Article {
+	titles := make([]crawler.Field, len(a.Title))
+	for i, f := range a.Title {
+		titles[i] = crawlerField(f)
+	}
+	return crawler.Article{
+		Title:    titles,
+		Date:     crawlerDates(a.Date),
+		Type:     crawlerField(a.Type),
+		Body:     a.Body,
+		Parts:    a.Parts,
+		Exclude:  slices.Clone(a.Exclude),
+		Stop:     slices.Clone(a.Stop),
+		Required: slices.Clone(a.Required),
+	}
+}
+
+func crawlerField(f config.Field) crawler.Field {
+	return crawler.Field{Selector: f.Selector, Attr: f.Attr}
+}
+
+func crawlerDates(rules []config.DateRule) []crawler.DateRule {
+	out := make([]crawler.DateRule, len(rules))
+	for i, r := range rules {
+		out[i] = crawler.DateRule{
+			Selector: r.Selector,
+			Attr:     r.Attr,
+			Pick:     r.Pick,
+			Pattern:  r.Pattern,
+			Layouts:  slices.Clone(r.Layouts),
+		}
+	}
+	return out
+}
+
+// selectSources returns the crawler sources named, in the order given, or
+// every enabled source when names is empty. A disabled source is crawled
+// when named explicitly. An unknown name is an error that lists the valid
+// ones.
+func (e *env) selectSources(cfg *config.Config, names []string) ([]crawler.Source, error) {
+	all, err := crawlerSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		var out []crawler.Source
+		for i, s := range cfg.Sources {
+			if s.Enabled {
+				out = append(out, all[i])
+			}
+		}
+		return out, nil
+	}
+	var out []crawler.Source
+	var unknown []string
+	for _, name := range names {
+		i := slices.IndexFunc(cfg.Sources, func(s config.Source) bool { return s.Name == name })
+		if i < 0 {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+			continue
+		}
+		if !cfg.Sources[i].Enabled {
+			e.logger.Info("crawling disabled source named on the command line", "source_id", name)
+		}
+		out = append(out, all[i])
+	}
+	if len(unknown) > 0 {
+		valid := make([]string, len(cfg.Sources))
+		for i, s := range cfg.Sources {
+			valid[i] = s.Name
+		}
+		return nil, fmt.Errorf("unknown source %s; configured sources: %s", strings.Join(unknown, ", "), strings.Join(valid, ", "))
+	}
+	return out, nil
+}

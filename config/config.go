@@ -1,0 +1,237 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultName is the file name problems in the embedded configuration are
+// reported under.
+const DefaultName = "default.yaml"
+
+// maxFileSize bounds the configuration files Parse reads.
+const maxFileSize = 4 << 20
+
+// Config is a whole configuration file, with its sources resolved.
+type Config struct {
+	// UserAgent is the User-Agent sent to every source that does not set its
+	// own. It names the tool and a contact URL.
+	UserAgent string `yaml:"user_agent"`
+	// DataDir is the data directory; the --data flag wins over it.
+	DataDir string `yaml:"data_dir"`
+	// Rules is the path of a classification rules file; empty means the
+	// rules embedded in the binary.
+	Rules string `yaml:"rules"`
+	// Defaults is a partial source definition every source starts from,
+	// before its profile, as written in the file.
+	Defaults Source `yaml:"defaults"`
+	// Profiles are the reusable partial source definitions, by name, as
+	// written in the file (no defaults applied).
+	Profiles map[string]Source `yaml:"profiles"`
+	// Sources are the sources in file order, each resolved: defaults, then
+	// the defaults section, then its profile, then its own keys.
+	Sources []Source `yaml:"sources"`
+}
+
+// Source defines one source: what it is, where its listings are, how to read
+// its pages, how politely to fetch them and when.
+type Source struct {
+	Name     string `yaml:"name"`              // short unique name: "state", "sre"
+	Profile  string `yaml:"profile,omitempty"` // name of the profile the source starts from
+	Enabled  bool   `yaml:"enabled"`           // crawled by default and by the scheduler (default true)
+	Schedule string `yaml:"schedule"`          // cron spec: "*/30 * * * *", "@hourly"; empty means never scheduled
+	Agency   string `yaml:"agency"`            // publishing agency: "U.S. Department of State"
+	Country  string `yaml:"country"`           // "US" or "MX"
+	Language string `yaml:"language"`          // "en" or "es"
+	Kind     string `yaml:"kind"`              // "html" (default) or "feed"
+
+	StartURLs []string `yaml:"start_urls"` // first listing page (or feed URL) of each listing
+	// AllowedDomains are the hosts links may lead to; empty means the hosts
+	// of StartURLs.
+	AllowedDomains []string `yaml:"allowed_domains"`
+
+	Listing    Listing    `yaml:"listing"`
+	Article    Article    `yaml:"article"`
+	Pagination Pagination `yaml:"pagination"`
+	TimeZone   string     `yaml:"time_zone"` // IANA zone of the site's dates: "America/Mexico_City"
+	Types      TypeFilter `yaml:"types"`
+
+	Headers      map[string]string `yaml:"headers"`       // extra request headers
+	UserAgent    string            `yaml:"user_agent"`    // overrides Config.UserAgent
+	BlockMarkers []string          `yaml:"block_markers"` // texts of anti-bot pages served with status 200
+
+	Politeness Politeness `yaml:"politeness"`
+	Expect     Expect     `yaml:"expect"`
+	// Revisit is how long after publication a release is fetched again to
+	// detect revisions; 0 never.
+	Revisit time.Duration `yaml:"revisit"`
+}
+
+// Listing holds the selectors that read a listing page. Item is applied to
+// the page; the others inside each item.
+type Listing struct {
+	Item  string     `yaml:"item"`
+	Title Field      `yaml:"title"`
+	Link  string     `yaml:"link"`
+	Type  Field      `yaml:"type"`
+	Date  []DateRule `yaml:"date"`
+}
+
+// Article holds the selectors that read a release page.
+type Article struct {
+	Title    []Field    `yaml:"title"` // tried in order
+	Date     []DateRule `yaml:"date"`  // tried in order
+	Type     Field      `yaml:"type"`
+	Body     string     `yaml:"body"`     // body container
+	Parts    string     `yaml:"parts"`    // blocks inside Body kept as paragraphs
+	Exclude  []string   `yaml:"exclude"`  // removed from Body before reading it
+	Stop     []string   `yaml:"stop"`     // texts at which the body ends
+	Required []string   `yaml:"required"` // at least one must match on a real article page
+}
+
+// Field reads one text value: the text of the first element matching
+// Selector, or its attribute Attr when set. In YAML a plain string is
+// shorthand for a Field with that Selector.
+type Field struct {
+	Selector string `yaml:"selector"`
+	Attr     string `yaml:"attr"`
+}
+
+// DateRule reads a date; the rules of a list are tried in order.
+type DateRule struct {
+	Selector string   `yaml:"selector"`
+	Attr     string   `yaml:"attr"`    // read this attribute instead of the text
+	Pick     string   `yaml:"pick"`    // "first" (default), "last" or a 1-based position
+	Pattern  string   `yaml:"pattern"` // regular expression; its first group (or the match) is the date
+	Layouts  []string `yaml:"layouts"` // Go time layouts, tried in order
+}
+
+// Pagination says how to reach listing pages after the first. Exactly one of
+// Template and NextSelector is set for HTML sources; feeds set neither.
+type Pagination struct {
+	Template     string `yaml:"template"`      // URL reference with {n}: "page/{n}/", "?page={n}"
+	FirstNumber  int    `yaml:"first_number"`  // the number of the first page: 0 or 1
+	NextSelector string `yaml:"next_selector"` // the next-page link
+	MaxPages     int    `yaml:"max_pages"`     // listing pages per start URL and run; 0 no limit
+}
+
+// TypeFilter keeps or drops releases by type (case-insensitive, exact).
+type TypeFilter struct {
+	Include []string `yaml:"include"` // empty means all types
+	Exclude []string `yaml:"exclude"`
+}
+
+// Politeness bounds how hard the crawler presses on a host.
+type Politeness struct {
+	Delay        time.Duration `yaml:"delay"`       // between requests to the same host
+	Parallelism  int           `yaml:"parallelism"` // concurrent requests per host
+	Timeout      time.Duration `yaml:"timeout"`     // per request
+	MaxBodySize  ByteSize      `yaml:"max_body_size"`
+	Retries      int           `yaml:"retries"`       // on 429, 5xx and network errors
+	RetryBackoff time.Duration `yaml:"retry_backoff"` // wait before the first retry; doubles on each further one
+	IgnoreRobots bool          `yaml:"ignore_robots"`
+	// MaxCrawlDelay caps the robots.txt Crawl-delay honoured; 0 no cap.
+	MaxCrawlDelay time.Duration `yaml:"max_crawl_delay"`
+}
+
+// Expect states what a healthy crawl of the source looks like.
+type Expect struct {
+	MinItems    int     `yaml:"min_items"`     // items per listing page below which the listing is reported
+	MinFillRate float64 `yaml:"min_fill_rate"` // share of releases with title, date and body, 0..1
+}
+
+// defaultSource returns the values a source has before its profile and its
+// own keys are applied.
+func defaultSource() Source {
+	return Source{
+		Enabled: true,
+		Kind:    "html",
+		Politeness: Politeness{
+			Delay:        3 * time.Second,
+			Parallelism:  1,
+			Timeout:      30 * time.Second,
+			MaxBodySize:  10 << 20,
+			Retries:      2,
+			RetryBackoff: time.Second,
+		},
+		Expect: Expect{MinItems: 1, MinFillRate: 0.98},
+	}
+}
+
+// DefaultYAML returns the text of the configuration embedded in the binary.
+func DefaultYAML() []byte {
+	return bytes.Clone(defaultYAML)
+}
+
+// Default returns the configuration embedded in the binary.
+func Default() (*Config, error) {
+	return Parse(bytes.NewReader(defaultYAML), DefaultName)
+}
+
+// Load reads the configuration file at path; an empty path means the
+// embedded default.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Marshal returns the configuration as YAML with every source written out
+// in full: defaults and profiles applied, so the output needs neither. It
+// parses back to the same sources.
+func (c *Config) Marshal() ([]byte, error) {
+	flat := struct {
+		UserAgent string   `yaml:"user_agent"`
+		DataDir   string   `yaml:"data_dir,omitempty"`
+		Rules     string   `yaml:"rules,omitempty"`
+		Sources   []Source `yaml:"sources"`
+	}{UserAgent: c.UserAgent, DataDir: c.DataDir, Rules: c.Rules}
+	for _, s := range c.Sources {
+		s.Profile = ""
+		flat.Sources = append(flat.Sources, s)
+	}
+	out, err := yaml.MarshalWithOptions(flat, yaml.CustomMarshaler(func(d time.Duration) ([]byte, error) {
+		return []byte(d.String()), nil
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("config: writing YAML: %w", err)
+	}
+	return out, nil
+}
+
+// Parse reads a configuration from r, decodes it strictly and validates it.
+// name is the file name problems are reported under. The error, if any, is a
+// [Problems] listing everything wrong with the file.
+func Parse(r io.Reader, name string) (*Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: reading %s: %w", name, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, Problems{{File: name, Line: 1, Msg: fmt.Sprintf("file is larger than %d bytes", maxFileSize)}}
+	}
+	d := newDecoder(name)
+	cfg := d.decodeFile(data)
+	if cfg != nil {
+		validate(cfg, d)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
