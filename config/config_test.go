@@ -26,7 +26,7 @@ func TestDefault(t *testing.T) {
 	for _, s := range cfg.Sources {
 		names = append(names, s.Name)
 	}
-	want := []string{"state", "state-rss", "treasury", "ofac", "sre", "presidencia", "sspc", "fgr", "salud"}
+	want := []string{"state", "state-rss", "treasury", "ofac", "sre", "sre-en", "presidencia", "sspc", "fgr", "salud"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("default source names (-want +got):\n%s", diff)
 	}
@@ -68,7 +68,11 @@ func checkDefaultSource(t *testing.T, cfg *Config, s Source) {
 		if got, want := s.Headers["Accept"], "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"; got != want {
 			t.Errorf("Accept header = %q, want %q", got, want)
 		}
-		if want := "https://www.gob.mx/" + s.Name + "/archivo/prensa"; !slices.Equal(s.StartURLs, []string{want}) {
+		want := "https://www.gob.mx/" + s.Name + "/archivo/prensa"
+		if s.Name == "sre-en" {
+			want = "https://www.gob.mx/sre/es/archivo/prensa?idiom=en"
+		}
+		if !slices.Equal(s.StartURLs, []string{want}) {
 			t.Errorf("start_urls = %q, want [%q]", s.StartURLs, want)
 		}
 	}

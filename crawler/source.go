@@ -90,6 +90,19 @@ type Article struct {
 	Required []string
 }
 
+// Item is one entry of a listing page or feed. Its fields are the fallback
+// for what the article page does not say.
+type Item struct {
+	URL       string // absolute URL of the release, as linked
+	Title     string
+	Type      string
+	DateRaw   string    // the date text as written
+	Published time.Time // midnight of the publication date in the source's time zone; zero if unknown
+	// DateOrigin says where Published was read: atalaya.DateFromListing
+	// (the default when empty) or atalaya.DateFromFeed.
+	DateOrigin atalaya.DateOrigin
+}
+
 // Field says how to read one text value: the text of the first element
 // matching Selector, or its attribute Attr when Attr is set.
 type Field struct {
@@ -124,12 +137,20 @@ type TypeFilter struct {
 
 // Politeness bounds how hard the crawler presses on a host.
 type Politeness struct {
-	Delay        time.Duration // between requests to the same host; raised to robots.txt Crawl-delay
-	Parallelism  int           // concurrent requests per host
-	Timeout      time.Duration // per request, headers and body
-	MaxBodySize  int           // bytes; a larger page is an error
-	Retries      int           // on 429, 5xx and network errors, with jittered backoff
-	IgnoreRobots bool          // true only for tests and sites that publish no robots.txt
+	Delay       time.Duration // between requests to the same host; raised to robots.txt Crawl-delay
+	Parallelism int           // concurrent requests per host
+	Timeout     time.Duration // per request, headers and body
+	MaxBodySize int           // bytes; a larger page is an error
+	Retries     int           // on 429, 5xx and network errors, with jittered backoff
+	// RetryBackoff is the wait before the first retry; it doubles on each
+	// further retry, with ±50% jitter, unless the server sends Retry-After.
+	// 0 means one second.
+	RetryBackoff time.Duration
+	IgnoreRobots bool // true only for tests and sites that publish no robots.txt
+	// MaxCrawlDelay caps the robots.txt Crawl-delay honoured (the cap is
+	// logged when it applies); 0 means no cap. For tests, and for sites
+	// whose Crawl-delay would make a crawl impossible.
+	MaxCrawlDelay time.Duration
 }
 
 // Expect states what a healthy crawl of the source looks like.

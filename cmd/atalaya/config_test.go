@@ -20,7 +20,7 @@ func TestConfigCommand(t *testing.T) {
 		{
 			name:     "check default",
 			args:     []string{"config", "check"},
-			wantOut:  []string{"ok: 9 sources\n"},
+			wantOut:  []string{"ok: 10 sources\n"},
 			wantCode: 0,
 		},
 		{
@@ -116,7 +116,7 @@ func TestLoadConfig(t *testing.T) {
 		path    string
 		sources int
 	}{
-		{"", 9},
+		{"", 10},
 		{"testdata/config-good.yaml", 2},
 	}
 	for _, tt := range tests {

@@ -31,10 +31,16 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// One entry per subcommand, one line each, sorted by name.
-		"bench":  {"measure indexing and search speed on synthetic releases", runBench},
-		"search": {"search the index with the query language", runSearch},
-		"config": {summary: "check the configuration file or print it", run: runConfig},
-		"rules":  {summary: "check, explain, evaluate and document the classification rules", run: runRules},
+		"bench":      {summary: "measure indexing and search speed on synthetic releases", run: runBench},
+		"config":     {summary: "check the configuration file or print it", run: runConfig},
+		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
+		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
+		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
+		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
+		"releases":   {summary: "list the archived releases", run: runReleases},
+		"rules":      {summary: "check, explain, evaluate and document the classification rules", run: runRules},
+		"sources":    {summary: "show each source's last run, counts and open health issues", run: runSources},
+		"search":     {summary: "search the index with the query language", run: runSearch},
 	}
 }
 

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"atalaya/crawler"
+	"atalaya/ingest"
+)
+
+const crawlSynopsis = "crawl [--source NAME]... [--since YYYY-MM-DD] [--max-pages N] [--offline]"
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// runCrawl crawls the configured sources once: new and revised releases are
+// archived, classified and indexed.
+func runCrawl(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "crawl", crawlSynopsis)
+	var names stringList
+	fs.Var(&names, "source", "crawl only this source (repeatable; default all enabled sources)")
+	since := fs.String("since", "", "stop paginating at releases older than this `date` (YYYY-MM-DD)")
+	maxPages := fs.Int("max-pages", 0, "listing pages per source at most (0: the source's own limit)")
+	offline := fs.Bool("offline", false, "crawl the embedded mirror of the sites instead of the network")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	opts := crawler.Options{MaxPages: *maxPages, Logger: e.logger}
+	if *since != "" {
+		t, err := time.Parse("2006-01-02", *since)
+		if err != nil {
+			return fmt.Errorf("--since %q: want a date like 2025-01-31", *since)
+		}
+		opts.Since = t
+	}
+	p, err := e.newPipeline(ctx, names, *offline)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	if isTerminal(e.stdout) {
+		opts.Progress = newProgressBar(e.stderr).update
+	}
+	stats, err := p.run(ctx, opts)
+	printStats(e.stdout, stats)
+	if err != nil {
+		return err
+	}
+	if n := stats.Failed(); n > 0 {
+		return fmt.Errorf("%d of %d sources failed; see the log above and 'atalaya sources'", n, len(stats.Sources))
+	}
+	return nil
+}
+
+// printStats prints one line per source: counts, labels and health.
+func printStats(w io.Writer, stats ingest.Stats) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tNEW\tREVISED\tUNCHANGED\tFAILED\tINDEXED\tSTATUS")
+	for _, s := range stats.Sources {
+		status := "ok"
+		switch {
+		case s.Err != nil:
+			status = "error: " + s.Err.Error()
+		case s.Run.Blocked:
+			status = "BLOCKED"
+		case len(s.Run.Issues) > 0:
+			status = fmt.Sprintf("%d issues", len(s.Run.Issues))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Indexed, status)
+	}
+	tw.Flush()
+}
+
+// progressBar draws one self-overwriting status line.
+type progressBar struct{ w io.Writer }
+
+func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
+
+func (p *progressBar) update(pr crawler.Progress) {
+	fmt.Fprintf(p.w, "\r\033[K%-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d",
+		pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed)
+}

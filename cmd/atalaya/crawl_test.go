@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"atalaya"
+	"atalaya/crawler"
+	"atalaya/internal/mirror"
+)
+
+// reachableArticles counts the mirror's articles that the default sources
+// reach, by canonical URL.
+func reachableArticles(t *testing.T) map[string]mirror.Article {
+	t.Helper()
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]mirror.Article{}
+	for _, a := range m.Articles {
+		want[crawler.Canonical(a.URL)] = a
+	}
+	return want
+}
+
+// archivedReleases lists what `atalaya releases --json` prints.
+func archivedReleases(t *testing.T, dataDir string) []atalaya.Release {
+	t.Helper()
+	code, out, errOut := runCmd(t, "--data", dataDir, "releases", "--json")
+	if code != 0 {
+		t.Fatalf("releases: exit %d: %s", code, errOut)
+	}
+	var rels []atalaya.Release
+	dec := json.NewDecoder(strings.NewReader(out))
+	for {
+		var r atalaya.Release
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, r)
+	}
+	return rels
+}
+
+func TestCrawlOfflineIsIncremental(t *testing.T) {
+	data := t.TempDir()
+	code, out, errOut := runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline")
+	if code != 0 {
+		t.Fatalf("first crawl: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	want := reachableArticles(t)
+	rels := archivedReleases(t, data)
+	got := map[string]bool{}
+	for _, r := range rels {
+		if got[r.URL] {
+			t.Errorf("release %s listed twice", r.URL)
+		}
+		got[r.URL] = true
+		if _, ok := want[r.URL]; !ok {
+			t.Errorf("archived %s, which is not a mirror article", r.URL)
+		}
+	}
+	for url := range want {
+		if !got[url] {
+			t.Errorf("mirror article %s was not archived", url)
+		}
+	}
+
+	code, out, errOut = runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline")
+	if code != 0 {
+		t.Fatalf("second crawl: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		if f := strings.Fields(line); len(f) < 3 || f[1] != "0" || f[2] != "0" {
+			t.Errorf("second crawl archived something new or revised: %q", line)
+		}
+	}
+	if n := len(archivedReleases(t, data)); n != len(rels) {
+		t.Errorf("after the second crawl the archive holds %d releases, want %d", n, len(rels))
+	}
+
+	code, out, errOut = runCmd(t, "--data", data, "search", "--format", "jsonl", "label:kingpin")
+	if code != 0 || !strings.Contains(out, `"`) {
+		t.Errorf("search after crawl: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestCrawlUnknownSource(t *testing.T) {
+	code, _, errOut := runCmd(t, "--data", t.TempDir(), "crawl", "--offline", "--source", "nosuch")
+	if code == 0 || !strings.Contains(errOut, "nosuch") || !strings.Contains(errOut, "state") {
+		t.Errorf("crawl --source nosuch: exit %d, stderr %q; want an error naming the valid sources", code, errOut)
+	}
+}
+
+func TestDemoRunsOffline(t *testing.T) {
+	code, out, errOut := runCmd(t, "--log-level", "warn", "demo")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"state", "treasury", "ofac", "sre", "presidencia", "sspc", "fgr", "salud", "KINGPIN", "ROOT_CAUSE", "$ atalaya search"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCrawlKilledMidwayArchivesOnce kills the real binary with SIGKILL
+// while it crawls, twice, then lets a third run finish: every mirror release
+// must be archived, and each exactly once.
+func TestCrawlKilledMidwayArchivesOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "atalaya")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	warcDir := filepath.Join(data, "archive", "warc")
+	for _, killAt := range []int64{30_000, 120_000} {
+		cmd := exec.Command(bin, "--data", data, "--log-level", "error", "crawl", "--offline")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		killed := waitAndKill(t, cmd, done, func() bool { n, _ := dirSize(warcDir); return n >= killAt })
+		if !killed {
+			t.Logf("crawl finished before %d archived bytes; the kill was not mid-run", killAt)
+		}
+	}
+	code, out, errOut := runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline")
+	if code != 0 {
+		t.Fatalf("crawl after kills: exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := reachableArticles(t)
+	// WARC records name the URL fetched, which may carry ?idiom=es.
+	counts := warcResponses(t, warcDir)
+	for url, n := range counts {
+		if n != 1 {
+			t.Errorf("%s archived %d times, want exactly once", url, n)
+		}
+	}
+	if len(counts) != len(want) {
+		t.Errorf("WARC files hold %d pages, want the %d mirror articles", len(counts), len(want))
+	}
+	if n := len(archivedReleases(t, data)); n != len(want) {
+		t.Errorf("archive lists %d releases, want %d", n, len(want))
+	}
+}
+
+// waitAndKill polls until cond holds, then kills the process; it reports
+// whether the process was killed before it exited by itself.
+func waitAndKill(t *testing.T, cmd *exec.Cmd, done <-chan error, cond func() bool) bool {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return false
+		case <-deadline:
+			cmd.Process.Kill()
+			t.Fatal("crawl did not progress in 2 minutes")
+		case <-tick.C:
+			if cond() {
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				return true
+			}
+		}
+	}
+}
+
+// warcResponses counts the response records per target URI in every WARC
+// file of dir.
+func warcResponses(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	files, err := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no WARC files in %s (%v)", dir, err)
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		var typ, uri string
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			switch {
+			case strings.HasPrefix(line, "WARC/1."):
+				typ, uri = "", ""
+			case strings.HasPrefix(line, "WARC-Type: "):
+				typ = strings.TrimPrefix(line, "WARC-Type: ")
+			case strings.HasPrefix(line, "WARC-Target-URI: "):
+				uri = strings.TrimPrefix(line, "WARC-Target-URI: ")
+				if typ == "response" {
+					counts[uri]++
+				}
+			}
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f.Close()
+	}
+	return counts
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"atalaya/archive"
+	"atalaya/classify"
+	"atalaya/index"
+)
+
+// runReindex rebuilds the index from the archive alone, without the
+// network, into a new directory that replaces the old one atomically.
+func runReindex(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "reindex", "reindex")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	rules, err := loadRules(cfg.Rules)
+	if err != nil {
+		return err
+	}
+	arch, err := e.openArchive()
+	if err != nil {
+		return err
+	}
+	defer arch.Close()
+	start := time.Now()
+	n := 0
+	docs := func(yield func(index.Document, error) bool) {
+		for doc, err := range classified(ctx, arch, rules) {
+			if err == nil {
+				n++
+			}
+			if !yield(doc, err) {
+				return
+			}
+		}
+	}
+	if err := index.Rebuild(ctx, e.indexDir(), docs, index.Options{Logger: e.logger}); err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
+	return nil
+}
+
+// classified yields every archived release, latest version, with its
+// verdict under rules.
+func classified(ctx context.Context, arch *archive.Archive, rules *classify.Rules) iter.Seq2[index.Document, error] {
+	return func(yield func(index.Document, error) bool) {
+		now := time.Now()
+		for rel, err := range arch.Releases(ctx, archive.Filter{}) {
+			if err != nil {
+				yield(index.Document{}, err)
+				return
+			}
+			if !yield(index.Document{Release: rel, Verdict: rules.Classify(rel), IndexedAt: now}, nil) {
+				return
+			}
+		}
+	}
+}

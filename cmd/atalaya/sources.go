@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+// runSources prints the health of every source: last run, counts and the
+// issues still open.
+func runSources(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "sources", "sources")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	srcs, err := e.selectSources(cfg, nil)
+	if err != nil {
+		return err
+	}
+	arch, err := e.openArchive()
+	if err != nil {
+		return err
+	}
+	defer arch.Close()
+	statuses, err := arch.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	byID := map[string]int{}
+	for i, st := range statuses {
+		byID[string(st.Source)] = i
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tAGENCY\tLAST RUN\tRELEASES\tNEW\tFAILED\tISSUES")
+	for _, src := range srcs {
+		i, ok := byID[string(src.ID)]
+		if !ok {
+			fmt.Fprintf(tw, "%s\t%s\tnever\t0\t-\t-\t-\n", src.ID, src.Agency)
+			continue
+		}
+		st := statuses[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\n", src.ID, src.Agency, st.LastRun.Finished.Format(time.DateTime),
+			st.Releases, st.LastRun.New, st.LastRun.Failed, len(st.Issues))
+	}
+	tw.Flush()
+	for _, src := range srcs {
+		i, ok := byID[string(src.ID)]
+		if !ok {
+			continue
+		}
+		for _, is := range statuses[i].Issues {
+			fmt.Fprintf(e.stdout, "%s: %s: %s", src.ID, is.Kind, is.Message)
+			if is.Selector != "" {
+				fmt.Fprintf(e.stdout, " (selector %q)", is.Selector)
+			}
+			if is.URL != "" {
+				fmt.Fprintf(e.stdout, " at %s", is.URL)
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"atalaya"
+	"atalaya/archive"
+	"atalaya/classify"
+	"atalaya/crawler"
+	"atalaya/index"
+	"atalaya/ingest"
+)
+
+// The archive is both the crawler's state and its sink, and ingest's archive;
+// the rules are ingest's classifier.
+var (
+	_ crawler.State     = (*archive.Archive)(nil)
+	_ crawler.Sink      = (*archive.Archive)(nil)
+	_ ingest.Archive    = (*archive.Archive)(nil)
+	_ ingest.Classifier = (*classify.Rules)(nil)
+	_ ingest.Indexer    = indexer{}
+)
+
+func (e *env) archiveDir() string { return filepath.Join(e.dataDir, "archive") }
+func (e *env) indexDir() string   { return filepath.Join(e.dataDir, "index") }
+
+func (e *env) openArchive() (*archive.Archive, error) {
+	return archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+}
+
+func (e *env) openIndex() (*index.Index, error) {
+	return index.Open(e.indexDir(), index.Options{Logger: e.logger})
+}
+
+// indexer adapts the index to ingest.Indexer.
+type indexer struct{ idx *index.Index }
+
+func (x indexer) Index(ctx context.Context, batch []ingest.Classified) error {
+	docs := make([]index.Document, len(batch))
+	now := time.Now()
+	for i, c := range batch {
+		docs[i] = index.Document{Release: c.Release, Verdict: c.Verdict, IndexedAt: now}
+	}
+	return x.idx.Put(ctx, docs...)
+}
+
+// ingestSources turns crawler sources into ingest sources that crawl with opts.
+func ingestSources(srcs []crawler.Source, opts crawler.Options) []ingest.Source {
+	out := make([]ingest.Source, len(srcs))
+	for i, src := range srcs {
+		out[i] = ingest.Source{ID: src.ID, Crawl: func(ctx context.Context, sink ingest.Sink) (atalaya.CrawlRun, error) {
+			o := opts
+			o.Sink = sink
+			c, err := crawler.New(o)
+			if err != nil {
+				return atalaya.CrawlRun{}, fmt.Errorf("crawler for %s: %w", src.ID, err)
+			}
+			return c.Crawl(ctx, src)
+		}}
+	}
+	return out
+}

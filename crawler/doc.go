@@ -1,0 +1,37 @@
+// Package crawler fetches the press releases of a [Source] politely and
+// safely and extracts an [atalaya.Release] from each.
+//
+// # Crawling
+//
+// [Crawler.Crawl] walks a source's listing pages newest first (or reads its
+// RSS or Atom feed), follows each release link that [State] does not know
+// yet, extracts the release with [Extract] and hands the page and the release
+// to a [Sink]. Pagination stops at MaxPages, at the Since cutoff, on a 404, on
+// a page without items, on a next link without href, on a 304 and, in an
+// incremental run, on the first listing page that brings nothing new. A
+// listing page's validators (ETag, Last-Modified) are stored only after all
+// its items were processed, so a crash never hides a release.
+//
+// # Politeness and safety
+//
+// Requests go through a colly collector whose every option is set
+// explicitly. robots.txt is fetched and obeyed by the crawler itself,
+// including Crawl-delay, which colly ignores. Requests to a host are spaced
+// by max(Politeness.Delay, Crawl-delay); the spacing doubles while the host
+// answers 429 or 503. 429, 5xx and network errors are retried with jittered
+// exponential backoff, honouring Retry-After. A body over MaxBodySize, a
+// redirect loop and a redirect off AllowedDomains are errors. The default
+// transport refuses private and loopback addresses in the dialer itself, so
+// DNS rebinding cannot bypass the check.
+//
+// # Health
+//
+// The returned [atalaya.CrawlRun] carries the source's health: anti-bot
+// pages (403, a block marker, HTML where a feed was expected, gob.mx's
+// JavaScript-escaped listing) set Blocked and are never counted as "nothing
+// new"; selectors that match nothing, low fill rates of title, date and
+// body, fetch failures, robots.txt refusals and missing dates are reported
+// as [atalaya.SourceIssue]s.
+//
+// A Crawler is safe for concurrent use; each Crawl uses its own collector.
+package crawler

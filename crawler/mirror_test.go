@@ -1,0 +1,259 @@
+package crawler
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/internal/mirror"
+)
+
+// mirrorSources returns the test sources that crawl the mirror's source
+// name: gob.mx agencies share one definition, with the agency's archive as
+// start URL (and the English archive for SRE).
+func mirrorSources(t testing.TB, name string) []Source {
+	t.Helper()
+	sources := loadSources(t)
+	switch name {
+	case "state", "treasury", "ofac":
+		return []Source{sources[atalaya.SourceID(name)]}
+	}
+	es := sources["gobmx-composite"]
+	es.ID = atalaya.SourceID(name)
+	es.StartURLs = []string{"https://www.gob.mx/" + name + "/archivo/prensa"}
+	out := []Source{es}
+	if name == "sre" {
+		en := sources["sre-en"]
+		en.ID = "sre"
+		out = append(out, en)
+	}
+	return out
+}
+
+// comparable is the part of a release the mirror states.
+type comparable struct {
+	URL, Title, Date, Type, Language, Body string
+}
+
+func startMirror(t *testing.T, opts mirror.Options) *mirror.Server {
+	t.Helper()
+	s, err := mirror.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestMirrorCrawl(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySource := map[string][]mirror.Article{}
+	for _, a := range m.Articles {
+		bySource[a.Source] = append(bySource[a.Source], a)
+	}
+	for name, articles := range bySource {
+		t.Run(name, func(t *testing.T) {
+			srv := startMirror(t, mirror.Options{})
+			store := newMemStore()
+			c := newCrawler(t, store, Options{Transport: srv.Transport()})
+			srcs := mirrorSources(t, name)
+			for _, src := range srcs {
+				src.Politeness.MaxCrawlDelay = time.Millisecond
+				if _, err := c.Crawl(context.Background(), src); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var want, got []comparable
+			paths := map[string]bool{}
+			for _, a := range articles {
+				paths[a.Host+a.Path] = true
+				want = append(want, comparable{Canonical(a.URL), a.Title, a.Date, a.Type, a.Language, a.Body})
+			}
+			for _, r := range store.latest() {
+				date := ""
+				if r.DateOrigin != atalaya.DateMissing {
+					date = r.Published.Format(time.DateOnly)
+				}
+				got = append(got, comparable{r.URL, r.Title, date, r.Type, string(r.Language), r.Body})
+			}
+			byURL := func(a, b comparable) int { return strings.Compare(a.URL, b.URL) }
+			slices.SortFunc(want, byURL)
+			slices.SortFunc(got, byURL)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("releases (-want +got):\n%s", diff)
+			}
+
+			// A second crawl fetches no article page.
+			before := len(srv.Requests())
+			for _, src := range srcs {
+				src.Politeness.MaxCrawlDelay = time.Millisecond
+				run, err := c.Crawl(context.Background(), src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if run.New != 0 || run.Blocked {
+					t.Errorf("second crawl of %s: %+v, want nothing new", src.ID, run)
+				}
+			}
+			for _, r := range srv.Requests()[before:] {
+				if paths[r.Host+r.Path] {
+					t.Errorf("second crawl fetched article %s%s (status %d, all requests %+v)", r.Host, r.Path, r.Status, srv.Requests()[before:])
+				}
+			}
+		})
+	}
+}
+
+func TestMirrorPoliteness(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disallowed []string
+	for _, l := range m.Listings {
+		for _, it := range l.Items {
+			if it.Disallowed {
+				disallowed = append(disallowed, it.URL)
+			}
+		}
+	}
+	srv := startMirror(t, mirror.Options{})
+	src := mirrorSources(t, "state")[0]
+	src.Politeness.Delay = 50 * time.Millisecond
+	src.Politeness.MaxCrawlDelay = 80 * time.Millisecond // robots.txt says 5 s
+	src.Pagination.MaxPages = 2
+	run, err := newCrawler(t, newMemStore(), Options{Transport: srv.Transport()}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) < 3 || reqs[0].Path != "/robots.txt" {
+		t.Fatalf("requests %+v: want robots.txt first", reqs)
+	}
+	for i := 1; i < len(reqs); i++ {
+		if gap := reqs[i].Time.Sub(reqs[i-1].Time); gap < 80*time.Millisecond {
+			t.Errorf("gap before %s = %v, want ≥ 80ms (Crawl-delay capped)", reqs[i].Path, gap)
+		}
+	}
+	for _, u := range disallowed {
+		for _, r := range reqs {
+			if strings.HasSuffix(u, r.Path) {
+				t.Errorf("fetched %s, which robots.txt disallows", u)
+			}
+		}
+		if !slices.ContainsFunc(run.Issues, func(i atalaya.SourceIssue) bool { return i.Kind == atalaya.IssueRobots && i.URL == u }) {
+			t.Errorf("no robots issue for %s in %+v", u, run.Issues)
+		}
+	}
+	for _, r := range reqs {
+		if ua := r.Header.Get("User-Agent"); ua != DefaultUserAgent {
+			t.Errorf("User-Agent %q, want %q", ua, DefaultUserAgent)
+		}
+	}
+}
+
+func TestMirrorBackoffDoubling(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]int{}
+	for _, a := range m.Articles {
+		if a.Source == "treasury" && len(status) < 2 {
+			status[a.Host+a.Path] = []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}[len(status)]
+		}
+	}
+	srv := startMirror(t, mirror.Options{Status: status})
+	src := mirrorSources(t, "treasury")[0]
+	const base = 20 * time.Millisecond
+	src.Politeness.Delay = base
+	src.Politeness.Retries = 2
+	src.Politeness.RetryBackoff = time.Millisecond
+	run, err := newCrawler(t, newMemStore(), Options{Transport: srv.Transport()}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Failed < 2 {
+		t.Errorf("failed = %d, want the 2 overloaded articles counted", run.Failed)
+	}
+	reqs := srv.Requests()
+	spacing, doubled := base, 0
+	for i := 1; i < len(reqs); i++ {
+		if gap := reqs[i].Time.Sub(reqs[i-1].Time); gap < spacing {
+			t.Errorf("gap before %s = %v, want ≥ %v", reqs[i].Path, gap, spacing)
+		}
+		switch reqs[i].Status {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			spacing *= 2
+			doubled++
+		default:
+			spacing = base
+		}
+	}
+	if doubled != 6 {
+		t.Errorf("saw %d overloaded answers, want 6 (2 articles × 3 attempts)", doubled)
+	}
+}
+
+func TestMirrorBlocked(t *testing.T) {
+	tests := []struct {
+		name   string
+		host   string
+		status int
+		opts   func(*mirror.Options)
+	}{
+		{"state decoy 200", mirror.HostState, http.StatusOK, nil},
+		{"state 403", mirror.HostState, http.StatusForbidden, nil},
+		{"treasury decoy", mirror.HostTreasury, http.StatusOK, nil},
+		{"sre challenge", mirror.HostGobMX, http.StatusOK, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startMirror(t, mirror.Options{Blocked: map[string]int{tt.host: tt.status}})
+			name := map[string]string{mirror.HostState: "state", mirror.HostTreasury: "treasury", mirror.HostGobMX: "sre"}[tt.host]
+			store := newMemStore()
+			run, err := newCrawler(t, store, Options{Transport: srv.Transport()}).Crawl(context.Background(), mirrorSources(t, name)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !run.Blocked || len(store.latest()) != 0 {
+				t.Errorf("blocked = %v with %d releases stored, want blocked and none; issues %+v", run.Blocked, len(store.latest()), run.Issues)
+			}
+		})
+	}
+}
+
+func TestMirrorScriptVariant(t *testing.T) {
+	srv := startMirror(t, mirror.Options{ScriptVariant: true})
+	src := mirrorSources(t, "sre")[0]
+	store := newMemStore()
+	run, err := newCrawler(t, store, Options{Transport: srv.Transport()}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Blocked || run.New == 0 {
+		t.Errorf("with a browser Accept header: %+v, want releases and no block", run)
+	}
+	for _, r := range srv.Requests() {
+		if r.Header.Get("Accept") == "*/*" {
+			t.Errorf("%s sent Accept: */*", r.Path)
+		}
+	}
+	src.Headers = map[string]string{"Accept": "*/*"}
+	run, err = newCrawler(t, newMemStore(), Options{Transport: srv.Transport()}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Blocked {
+		t.Errorf("with Accept: */*: %+v, want the JavaScript variant reported as blocked", run)
+	}
+}

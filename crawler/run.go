@@ -1,0 +1,488 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"atalaya"
+)
+
+// crawlRun is the state of one Crawl.
+type crawlRun struct {
+	c       *Crawler
+	src     Source
+	f       *fetcher
+	domains []string
+	log     *slog.Logger
+
+	mu   sync.Mutex
+	run  atalaya.CrawlRun
+	fill struct{ title, date, body int } // among new releases
+}
+
+// outcome is what became of one listing item.
+type outcome int
+
+const (
+	outSkipped outcome = iota // filtered out by type or off-domain
+	outTooOld                 // older than Options.Since; not fetched
+	outKnown                  // archived already; unchanged
+	outFresh                  // archived as new or revised
+	outFailed                 // could not be fetched, extracted or stored
+)
+
+// pageResult sums the outcomes of a listing page's items.
+type pageResult struct {
+	fresh, known int
+	// failed or partial pages keep their old validators, so the next run
+	// sees their items again.
+	failed, partial bool
+}
+
+func (r *crawlRun) issue(kind atalaya.IssueKind, pageURL, selector, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.run.Issues = append(r.run.Issues, atalaya.SourceIssue{
+		Source: r.src.ID, Kind: kind, URL: pageURL, Selector: selector,
+		Message: fmt.Sprintf(format, args...), At: r.c.opts.Now(),
+	})
+	if kind == atalaya.IssueBlocked {
+		r.run.Blocked = true
+	}
+}
+
+func (r *crawlRun) count(f func(*atalaya.CrawlRun)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&r.run)
+}
+
+// fetchFailed reports a failed fetch of pageURL.
+func (r *crawlRun) fetchFailed(ctx context.Context, pageURL string, err error) {
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, ErrRobots):
+		r.issue(atalaya.IssueRobots, pageURL, "", "robots.txt disallows %s for user agent %q", pageURL, r.f.ua)
+	default:
+		r.log.Warn("fetch failed", "url", pageURL, "error", err)
+		r.issue(atalaya.IssueFetch, pageURL, "", "%v", err)
+	}
+}
+
+// listing walks the listing pages that start at start.
+func (r *crawlRun) listing(ctx context.Context, start string) {
+	startURL, err := url.Parse(start)
+	if err != nil {
+		return
+	}
+	limit := r.src.Pagination.MaxPages
+	if r.c.opts.MaxPages > 0 {
+		limit = r.c.opts.MaxPages
+	}
+	seen := map[string]bool{}      // listing pages
+	seenItems := map[string]bool{} // release URLs listed so far
+	pageURL := start
+	for index := 0; pageURL != "" && !seen[pageURL] && (limit == 0 || index < limit) && ctx.Err() == nil; index++ {
+		seen[pageURL] = true
+		next, more := r.listingPage(ctx, startURL, pageURL, index, seenItems)
+		if !more {
+			return
+		}
+		pageURL = next
+	}
+}
+
+// listingPage fetches and processes one listing page. It returns the next
+// page's URL and whether to go on.
+// A page that lists only releases already listed in this walk is a page the
+// site served in place of a missing one (state.gov answers ?page=N with page
+// 1): it ends the walk.
+func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL string, index int, seenItems map[string]bool) (string, bool) {
+	resp, ok := r.fetchListing(ctx, pageURL, index == 0)
+	if !ok {
+		return "", false
+	}
+	text := decodeBody(resp.Body, resp.Header.Get("Content-Type"))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(text))
+	if err != nil {
+		r.issue(atalaya.IssueFetch, pageURL, "", "parsing listing page: %v", err)
+		return "", false
+	}
+	page := parseListing(r.src, resp.URL, doc)
+	r.count(func(run *atalaya.CrawlRun) { run.Items += len(page.Items) })
+	sel := r.src.Listing.Item
+	switch {
+	case len(page.Items) == 0 && r.blockedPage(resp, text):
+		return "", false
+	case len(page.Items) == 0:
+		if index == 0 {
+			r.issue(atalaya.IssueSelector, pageURL, sel, "listing item selector matched nothing")
+		}
+		return "", false
+	case index == 0 && len(page.Items) < r.src.Expect.MinItems:
+		r.issue(atalaya.IssueSelector, pageURL, sel, "listing has %d items, expected at least %d", len(page.Items), r.src.Expect.MinItems)
+	}
+	repeated := true
+	for _, it := range page.Items {
+		if !seenItems[Canonical(it.URL)] {
+			repeated = false
+		}
+		seenItems[Canonical(it.URL)] = true
+	}
+	if repeated {
+		r.log.Debug("listing page repeats earlier items; stopping", "url", pageURL)
+		return "", false
+	}
+	res := r.process(ctx, page.Items)
+	if !res.failed && !res.partial && ctx.Err() == nil {
+		r.setValidators(ctx, pageURL, resp)
+	}
+	if res.fresh == 0 && res.known > 0 {
+		r.log.Debug("listing page brings nothing new; stopping", "url", pageURL)
+		return "", false
+	}
+	if cut := r.since(); !cut.IsZero() {
+		if old := oldest(page.Items); !old.IsZero() && old.Before(cut) {
+			return "", false
+		}
+	}
+	if r.src.Pagination.Template != "" {
+		return templatePage(startURL, r.src.Pagination, index+1), true
+	}
+	return page.Next, page.Next != ""
+}
+
+// fetchListing fetches a listing page or feed with the stored validators.
+// It reports what stops the walk and returns false then.
+func (r *crawlRun) fetchListing(ctx context.Context, pageURL string, first bool) (*response, bool) {
+	etag, modified, err := r.c.opts.State.Validators(ctx, pageURL)
+	if err != nil {
+		r.log.Warn("crawl state unavailable", "url", pageURL, "error", err)
+	}
+	extra := map[string]string{}
+	if etag != "" {
+		extra["If-None-Match"] = etag
+	}
+	if modified != "" {
+		extra["If-Modified-Since"] = modified
+	}
+	resp, err := r.f.get(ctx, pageURL, extra)
+	if err != nil {
+		r.fetchFailed(ctx, pageURL, err)
+		return nil, false
+	}
+	r.count(func(run *atalaya.CrawlRun) { run.Listings++ })
+	switch {
+	case resp.Status == http.StatusNotModified:
+		r.log.Debug("listing page not modified", "url", pageURL)
+		return nil, false
+	case resp.Status == http.StatusNotFound && !first:
+		return nil, false
+	case resp.Status == http.StatusForbidden:
+		r.issue(atalaya.IssueBlocked, pageURL, "", "HTTP 403 Forbidden")
+		return nil, false
+	case resp.Status != http.StatusOK:
+		r.issue(atalaya.IssueFetch, pageURL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
+		return nil, false
+	case strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "javascript"):
+		r.issue(atalaya.IssueBlocked, pageURL, "", "JavaScript variant of the page (Content-Type %q); send a browser-style Accept header", resp.Header.Get("Content-Type"))
+		return nil, false
+	}
+	return resp, true
+}
+
+// blockedPage reports (and records) whether a 200 page that lacks the
+// expected content is an anti-bot page: it carries a block marker, or it is
+// markup escaped inside a JavaScript string.
+func (r *crawlRun) blockedPage(resp *response, text string) bool {
+	lower := strings.ToLower(text)
+	for _, m := range r.src.BlockMarkers {
+		if m != "" && (strings.Contains(lower, strings.ToLower(m)) || strings.Contains(resp.URL, m)) {
+			r.issue(atalaya.IssueBlocked, resp.URL, "", "anti-bot page (marker %q)", m)
+			return true
+		}
+	}
+	if strings.Contains(text, `=\"`) || strings.Contains(text, `<\/`) {
+		r.issue(atalaya.IssueBlocked, resp.URL, "", "markup escaped in a JavaScript string; send a browser-style Accept header")
+		return true
+	}
+	return false
+}
+
+func (r *crawlRun) setValidators(ctx context.Context, pageURL string, resp *response) {
+	etag, modified := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	if etag == "" && modified == "" {
+		return
+	}
+	if err := r.c.opts.State.SetValidators(ctx, pageURL, etag, modified); err != nil {
+		r.log.Warn("crawl state unavailable", "url", pageURL, "error", err)
+	}
+}
+
+// feed reads a feed and processes its items.
+func (r *crawlRun) feed(ctx context.Context, feedURL string) {
+	resp, ok := r.fetchListing(ctx, feedURL, true)
+	if !ok {
+		return
+	}
+	if looksHTML(resp) {
+		text := decodeBody(resp.Body, resp.Header.Get("Content-Type"))
+		if !r.blockedPage(resp, text) {
+			r.issue(atalaya.IssueBlocked, feedURL, "", "HTML page where a feed was expected")
+		}
+		return
+	}
+	items, err := parseFeed(r.src, resp.URL, resp.Body)
+	if err != nil {
+		r.issue(atalaya.IssueSelector, feedURL, "", "%v", err)
+		return
+	}
+	r.count(func(run *atalaya.CrawlRun) { run.Items += len(items) })
+	if len(items) < max(r.src.Expect.MinItems, 1) {
+		r.issue(atalaya.IssueSelector, feedURL, "", "feed has %d items, expected at least %d", len(items), max(r.src.Expect.MinItems, 1))
+	}
+	if res := r.process(ctx, items); !res.failed && !res.partial && ctx.Err() == nil {
+		r.setValidators(ctx, feedURL, resp)
+	}
+}
+
+// looksHTML reports whether a response meant to be a feed is an HTML page.
+func looksHTML(resp *response) bool {
+	if strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "text/html") {
+		return true
+	}
+	head := bytes.ToLower(bytes.TrimSpace(resp.Body[:min(len(resp.Body), 512)]))
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html"))
+}
+
+// process handles a page's items with Politeness.Parallelism workers.
+func (r *crawlRun) process(ctx context.Context, items []Item) pageResult {
+	work := make(chan Item)
+	var (
+		mu  sync.Mutex
+		res pageResult
+		wg  sync.WaitGroup
+	)
+	for range max(r.src.Politeness.Parallelism, 1) {
+		wg.Go(func() {
+			for it := range work {
+				o := r.item(ctx, it)
+				mu.Lock()
+				switch o {
+				case outFresh:
+					res.fresh++
+				case outKnown:
+					res.known++
+				case outFailed:
+					res.failed = true
+				case outTooOld:
+					res.partial = true
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			res.failed = true
+			break
+		}
+		work <- it
+	}
+	close(work)
+	wg.Wait()
+	return res
+}
+
+// since returns midnight of the Since date in the source's zone, or zero.
+func (r *crawlRun) since() time.Time {
+	if r.c.opts.Since.IsZero() {
+		return time.Time{}
+	}
+	loc := location(r.src)
+	t := r.c.opts.Since.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+// item fetches, extracts and archives one listing item.
+func (r *crawlRun) item(ctx context.Context, it Item) outcome {
+	log := r.log.With("url", it.URL)
+	if !typeAllowed(r.src.Types, it.Type) {
+		log.Debug("release type filtered out", "type", it.Type)
+		return outSkipped
+	}
+	if cut := r.since(); !cut.IsZero() && !it.Published.IsZero() && it.Published.Before(cut) {
+		return outTooOld
+	}
+	if !hostAllowed(it.URL, r.domains) {
+		log.Debug("off-domain link not followed")
+		return outSkipped
+	}
+	canon := Canonical(it.URL)
+	known, err := r.c.opts.State.Known(ctx, canon)
+	if err != nil {
+		return r.failed(ctx, it, "crawl state unavailable", err)
+	}
+	extra := map[string]string{}
+	if known {
+		if !r.revisit(it) {
+			r.count(func(run *atalaya.CrawlRun) { run.Unchanged++ })
+			r.progress(it)
+			return outKnown
+		}
+		etag, modified, err := r.c.opts.State.Validators(ctx, canon)
+		if err != nil {
+			log.Warn("crawl state unavailable", "error", err)
+		}
+		if etag != "" {
+			extra["If-None-Match"] = etag
+		}
+		if modified != "" {
+			extra["If-Modified-Since"] = modified
+		}
+	}
+	resp, err := r.f.get(ctx, it.URL, extra)
+	if err != nil {
+		r.fetchFailed(ctx, it.URL, err)
+		return r.failed(ctx, it, "", nil)
+	}
+	switch {
+	case resp.Status == http.StatusNotModified && known:
+		r.count(func(run *atalaya.CrawlRun) { run.Unchanged++ })
+		r.progress(it)
+		return outKnown
+	case resp.Status == http.StatusForbidden:
+		r.issue(atalaya.IssueBlocked, it.URL, "", "HTTP 403 Forbidden")
+		return r.failed(ctx, it, "", nil)
+	case resp.Status != http.StatusOK:
+		r.issue(atalaya.IssueFetch, it.URL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
+		return r.failed(ctx, it, "", nil)
+	}
+	return r.archive(ctx, it, canon, resp)
+}
+
+// archive extracts the release from resp and hands it to the Sink.
+func (r *crawlRun) archive(ctx context.Context, it Item, canon string, resp *response) outcome {
+	page := atalaya.Page{URL: resp.URL, Status: resp.Status, Header: resp.Header, Body: resp.Body, FetchedAt: resp.FetchedAt}
+	rel, err := Extract(r.src, page, it)
+	if err != nil || rel.Body == "" {
+		if r.blockedPage(resp, decodeBody(resp.Body, resp.Header.Get("Content-Type"))) {
+			return r.failed(ctx, it, "", nil)
+		}
+	}
+	if err != nil {
+		r.issue(atalaya.IssueSelector, it.URL, strings.Join(r.src.Article.Required, ", "), "%v", err)
+		return r.failed(ctx, it, "", nil)
+	}
+	if !typeAllowed(r.src.Types, rel.Type) {
+		return outSkipped
+	}
+	if rel.DateOrigin == atalaya.DateMissing {
+		r.issue(atalaya.IssueDate, it.URL, "", "no publication date in the article, listing or feed; release kept without a date")
+	}
+	version, err := r.c.opts.Sink.Put(ctx, page, rel)
+	if err != nil {
+		return r.failed(ctx, it, "archive unavailable", err)
+	}
+	r.setValidators(ctx, canon, resp)
+	r.count(func(run *atalaya.CrawlRun) {
+		switch {
+		case version == 1:
+			run.New++
+			r.fillCount(rel)
+		case version > 1:
+			run.Revised++
+		default:
+			run.Unchanged++
+		}
+	})
+	r.progress(it)
+	r.log.Debug("release archived", "release_id", string(rel.ID), "url", rel.URL, "version", version)
+	if version == 0 {
+		return outKnown
+	}
+	return outFresh
+}
+
+// fillCount counts the fields a new release has; r.mu is held.
+func (r *crawlRun) fillCount(rel atalaya.Release) {
+	if rel.Title != "" {
+		r.fill.title++
+	}
+	if rel.DateOrigin != atalaya.DateMissing {
+		r.fill.date++
+	}
+	if rel.Body != "" {
+		r.fill.body++
+	}
+}
+
+// failed counts a failed item, logging err when there is one.
+func (r *crawlRun) failed(ctx context.Context, it Item, msg string, err error) outcome {
+	if err != nil && ctx.Err() == nil {
+		r.log.Warn(msg, "url", it.URL, "error", err)
+	}
+	r.count(func(run *atalaya.CrawlRun) { run.Failed++ })
+	r.progress(it)
+	return outFailed
+}
+
+// revisit reports whether an archived release is young enough to fetch again.
+func (r *crawlRun) revisit(it Item) bool {
+	return r.src.Revisit > 0 && !it.Published.IsZero() && r.c.opts.Now().Sub(it.Published) <= r.src.Revisit
+}
+
+func (r *crawlRun) progress(it Item) {
+	if r.c.opts.Progress == nil {
+		return
+	}
+	r.mu.Lock()
+	p := Progress{Source: r.src.ID, URL: it.URL, Items: r.run.Items, New: r.run.New,
+		Revised: r.run.Revised, Unchanged: r.run.Unchanged, Failed: r.run.Failed}
+	r.mu.Unlock()
+	r.c.opts.Progress(p)
+}
+
+// fillRates reports title, date and body fill rates below the expectation.
+func (r *crawlRun) fillRates() {
+	n := r.run.New
+	if n == 0 {
+		return
+	}
+	want := r.src.Expect.MinFillRate
+	if want <= 0 {
+		want = defaultMinFillRate
+	}
+	a := r.src.Article
+	var titleSels []string
+	for _, f := range a.Title {
+		titleSels = append(titleSels, f.Selector)
+	}
+	var dateSels []string
+	for _, d := range a.Date {
+		dateSels = append(dateSels, d.Selector)
+	}
+	for _, f := range []struct {
+		field, sel string
+		got        int
+	}{
+		{"title", strings.Join(titleSels, ", "), r.fill.title},
+		{"date", strings.Join(dateSels, ", "), r.fill.date},
+		{"body", a.Body, r.fill.body},
+	} {
+		if rate := float64(f.got) / float64(n); rate < want {
+			r.issue(atalaya.IssueFillRate, "", f.sel, "%s found in %d of %d new releases (%.0f%%, expected at least %.0f%%)",
+				f.field, f.got, n, rate*100, want*100)
+		}
+	}
+}
