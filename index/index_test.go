@@ -1,0 +1,514 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/classify"
+)
+
+// corpus is a small set of releases written for these tests, three in
+// English and three in Spanish. Keys are the release IDs.
+func corpus() []Document {
+	mx := time.FixedZone("CST", -6*3600)
+	et := time.FixedZone("EST", -5*3600)
+	doc := func(id, src, agency string, c atalaya.Country, lang atalaya.Language, date time.Time, title, body string, label string, themes ...string) Document {
+		return Document{
+			Release: atalaya.Release{
+				ID: atalaya.ID(id), URL: "https://example.test/" + id, Source: atalaya.SourceID(src), Agency: agency,
+				Country: c, Language: lang, Title: title, Body: body, Published: date,
+				DateOrigin: atalaya.DateFromArticle,
+			},
+			Verdict:   classify.Verdict{Label: classify.Label(label), Themes: themes, RulesVersion: "r1"},
+			IndexedAt: time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC),
+		}
+	}
+	return []Document{
+		doc("en1", "state", "Department of State", atalaya.US, atalaya.English, time.Date(2025, 3, 10, 0, 0, 0, 0, et),
+			"Department imposes sanctions on cartel leaders",
+			"Today the Department sanctioned three leaders of a smuggling network.\n\nThe measures freeze their property held in the United States.",
+			"kingpin", "sanctions"),
+		doc("en2", "state", "Department of State", atalaya.US, atalaya.English, time.Date(2024, 7, 1, 0, 0, 0, 0, et),
+			"New grants for community prevention",
+			"The grants fund treatment clinics and prevention programs in schools and neighborhoods.",
+			"root_cause", "prevention", "treatment"),
+		doc("en3", "treasury", "Department of the Treasury", atalaya.US, atalaya.English, time.Date(2025, 11, 20, 0, 0, 0, 0, et),
+			"Designation of an arms trafficking network",
+			"The Office designated five people who moved rifles across the border. This arms trafficking ring supplied a cartel, and further sanctions may follow.",
+			"kingpin", "arms", "sanctions"),
+		doc("es1", "sre", "Secretaría de Relaciones Exteriores", atalaya.MX, atalaya.Spanish, time.Date(2025, 5, 15, 0, 0, 0, 0, mx),
+			"México concreta la extradición de un operador financiero",
+			"La cancillería informó que se concretó la extradición de un operador financiero de una red delictiva.",
+			"kingpin", "extradition"),
+		doc("es2", "salud", "Secretaría de Salud", atalaya.MX, atalaya.Spanish, time.Date(2023, 2, 1, 0, 0, 0, 0, mx),
+			"Estrategia nacional de prevención de adicciones",
+			"La estrategia ofrece atención a jóvenes en escuelas y centros comunitarios con programas de prevención.",
+			"root_cause", "prevention"),
+		doc("es3", "fgr", "Fiscalía General de la República", atalaya.MX, atalaya.Spanish, time.Date(2026, 1, 5, 0, 0, 0, 0, mx),
+			"Extradiciones a Estados Unidos durante el semestre",
+			"En el semestre se realizaron extradiciones y, al mismo tiempo, se abrieron clínicas de atención a las adicciones.",
+			"mixed", "extradition", "treatment"),
+	}
+}
+
+func openCorpus(t *testing.T) *Index {
+	t.Helper()
+	x, err := OpenMemWith(Options{KnownLabels: []classify.Label{"kingpin", "root_cause"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	if err := x.Put(context.Background(), corpus()...); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func hitIDs(r *Result) []string {
+	ids := []string{}
+	for _, h := range r.Hits {
+		ids = append(ids, string(h.ID))
+	}
+	return ids
+}
+
+func sorted(ids []string) []string {
+	s := slices.Clone(ids)
+	slices.Sort(s)
+	return s
+}
+
+func TestSearchMatches(t *testing.T) {
+	x := openCorpus(t)
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	tests := []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"english stemming plural", Query{Text: "sanctions"}, []string{"en1", "en3"}},
+		{"english stemming past", Query{Text: "sanctioned"}, []string{"en1", "en3"}},
+		{"spanish stemming plural to accented singular", Query{Text: "extradiciones"}, []string{"es1", "es3"}},
+		{"spanish stemming singular", Query{Text: "extradición"}, []string{"es1", "es3"}},
+		{"phrase", Query{Text: `"arms trafficking"`}, []string{"en3"}},
+		{"phrase in wrong order", Query{Text: `"trafficking arms"`}, []string{}},
+		{"prefix", Query{Text: "extradi*"}, []string{"es1", "es3"}},
+		{"implicit and", Query{Text: "prevention schools"}, []string{"en2"}},
+		{"or", Query{Text: "rifles OR adicciones"}, []string{"en3", "es2", "es3"}},
+		{"and not", Query{Text: "(sanctions OR extradición) AND NOT label:mixed"}, []string{"en1", "en3", "es1"}},
+		{"minus", Query{Text: "sanctions -rifles"}, []string{"en1"}},
+		{"only negative", Query{Text: "NOT country:mx"}, []string{"en1", "en2", "en3"}},
+		{"title field", Query{Text: "title:sanctions"}, []string{"en1"}},
+		{"body field", Query{Text: "body:sanctions"}, []string{"en1", "en3"}},
+		{"title field only", Query{Text: "title:network"}, []string{"en3"}},
+		{"keyword field ignores case", Query{Text: "source:TREASURY"}, []string{"en3"}},
+		{"agency phrase", Query{Text: `agency:"Department of State"`}, []string{"en1", "en2"}},
+		{"theme prefix", Query{Text: "theme:extra*"}, []string{"es1", "es3"}},
+		{"year", Query{Text: "year:2025"}, []string{"en1", "en3", "es1"}},
+		{"date range", Query{Text: "published:[2025-01-01 TO 2025-12-31]"}, []string{"en1", "en3", "es1"}},
+		{"date from", Query{Text: "published:>=2025-05-15"}, []string{"en3", "es1", "es3"}},
+		{"date after", Query{Text: "published:>2025-05-15"}, []string{"en3", "es3"}},
+		{"date single day", Query{Text: "published:2025-05-15"}, []string{"es1"}},
+		{"label and country filters", Query{Labels: []string{"kingpin"}, Countries: []string{"MX"}}, []string{"es1"}},
+		{"label filter ORed", Query{Labels: []string{"mixed", "root_cause"}}, []string{"en2", "es2", "es3"}},
+		{"theme filter", Query{Themes: []string{"treatment"}}, []string{"en2", "es3"}},
+		{"source filter", Query{Sources: []string{"state", "fgr"}}, []string{"en1", "en2", "es3"}},
+		{"agency filter", Query{Agencies: []string{"Secretaría de Salud"}}, []string{"es2"}},
+		{"language filter", Query{Languages: []string{"es"}, Text: "atención"}, []string{"es2", "es3"}},
+		{"since until", Query{Since: day("2024-07-01"), Until: day("2025-03-10")}, []string{"en1", "en2"}},
+		{"text and filters", Query{Text: "sanctions", Labels: []string{"kingpin"}, Since: day("2025-06-01")}, []string{"en3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := x.Search(context.Background(), tt.q)
+			if err != nil {
+				t.Fatalf("Search(%+v): %v", tt.q, err)
+			}
+			if diff := cmp.Diff(tt.want, sorted(hitIDs(r))); diff != "" {
+				t.Errorf("Search(%q) IDs mismatch (-want +got):\n%s", tt.q.Text, diff)
+			}
+			if r.Total != uint64(len(tt.want)) {
+				t.Errorf("Search(%q).Total = %d, want %d", tt.q.Text, r.Total, len(tt.want))
+			}
+		})
+	}
+}
+
+func TestSearchSortByDate(t *testing.T) {
+	x := openCorpus(t)
+	r, err := x.Search(context.Background(), Query{Sort: SortDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"es3", "en3", "es1", "en1", "en2", "es2"}
+	if diff := cmp.Diff(want, hitIDs(r)); diff != "" {
+		t.Errorf("date order mismatch (-want +got):\n%s", diff)
+	}
+	r, err = x.Search(context.Background(), Query{Sort: SortDate, Page: 2, Size: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"en2", "es2"}, hitIDs(r)); diff != "" {
+		t.Errorf("page 2 mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSearchFacets(t *testing.T) {
+	x := openCorpus(t)
+	r, err := x.Search(context.Background(), Query{Facets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]FacetCount{
+		"label":    {{"kingpin", 3}, {"root_cause", 2}, {"mixed", 1}},
+		"theme":    {{"extradition", 2}, {"prevention", 2}, {"sanctions", 2}, {"treatment", 2}, {"arms", 1}},
+		"source":   {{"state", 2}, {"fgr", 1}, {"salud", 1}, {"sre", 1}, {"treasury", 1}},
+		"country":  {{"MX", 3}, {"US", 3}},
+		"language": {{"en", 3}, {"es", 3}},
+		"year":     {{"2026", 1}, {"2025", 3}, {"2024", 1}, {"2023", 1}},
+	}
+	if diff := cmp.Diff(want, r.Facets); diff != "" {
+		t.Errorf("facets mismatch (-want +got):\n%s", diff)
+	}
+	r, err = x.Search(context.Background(), Query{Text: "extradiciones", Facets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]FacetCount{{"kingpin", 1}, {"mixed", 1}}, r.Facets["label"]); diff != "" {
+		t.Errorf("label facet of a query mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSearchHighlight(t *testing.T) {
+	x := openCorpus(t)
+	r, err := x.Search(context.Background(), Query{Text: "extradición", Highlight: true, Sort: SortDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"es3", "es1"}, hitIDs(r)); diff != "" {
+		t.Fatalf("IDs mismatch (-want +got):\n%s", diff)
+	}
+	for _, h := range r.Hits {
+		if len(h.Fragments) == 0 {
+			t.Fatalf("hit %s has no fragments", h.ID)
+		}
+	}
+	if got, want := r.Hits[0].Fragments[0], "<mark>extradiciones</mark>"; !strings.Contains(got, want) {
+		t.Errorf("fragment %q does not contain %q", got, want)
+	}
+	if got, want := r.Hits[1].Fragments[0], "<mark>extradición</mark>"; !strings.Contains(got, want) {
+		t.Errorf("fragment %q does not contain %q", got, want)
+	}
+	h := r.Hits[1]
+	if h.Title != "México concreta la extradición de un operador financiero" || h.Agency != "Secretaría de Relaciones Exteriores" ||
+		h.Label != "kingpin" || h.Country != "MX" || h.Language != "es" || h.Source != "sre" ||
+		!h.Published.Equal(time.Date(2025, 5, 15, 6, 0, 0, 0, time.UTC)) || h.URL != "https://example.test/es1" {
+		t.Errorf("hit fields = %+v", h)
+	}
+}
+
+func TestSearchBadQuery(t *testing.T) {
+	x := openCorpus(t)
+	tests := []struct {
+		name string
+		q    Query
+		want string
+	}{
+		{"syntax", Query{Text: "(sanctions"}, `query:1:11: expected ")"`},
+		{"unknown field", Query{Text: "colour:red"}, `unknown field "colour"`},
+		{"bad date", Query{Text: "published:2025-13-01"}, `bad date "2025-13-01"`},
+		{"unknown label", Query{Labels: []string{"villain"}}, `unknown label "villain"`},
+		{"unknown country", Query{Countries: []string{"FR"}}, `unknown country "FR"`},
+		{"unknown language", Query{Languages: []string{"de"}}, `unknown language "de"`},
+		{"size over limit", Query{Size: 101}, "over the limit of 100"},
+		{"negative page", Query{Page: -1}, "page -1 is negative"},
+		{"deep page", Query{Page: 200, Size: 100}, "past the first 10000 hits"},
+		{"bad sort", Query{Sort: "title"}, `unknown sort "title"`},
+		{"until before since", Query{Since: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, "is before since"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := x.Search(context.Background(), tt.q)
+			if !errors.Is(err, ErrBadQuery) {
+				t.Fatalf("Search error = %v, want ErrBadQuery", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Search error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPutReplacesAndGet(t *testing.T) {
+	x := openCorpus(t)
+	ctx := context.Background()
+	d := corpus()[0]
+	d.Release.Title = "Department lifts a designation"
+	d.Release.Body = "The Department removed one person from the list after a review."
+	d.Verdict.Label = "neither"
+	d.Verdict.Evidence = []classify.Evidence{{Rule: "r", Field: "body", Start: 1, End: 2, Match: "x"}}
+	if err := x.Put(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := x.Count(); err != nil || n != 6 {
+		t.Errorf("Count() = %d, %v; want 6", n, err)
+	}
+	r, err := x.Search(ctx, Query{Text: "sanctioned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"en3"}, sorted(hitIDs(r))); diff != "" {
+		t.Errorf("old text still found (-want +got):\n%s", diff)
+	}
+	got, err := x.Get(ctx, "en1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, got); diff != "" {
+		t.Errorf("Get mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := x.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(nope) error = %v, want ErrNotFound", err)
+	}
+	if err := x.Delete(ctx, "en1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := x.Count(); n != 5 {
+		t.Errorf("Count() after Delete = %d, want 5", n)
+	}
+}
+
+func TestPutRejectsUnknownLanguage(t *testing.T) {
+	x := openCorpus(t)
+	d := corpus()[0]
+	d.Release.ID = "fr1"
+	d.Release.Language = "fr"
+	err := x.Put(context.Background(), d)
+	if err == nil || !strings.Contains(err.Error(), `unknown language "fr"`) {
+		t.Errorf("Put error = %v, want unknown language", err)
+	}
+}
+
+func TestOpenReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	ctx := context.Background()
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Put(ctx, corpus()...); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Count(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Count on closed index error = %v, want ErrClosed", err)
+	}
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if n, err := x.Count(); err != nil || n != 6 {
+		t.Errorf("Count() after reopen = %d, %v; want 6", n, err)
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	_, err = Open(dir, Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("second Open error = %v, want ErrLocked", err)
+	}
+}
+
+func TestOpenIncompatible(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+	}{
+		{"garbage files", func(t *testing.T, dir string) {
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte("{not json"), 0o644)
+		}},
+		{"no bleve index", func(t *testing.T, dir string) {
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644)
+		}},
+		{"other schema", func(t *testing.T, dir string) {
+			x, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x.bi.SetInternal(schemaKey, []byte("atalaya-index-0"))
+			x.Close()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			tt.setup(t, dir)
+			_, err := Open(dir, Options{})
+			if !errors.Is(err, ErrIncompatible) {
+				t.Fatalf("Open error = %v, want ErrIncompatible", err)
+			}
+			if !strings.Contains(err.Error(), "atalaya reindex") {
+				t.Errorf("Open error = %q, want it to tell to run atalaya reindex", err)
+			}
+		})
+	}
+}
+
+func seqOf(docs []Document) iter.Seq2[Document, error] {
+	return func(yield func(Document, error) bool) {
+		for _, d := range docs {
+			if !yield(d, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestRebuildSwap(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "index")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	docs := corpus()
+	if err := x.Put(ctx, docs[:2]...); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rebuild(ctx, dir, seqOf(docs), Options{BatchSize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	// The open index follows the swap on its next call.
+	if n, err := x.Count(); err != nil || n != 6 {
+		t.Errorf("Count() after Rebuild = %d, %v; want 6", n, err)
+	}
+	r, err := x.Search(ctx, Query{Text: "extradiciones"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"es1", "es3"}, sorted(hitIDs(r))); diff != "" {
+		t.Errorf("search after Rebuild mismatch (-want +got):\n%s", diff)
+	}
+	x.Close()
+	if got := generations(t, dir); len(got) != 1 {
+		t.Errorf("generations after Rebuild and Close = %v, want one", got)
+	}
+	y, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	if n, err := y.Count(); err != nil || n != 6 {
+		t.Errorf("Count() after reopening rebuilt index = %d, %v; want 6", n, err)
+	}
+}
+
+// generations lists the generation directories beside dir.
+func generations(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(dir + ".gen-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestRebuildInterrupted(t *testing.T) {
+	tests := []struct {
+		name string
+		fail func(cancel context.CancelFunc) error // called at the fourth document
+	}{
+		{"context cancelled", func(cancel context.CancelFunc) error { cancel(); return nil }},
+		{"source error", func(context.CancelFunc) error { return errors.New("archive: bad record") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			x, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer x.Close()
+			if err := x.Put(context.Background(), corpus()[:2]...); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			docs := func(yield func(Document, error) bool) {
+				for i, d := range corpus() {
+					if i == 3 {
+						if err := tt.fail(cancel); err != nil {
+							yield(Document{}, err)
+							return
+						}
+					}
+					if !yield(d, nil) {
+						return
+					}
+				}
+			}
+			if err := Rebuild(ctx, dir, docs, Options{BatchSize: 2}); err == nil {
+				t.Fatal("Rebuild succeeded, want an error")
+			}
+			if n, err := x.Count(); err != nil || n != 2 {
+				t.Errorf("Count() of old index = %d, %v; want 2", n, err)
+			}
+			if got := generations(t, dir); len(got) != 1 {
+				t.Errorf("generations after failed Rebuild = %v, want only the old one", got)
+			}
+		})
+	}
+}
+
+func TestOpenCleansKilledRebuild(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	// What a killed rebuild leaves: a generation never linked, and a link.
+	stale, err := newGeneration(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := newBleve(stale, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi.Close()
+	os.Symlink(filepath.Base(stale), dir+".tmp-x")
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if got := generations(t, dir); len(got) != 1 || got[0] == stale {
+		t.Errorf("generations after Open = %v, want only the linked one", got)
+	}
+	if _, err := os.Lstat(dir + ".tmp-x"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stray link still there: %v", err)
+	}
+}

@@ -1,0 +1,138 @@
+package index
+
+import (
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// translate turns a parsed query into a bleve query.
+func translate(e Expr) query.Query {
+	switch e := e.(type) {
+	case *And:
+		return translateAnd(e.X)
+	case *Or:
+		qs := make([]query.Query, len(e.X))
+		for i, x := range e.X {
+			qs[i] = translate(x)
+		}
+		return disjunction(qs)
+	case *Not:
+		return translateAnd([]Expr{e})
+	case *Term:
+		return translateTerm(e)
+	case *Phrase:
+		return translatePhrase(e)
+	case *DateRange:
+		return dateQuery(fieldPublished, e.From, e.To)
+	}
+	panic("index: translate: unknown expression type") // unreachable: Parse makes only the types above
+}
+
+// translateAnd makes a conjunction of the positive operands, excluding the
+// negated ones; with no positive operand it excludes from every release.
+func translateAnd(xs []Expr) query.Query {
+	var must, mustNot []query.Query
+	for _, x := range xs {
+		if n, ok := x.(*Not); ok {
+			mustNot = append(mustNot, translate(n.X))
+			continue
+		}
+		must = append(must, translate(x))
+	}
+	if len(mustNot) == 0 {
+		return bleve.NewConjunctionQuery(must...)
+	}
+	b := bleve.NewBooleanQuery()
+	if len(must) == 0 {
+		b.AddMust(bleve.NewMatchAllQuery())
+	} else {
+		b.AddMust(must...)
+	}
+	b.AddMustNot(mustNot...)
+	return b
+}
+
+func translateTerm(t *Term) query.Query {
+	if isKeywordField(t.Field) {
+		if t.Prefix {
+			p := bleve.NewPrefixQuery(strings.ToLower(t.Text))
+			p.SetField(t.Field)
+			return p
+		}
+		return keywordQuery(t.Field, t.Text)
+	}
+	var qs []query.Query
+	for _, f := range textFieldsFor(t.Field) {
+		if t.Prefix {
+			p := bleve.NewPrefixQuery(strings.ToLower(t.Text))
+			p.SetField(f)
+			qs = append(qs, p)
+			continue
+		}
+		m := bleve.NewMatchQuery(t.Text)
+		m.SetField(f)
+		m.SetOperator(query.MatchQueryOperatorAnd)
+		qs = append(qs, m)
+	}
+	return disjunction(qs)
+}
+
+func translatePhrase(p *Phrase) query.Query {
+	if isKeywordField(p.Field) {
+		return keywordQuery(p.Field, p.Text)
+	}
+	var qs []query.Query
+	for _, f := range textFieldsFor(p.Field) {
+		m := bleve.NewMatchPhraseQuery(p.Text)
+		m.SetField(f)
+		qs = append(qs, m)
+	}
+	return disjunction(qs)
+}
+
+func isKeywordField(field string) bool {
+	for _, f := range keywordFields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// keywordQuery matches a keyword field's value; keyword fields are indexed
+// lower-case, so the match ignores case.
+func keywordQuery(field, value string) query.Query {
+	t := bleve.NewTermQuery(strings.ToLower(value))
+	t.SetField(field)
+	return t
+}
+
+// dateQuery matches days from..to, both inclusive; a zero end is open.
+func dateQuery(field string, from, to time.Time) query.Query {
+	var start, end time.Time
+	if !from.IsZero() {
+		start = day(from)
+	}
+	if !to.IsZero() {
+		end = day(to).AddDate(0, 0, 1)
+	}
+	inclusive, exclusive := true, false
+	q := bleve.NewDateRangeInclusiveQuery(start, end, &inclusive, &exclusive)
+	q.SetField(field)
+	return q
+}
+
+// day returns t's calendar day at midnight UTC.
+func day(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func disjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
