@@ -438,6 +438,12 @@ func TestReleasesBatches(t *testing.T) {
 	}
 }
 
+// withSelector returns is with its Selector set to sel.
+func withSelector(is atalaya.SourceIssue, sel string) atalaya.SourceIssue {
+	is.Selector = sel
+	return is
+}
+
 func TestRecordRunIssues(t *testing.T) {
 	ctx := context.Background()
 	a := openTest(t, t.TempDir(), Options{})
@@ -461,10 +467,13 @@ func TestRecordRunIssues(t *testing.T) {
 		{"same kind other URL is another issue",
 			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/?page=2", 2), issue(atalaya.IssueSelector, "https://sre.test/?page=2", 2)},
 			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/?page=2", 2)}},
+		{"same kind and URL, other selector is another issue",
+			[]atalaya.SourceIssue{withSelector(issue(atalaya.IssueFillRate, "", 3), "h1"), withSelector(issue(atalaya.IssueFillRate, "", 3), "time")},
+			[]atalaya.SourceIssue{withSelector(issue(atalaya.IssueFillRate, "", 3), "h1"), withSelector(issue(atalaya.IssueFillRate, "", 3), "time")}},
 		{"clean run closes all", nil, nil},
 		{"reopened issue gets a new time",
-			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/", 4)},
-			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/", 4)}},
+			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/", 5)},
+			[]atalaya.SourceIssue{issue(atalaya.IssueSelector, "https://sre.test/", 5)}},
 	}
 	for i, s := range steps {
 		run := atalaya.CrawlRun{Source: "sre", Started: at(i), Finished: at(i).Add(time.Minute), Listings: i, Issues: s.reported}

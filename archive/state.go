@@ -80,7 +80,7 @@ func (a *Archive) SetValidators(ctx context.Context, url, etag, lastModified str
 
 // RecordRun records run as the last run of its source and updates the
 // source's open issues: an issue stays open while runs keep reporting the
-// same kind and URL, keeping the time it was first reported, and closes at
+// same kind, URL and selector, keeping the time it was first reported, and closes at
 // the first run that does not report it.
 func (a *Archive) RecordRun(ctx context.Context, run atalaya.CrawlRun) error {
 	if err := checkCtx(ctx, "record run of "+string(run.Source)); err != nil {
@@ -109,21 +109,24 @@ func (a *Archive) RecordRun(ctx context.Context, run atalaya.CrawlRun) error {
 }
 
 // mergeIssues returns the issues open after a run reported reported, given
-// those open before: one per kind and URL reported, first seen at the
-// earliest time it has been open.
+// those open before: one per kind, URL and selector reported, first seen
+// at the earliest time it has been open. The selector tells apart issues of
+// one page or of the whole run (fill rates of title, date and body have no
+// URL).
 func mergeIssues(open, reported []atalaya.SourceIssue) []atalaya.SourceIssue {
 	type key struct {
-		kind atalaya.IssueKind
-		url  string
+		kind     atalaya.IssueKind
+		url      string
+		selector string
 	}
 	since := make(map[key]atalaya.SourceIssue, len(open))
 	for _, is := range open {
-		since[key{is.Kind, is.URL}] = is
+		since[key{is.Kind, is.URL, is.Selector}] = is
 	}
 	seen := make(map[key]bool, len(reported))
 	var merged []atalaya.SourceIssue
 	for _, is := range reported {
-		k := key{is.Kind, is.URL}
+		k := key{is.Kind, is.URL, is.Selector}
 		if seen[k] {
 			continue
 		}

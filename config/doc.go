@@ -26,7 +26,7 @@
 //
 // # Reference
 //
-// REFERENCE.md, next to this file, documents every key.
+// The "Configuration" section of the README documents every key.
 //
 // Package config imports no other Atalaya package: cmd/atalaya maps its
 // plain structs onto the crawler's and the scheduler's own types. Values are

@@ -74,7 +74,7 @@ func site(t *testing.T, items []string, extra map[string]http.HandlerFunc) (stri
 		}
 		fmt.Fprint(w, b.String())
 	})
-	mux.HandleFunc("GET /a/{name}", func(w http.ResponseWriter, r *http.Request) {
+	files := func(w http.ResponseWriter, r *http.Request) {
 		body, err := os.ReadFile(filepath.Join("testdata", "site", r.PathValue("name")))
 		if err != nil {
 			http.NotFound(w, r)
@@ -86,7 +86,9 @@ func site(t *testing.T, items []string, extra map[string]http.HandlerFunc) (stri
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		}
 		w.Write(body)
-	})
+	}
+	mux.HandleFunc("GET /a/{name}", files)
+	mux.HandleFunc("GET /good/{name}", files)
 	for pattern, h := range extra {
 		mux.HandleFunc(pattern, h)
 	}
@@ -135,85 +137,115 @@ var cmpIgnoreFetched = cmp.Transformer("noFetched", func(r atalaya.Release) atal
 	return r
 })
 
+// goodItem is a release listed beside every bad input: it must be archived
+// whatever happens to its neighbour, so a bad page loses nothing else.
+const (
+	goodItem  = "/good/article.html"
+	goodTitle = "Harbor Office Opens & Hires Staff"
+)
+
 func TestCrawlBadInputs(t *testing.T) {
 	big := strings.Repeat("<p>padding text</p>", 10000)
 	tests := []struct {
-		name      string
-		items     []string
-		extra     map[string]http.HandlerFunc
-		source    func(*Source)
-		wantKind  atalaya.IssueKind
-		wantMsg   string
-		wantTitle string // of the stored release, "" for none stored
+		name       string
+		items      []string
+		extra      map[string]http.HandlerFunc
+		source     func(*Source)
+		wantKind   atalaya.IssueKind
+		wantMsg    string
+		wantURL    string   // path of the issue's URL, "" to skip the check
+		wantSel    string   // the issue's selector, checked when wantURL is set
+		wantTitles []string // of the stored releases, in order
 	}{
 		{
-			name: "malformed html", items: []string{"/a/malformed.html"},
-			wantTitle: "Broken Markup Still Reads",
+			name: "malformed html", items: []string{"/a/malformed.html", goodItem},
+			wantTitles: []string{"Broken Markup Still Reads", goodTitle},
 		},
 		{
-			name: "latin-1 page", items: []string{"/a/latin1.html"},
-			wantTitle: "Reunión en Querétaro",
+			name: "latin-1 page", items: []string{"/a/latin1.html", goodItem},
+			wantTitles: []string{"Reunión en Querétaro", goodTitle},
 		},
 		{
-			name: "invalid utf-8", items: []string{"/a/invalid-utf8.html"},
-			wantTitle: "Bad Bytes Title",
+			name: "invalid utf-8", items: []string{"/a/invalid-utf8.html", goodItem},
+			wantTitles: []string{"Bad Bytes Title", goodTitle},
 		},
 		{
-			name: "no date", items: []string{"/a/nodate.html"},
+			name: "no date", items: []string{"/a/nodate.html", goodItem},
 			source:   func(s *Source) { s.Listing.Date = nil },
-			wantKind: atalaya.IssueDate, wantMsg: "no publication date", wantTitle: "An Undated Notice",
+			wantKind: atalaya.IssueDate, wantMsg: "no publication date", wantURL: "/a/nodate.html",
+			wantTitles: []string{"An Undated Notice", goodTitle},
 		},
 		{
-			name: "over the size limit", items: []string{"/big"},
+			name: "over the size limit", items: []string{"/big", goodItem},
 			extra: map[string]http.HandlerFunc{"GET /big": func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, "<html><body><article><h1>Big</h1><div class=body>"+big+"</div></article></body></html>")
 			}},
-			wantKind: atalaya.IssueFetch, wantMsg: "larger than the size limit",
+			wantKind: atalaya.IssueFetch, wantMsg: "larger than the size limit", wantURL: "/big",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "listing selectors match nothing", items: []string{"/a/article.html"},
+			name: "listing selectors match nothing", items: []string{goodItem},
 			source:   func(s *Source) { s.Listing.Item = "div.no-such-list > article" },
 			wantKind: atalaya.IssueSelector, wantMsg: "matched nothing",
+			wantURL: "/news/", wantSel: "div.no-such-list > article",
 		},
 		{
-			name: "redirect loop", items: []string{"/loop/a"},
+			name: "redirect loop", items: []string{"/loop/a", goodItem},
 			extra: map[string]http.HandlerFunc{
 				"GET /loop/a": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop/b", http.StatusFound) },
 				"GET /loop/b": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop/a", http.StatusFound) },
 			},
-			wantKind: atalaya.IssueFetch, wantMsg: "redirect loop",
+			wantKind: atalaya.IssueFetch, wantMsg: "redirect loop", wantURL: "/loop/a",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "redirect off the allowed domains", items: []string{"/away"},
+			name: "redirect off the allowed domains", items: []string{"/away", goodItem},
 			extra: map[string]http.HandlerFunc{"GET /away": func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, "http://elsewhere.invalid/x", http.StatusFound)
 			}},
-			wantKind: atalaya.IssueFetch, wantMsg: "off the allowed domains",
+			wantKind: atalaya.IssueFetch, wantMsg: "off the allowed domains", wantURL: "/away",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "robots.txt disallows the path", items: []string{"/a/article.html"},
+			name: "server never answers", items: []string{"/hang", goodItem},
+			extra: map[string]http.HandlerFunc{"GET /hang": func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done() // headers are never sent; the client gives up
+			}},
+			source: func(s *Source) {
+				s.Politeness.Timeout = 200 * time.Millisecond
+				s.Politeness.Retries = 1
+			},
+			wantKind: atalaya.IssueFetch, wantMsg: "timed out", wantURL: "/hang",
+			wantTitles: []string{goodTitle},
+		},
+		{
+			name: "robots.txt disallows the path", items: []string{"/a/article.html", goodItem},
 			extra: map[string]http.HandlerFunc{"GET /robots.txt": func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, "User-agent: *\nDisallow: /a/\n")
 			}},
-			wantKind: atalaya.IssueRobots, wantMsg: "robots.txt disallows",
+			wantKind: atalaya.IssueRobots, wantMsg: "robots.txt disallows", wantURL: "/a/article.html",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "403 is blocked", items: []string{"/forbidden"},
+			name: "403 is blocked", items: []string{"/forbidden", goodItem},
 			extra: map[string]http.HandlerFunc{"GET /forbidden": func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "no", http.StatusForbidden)
 			}},
-			wantKind: atalaya.IssueBlocked, wantMsg: "403",
+			wantKind: atalaya.IssueBlocked, wantMsg: "403", wantURL: "/forbidden",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "decoy 200 is blocked", items: []string{"/decoy"},
+			name: "decoy 200 is blocked", items: []string{"/decoy", goodItem},
 			extra: map[string]http.HandlerFunc{"GET /decoy": func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, "<html><body><h1>Technical Difficulties</h1></body></html>")
 			}},
-			wantKind: atalaya.IssueBlocked, wantMsg: "Technical Difficulties",
+			wantKind: atalaya.IssueBlocked, wantMsg: "Technical Difficulties", wantURL: "/decoy",
+			wantTitles: []string{goodTitle},
 		},
 		{
-			name: "404 article", items: []string{"/a/missing.html"},
-			wantKind: atalaya.IssueFetch, wantMsg: "404",
+			name: "404 article", items: []string{"/a/missing.html", goodItem},
+			wantKind: atalaya.IssueFetch, wantMsg: "404", wantURL: "/a/missing.html",
+			wantTitles: []string{goodTitle},
 		},
 	}
 	for _, tt := range tests {
@@ -231,30 +263,37 @@ func TestCrawlBadInputs(t *testing.T) {
 			if tt.wantKind != "" && !hasIssue(run, tt.wantKind, tt.wantMsg) {
 				t.Errorf("issues = %+v, want a %s issue containing %q", run.Issues, tt.wantKind, tt.wantMsg)
 			}
+			if tt.wantURL != "" {
+				want := atalaya.SourceIssue{Source: src.ID, Kind: tt.wantKind, URL: base + tt.wantURL, Selector: tt.wantSel}
+				if !slices.ContainsFunc(run.Issues, func(i atalaya.SourceIssue) bool {
+					return i.Source == want.Source && i.Kind == want.Kind && i.URL == want.URL && i.Selector == want.Selector
+				}) {
+					t.Errorf("issues = %+v, want one with source, kind, URL and selector of %+v", run.Issues, want)
+				}
+			}
+			if run.Blocked != (tt.wantKind == atalaya.IssueBlocked) {
+				t.Errorf("run.Blocked = %v, want %v", run.Blocked, tt.wantKind == atalaya.IssueBlocked)
+			}
 			got := store.latest()
-			if tt.wantTitle == "" {
-				if len(got) != 0 {
-					t.Errorf("stored %d releases, want none", len(got))
+			var titles []string
+			for _, rel := range got {
+				titles = append(titles, rel.Title)
+				for _, s := range []string{rel.Title, rel.Body} {
+					if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+						t.Errorf("text %q is not clean UTF-8", s)
+					}
 				}
-				if v, _, _ := store.Validators(context.Background(), src.StartURLs[0]); v != "" && tt.wantKind != atalaya.IssueSelector {
-					t.Errorf("listing validators stored although an item failed")
-				}
-				return
-			}
-			if len(got) != 1 {
-				t.Fatalf("stored %d releases, want 1; issues %+v", len(got), run.Issues)
-			}
-			rel := got[0]
-			if rel.Title != tt.wantTitle {
-				t.Errorf("title = %q, want %q", rel.Title, tt.wantTitle)
-			}
-			for _, s := range []string{rel.Title, rel.Body} {
-				if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
-					t.Errorf("text %q is not clean UTF-8", s)
+				if rel.Body == "" {
+					t.Errorf("%s: empty body", rel.URL)
 				}
 			}
-			if rel.Body == "" {
-				t.Errorf("empty body")
+			if diff := cmp.Diff(tt.wantTitles, titles); diff != "" {
+				t.Errorf("stored releases (-want +got):\n%s", diff)
+			}
+			if len(tt.wantTitles) < len(tt.items) {
+				if v, _, _ := store.Validators(context.Background(), src.StartURLs[0]); v != "" {
+					t.Errorf("listing validators stored although an item failed: the next run would not see it again")
+				}
 			}
 		})
 	}
@@ -305,24 +344,26 @@ func TestCrawlTimeout(t *testing.T) {
 
 func TestCrawlRetries(t *testing.T) {
 	tests := []struct {
-		name   string
-		first  func(w http.ResponseWriter)
-		budget int // retries allowed
-		want   int // releases stored
+		name      string
+		first     func(w http.ResponseWriter)
+		budget    int           // retries allowed
+		want      int           // releases stored besides the good item
+		wantCalls int           // requests for /flaky
+		wantGap   time.Duration // least time between the first two requests for /flaky
 	}{
 		{"429 with Retry-After", func(w http.ResponseWriter) {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
-		}, 1, 1},
-		{"500 then 200", func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) }, 1, 1},
-		{"500 without retries", func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) }, 0, 0},
-		{"404 is not retried", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, 2, 0},
+		}, 1, 1, 2, time.Second},
+		{"500 then 200", func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) }, 1, 1, 2, 0},
+		{"500 without retries", func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) }, 0, 0, 1, 0},
+		{"404 is not retried", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, 2, 0, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int32
 			article, _ := os.ReadFile(filepath.Join("testdata", "site", "article.html"))
-			base, log := site(t, []string{"/flaky"}, map[string]http.HandlerFunc{
+			base, log := site(t, []string{"/flaky", goodItem}, map[string]http.HandlerFunc{
 				"GET /flaky": func(w http.ResponseWriter, r *http.Request) {
 					if calls.Add(1) == 1 {
 						tt.first(w)
@@ -338,15 +379,25 @@ func TestCrawlRetries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(store.latest()); got != tt.want {
-				t.Errorf("stored %d releases, want %d; issues %+v", got, tt.want, run.Issues)
+			if got := len(store.latest()); got != tt.want+1 {
+				t.Errorf("stored %d releases, want %d (the good item always); issues %+v", got, tt.want+1, run.Issues)
 			}
-			wantCalls := min(tt.budget, 1) + 1
-			if tt.name == "404 is not retried" {
-				wantCalls = 1
+			if n := len(store.releases[Canonical(base+goodItem)]); n != 1 {
+				t.Errorf("good item archived %d times beside /flaky, want 1", n)
 			}
-			if got := log.count("/flaky"); got != wantCalls {
-				t.Errorf("fetched /flaky %d times, want %d", got, wantCalls)
+			var flaky []logged
+			for _, r := range log.all() {
+				if r.Path == "/flaky" {
+					flaky = append(flaky, r)
+				}
+			}
+			if len(flaky) != tt.wantCalls {
+				t.Fatalf("fetched /flaky %d times, want %d", len(flaky), tt.wantCalls)
+			}
+			if tt.wantGap > 0 {
+				if gap := flaky[1].At.Sub(flaky[0].At); gap < tt.wantGap {
+					t.Errorf("retry came %v after the 429, want ≥ %v (Retry-After)", gap, tt.wantGap)
+				}
 			}
 		})
 	}
@@ -551,5 +602,91 @@ func TestCrawlParallel(t *testing.T) {
 		if n := log.count(it); n != 1 {
 			t.Errorf("%s fetched %d times, want 1", it, n)
 		}
+	}
+}
+
+func TestCrawlHealth(t *testing.T) {
+	tests := []struct {
+		name   string
+		items  []string
+		source func(*Source)
+		want   []atalaya.SourceIssue // Source, Kind, URL (a path) and Selector; messages are not compared
+	}{
+		{
+			name:  "healthy",
+			items: []string{"/a/article.html", "/a/malformed.html"},
+		},
+		{
+			name:   "date fill rate below the default 0.98",
+			items:  []string{"/a/article.html", "/a/nodate.html"},
+			source: func(s *Source) { s.Listing.Date = nil },
+			want: []atalaya.SourceIssue{
+				{Kind: atalaya.IssueDate, URL: "/a/nodate.html"},
+				{Kind: atalaya.IssueFillRate, URL: "/news/", Selector: "article time"},
+			},
+		},
+		{
+			name:  "fill rate expectation from the source",
+			items: []string{"/a/article.html", "/a/nodate.html"},
+			source: func(s *Source) {
+				s.Listing.Date = nil
+				s.Expect.MinFillRate = 0.5
+			},
+			want: []atalaya.SourceIssue{{Kind: atalaya.IssueDate, URL: "/a/nodate.html"}},
+		},
+		{
+			name:   "far fewer listing items than expected",
+			items:  []string{"/a/article.html", "/a/malformed.html"},
+			source: func(s *Source) { s.Expect.MinItems = 10 },
+			want:   []atalaya.SourceIssue{{Kind: atalaya.IssueSelector, URL: "/news/", Selector: "ul.releases > li"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, _ := site(t, tt.items, nil)
+			src := siteSource(base)
+			if tt.source != nil {
+				tt.source(&src)
+			}
+			store := newMemStore()
+			run, err := newCrawler(t, store, Options{}).Crawl(context.Background(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []atalaya.SourceIssue
+			for _, is := range run.Issues {
+				if is.Source != src.ID {
+					t.Errorf("issue %+v has source %q, want %q", is, is.Source, src.ID)
+				}
+				got = append(got, atalaya.SourceIssue{Kind: is.Kind, URL: strings.TrimPrefix(is.URL, base), Selector: is.Selector})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("issues (-want +got):\n%s\nall: %+v", diff, run.Issues)
+			}
+			if n := len(store.latest()); n != len(tt.items) {
+				t.Errorf("stored %d releases, want %d: health issues never drop a release", n, len(tt.items))
+			}
+		})
+	}
+}
+
+func TestCrawlLinks(t *testing.T) {
+	// A relative link resolves against the listing page; an off-domain link
+	// is not followed, and costs the other releases nothing.
+	base, log := site(t, []string{"../good/article.html", "http://elsewhere.invalid/a/article.html"}, nil)
+	store := newMemStore()
+	run, err := newCrawler(t, store, Options{}).Crawl(context.Background(), siteSource(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, rel := range store.latest() {
+		urls = append(urls, rel.URL)
+	}
+	if diff := cmp.Diff([]string{base + goodItem}, urls); diff != "" {
+		t.Errorf("archived (-want +got):\n%s", diff)
+	}
+	if log.count(goodItem) != 1 || run.New != 1 || run.Failed != 0 {
+		t.Errorf("run %+v, requests %+v: want the relative link fetched once and nothing failed", run, log.all())
 	}
 }

@@ -19,6 +19,8 @@ var spanishWords = map[string]string{
 	"lunes": "Monday", "martes": "Tuesday", "miércoles": "Wednesday", "miercoles": "Wednesday",
 	"jueves": "Thursday", "viernes": "Friday", "sábado": "Saturday", "sabado": "Saturday",
 	"domingo": "Sunday",
+	// "Sept." is the AP abbreviation (and a Spanish one); Go knows "Sep".
+	"sept": "Sep",
 }
 
 var (
@@ -31,6 +33,10 @@ var (
 // translated first, so "02 de January de 2006" reads "14 de diciembre de
 // 2021"; a leading weekday ("martes, ") the layout does not mention is
 // ignored, and a zero-padded day in a layout ("02") also accepts one digit.
+// A layout with a full month name ("January 2, 2006") also reads the
+// abbreviated month, with or without a dot ("Dec. 14, 2021", "Sept. 9,
+// 2021"). Text split by "|" (a meta line such as "14 de diciembre de 2021 |
+// Comunicado") is also read one part at a time.
 // A layout with an offset or zone keeps it and the instant is converted to
 // loc before the date is taken (a 00:30 UTC item is the previous day in New
 // York); a layout without one is read in loc. A nil loc means UTC.
@@ -42,18 +48,9 @@ func ParseDate(raw string, layouts []string, loc *time.Location) (time.Time, err
 	if value == "" {
 		return time.Time{}, fmt.Errorf("crawler: empty date")
 	}
-	english := wordRE.ReplaceAllStringFunc(value, func(w string) string {
-		if en, ok := spanishWords[strings.ToLower(w)]; ok {
-			return en
-		}
-		return w
-	})
-	candidates := []string{english}
-	if stripped := weekdayRE.ReplaceAllString(english, ""); stripped != english {
-		candidates = append(candidates, stripped)
-	}
+	candidates := dateCandidates(value)
 	for _, layout := range layouts {
-		for _, l := range []string{layout, strings.ReplaceAll(layout, "02", "2")} {
+		for _, l := range layoutVariants(layout) {
 			for _, c := range candidates {
 				t, err := time.ParseInLocation(l, c, loc)
 				if err != nil {
@@ -65,4 +62,47 @@ func ParseDate(raw string, layouts []string, loc *time.Location) (time.Time, err
 		}
 	}
 	return time.Time{}, fmt.Errorf("crawler: date %q matches none of the layouts %q", raw, layouts)
+}
+
+// dateCandidates returns the texts ParseDate tries for value: value with
+// Spanish names translated, without a leading weekday, and each part of it
+// when it is split by "|".
+func dateCandidates(value string) []string {
+	english := wordRE.ReplaceAllStringFunc(value, func(w string) string {
+		if en, ok := spanishWords[strings.ToLower(w)]; ok {
+			return en
+		}
+		return w
+	})
+	whole := []string{english}
+	if strings.Contains(english, "|") {
+		for part := range strings.SplitSeq(english, "|") {
+			if part = strings.TrimSpace(part); part != "" {
+				whole = append(whole, part)
+			}
+		}
+	}
+	var out []string
+	for _, c := range whole {
+		out = append(out, c)
+		if stripped := weekdayRE.ReplaceAllString(c, ""); stripped != c {
+			out = append(out, stripped)
+		}
+	}
+	return out
+}
+
+// layoutVariants returns layout and the variants ParseDate also accepts:
+// one-digit days for "02", and abbreviated months for "January".
+func layoutVariants(layout string) []string {
+	out := []string{layout}
+	if strings.Contains(layout, "January") {
+		out = append(out, strings.ReplaceAll(layout, "January", "Jan."), strings.ReplaceAll(layout, "January", "Jan"))
+	}
+	for _, l := range out {
+		if strings.Contains(l, "02") {
+			out = append(out, strings.ReplaceAll(l, "02", "2"))
+		}
+	}
+	return out
 }

@@ -294,7 +294,9 @@ func (r *crawlRun) process(ctx context.Context, items []Item) pageResult {
 	}
 	for _, it := range items {
 		if ctx.Err() != nil {
+			mu.Lock() // workers are still writing res
 			res.failed = true
+			mu.Unlock()
 			break
 		}
 		work <- it
@@ -453,7 +455,8 @@ func (r *crawlRun) progress(it Item) {
 	r.c.opts.Progress(p)
 }
 
-// fillRates reports title, date and body fill rates below the expectation.
+// fillRates reports title, date and body fill rates below the expectation,
+// each with the selectors of the field and the source's first start URL.
 func (r *crawlRun) fillRates() {
 	n := r.run.New
 	if n == 0 {
@@ -481,7 +484,7 @@ func (r *crawlRun) fillRates() {
 		{"body", a.Body, r.fill.body},
 	} {
 		if rate := float64(f.got) / float64(n); rate < want {
-			r.issue(atalaya.IssueFillRate, "", f.sel, "%s found in %d of %d new releases (%.0f%%, expected at least %.0f%%)",
+			r.issue(atalaya.IssueFillRate, r.src.StartURLs[0], f.sel, "%s found in %d of %d new releases (%.0f%%, expected at least %.0f%%)",
 				f.field, f.got, n, rate*100, want*100)
 		}
 	}

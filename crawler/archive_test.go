@@ -1,0 +1,256 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/archive"
+)
+
+// revisingSite serves a listing without validators (so every run reads it
+// and must ask the archive what it already has) and articles with ETags;
+// the text of an article can be changed between runs.
+type revisingSite struct {
+	mu    sync.Mutex
+	texts map[string]string // article path → body paragraph
+}
+
+func (s *revisingSite) set(path, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts[path] = text
+}
+
+func (s *revisingSite) text(path string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text, ok := s.texts[path]
+	return text, ok
+}
+
+func (s *revisingSite) handler(paths []string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /news/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><body><ul class="releases">`)
+		for _, p := range paths {
+			fmt.Fprintf(w, `<li><span class="type">Notice</span><a href=%q>Listed %s</a><span class="date">March 1, 2026</span></li>`, p, p)
+		}
+		fmt.Fprint(w, `</ul></body></html>`)
+	})
+	mux.HandleFunc("GET /r/{name}", func(w http.ResponseWriter, r *http.Request) {
+		text, ok := s.text(r.URL.Path)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		etag := fmt.Sprintf(`"%x"`, atalaya.ContentHash("", time.Time{}, text)[:12])
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<html><body><article><h1>Notice %s</h1><time datetime="2026-03-01">March 1, 2026</time>`+
+			`<div class="body"><p>%s</p></div></article></body></html>`, r.PathValue("name"), text)
+	})
+	return mux
+}
+
+// openArchive opens the archive in dir for a crawl, as the command does.
+func openArchive(t *testing.T, dir string) *archive.Archive {
+	t.Helper()
+	a, err := archive.Open(dir, archive.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// crawlInto crawls src into the archive in dir, opening and closing it as
+// one run of the command would: state must survive the restart.
+func crawlInto(t *testing.T, dir string, src Source, now time.Time) atalaya.CrawlRun {
+	t.Helper()
+	a := openArchive(t, dir)
+	defer func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("closing the archive: %v", err)
+		}
+	}()
+	c, err := New(Options{State: a, Sink: a, AllowPrivateNetworks: true,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// TestCrawlIntoArchive crawls into the real archive across restarts: the
+// second run fetches no article page (the visited set is the archive's
+// state.db), and with a revisit window a changed release is stored as
+// version 2 with its own hash while the old version is kept.
+func TestCrawlIntoArchive(t *testing.T) {
+	paths := []string{"/r/one", "/r/two", "/r/three"}
+	s := &revisingSite{texts: map[string]string{}}
+	for _, p := range paths {
+		s.set(p, "First text of "+p+".")
+	}
+	srv, log := serve(t, s.handler(paths))
+	src := siteSource(srv.URL)
+	src.Article.Date[0].Layouts = []string{"2006-01-02"}
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+
+	run := crawlInto(t, dir, src, now)
+	if run.New != len(paths) || run.Failed != 0 || len(run.Issues) != 0 {
+		t.Fatalf("first run = %+v, want %d new releases and no issues", run, len(paths))
+	}
+
+	articles := func(from int) []string {
+		var got []string
+		for _, r := range log.all()[from:] {
+			if strings.HasPrefix(r.Path, "/r/") {
+				got = append(got, r.Path)
+			}
+		}
+		return got
+	}
+	mark := len(log.all())
+	run = crawlInto(t, dir, src, now)
+	if got := articles(mark); len(got) != 0 {
+		t.Errorf("second run fetched article pages %q, want none", got)
+	}
+	if run.New != 0 || run.Unchanged != len(paths) || run.Failed != 0 {
+		t.Errorf("second run = %+v, want %d unchanged", run, len(paths))
+	}
+
+	s.set("/r/two", "Second text of /r/two, corrected.")
+	src.Revisit = 7 * 24 * time.Hour
+	mark = len(log.all())
+	run = crawlInto(t, dir, src, now)
+	if run.New != 0 || run.Revised != 1 || run.Unchanged != len(paths)-1 || run.Failed != 0 {
+		t.Errorf("revisit run = %+v, want 1 revised, %d unchanged", run, len(paths)-1)
+	}
+	for _, r := range log.all()[mark:] {
+		if strings.HasPrefix(r.Path, "/r/") && r.Hdr.Get("If-None-Match") == "" {
+			t.Errorf("revisit of %s was not a conditional request", r.Path)
+		}
+	}
+
+	a := openArchive(t, dir)
+	defer a.Close()
+	id := atalaya.NewID(Canonical(srv.URL + "/r/two"))
+	versions, err := a.Versions(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for i, v := range versions {
+		bodies = append(bodies, v.Body)
+		if v.Version != i+1 || v.Hash != atalaya.ContentHash(v.Title, v.Published, v.Body) {
+			t.Errorf("version %d: Version = %d, Hash = %s; want %d and the hash of its content", i+1, v.Version, v.Hash, i+1)
+		}
+	}
+	want := []string{"First text of /r/two.", "Second text of /r/two, corrected."}
+	if diff := cmp.Diff(want, bodies); diff != "" {
+		t.Errorf("versions of /r/two (-want +got):\n%s", diff)
+	}
+	if len(versions) == 2 && versions[0].Hash == versions[1].Hash {
+		t.Errorf("both versions have hash %s, want distinct hashes", versions[0].Hash)
+	}
+	latest, err := a.Release(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest.Version != 2 {
+		t.Errorf("latest version = %d, want 2 (revised)", latest.Version)
+	}
+	for _, p := range []string{"/r/one", "/r/three"} {
+		rel, err := a.ReleaseByURL(context.Background(), Canonical(srv.URL+p))
+		if err != nil || rel.Version != 1 {
+			t.Errorf("%s: version %d, err %v; want version 1", p, rel.Version, err)
+		}
+	}
+}
+
+// cancellingSink cancels the crawl once it has stored after versions, as a
+// kill would, and passes every Put to the archive.
+type cancellingSink struct {
+	*archive.Archive
+	after  int
+	cancel context.CancelFunc
+
+	mu  sync.Mutex
+	put int
+}
+
+func (s *cancellingSink) Put(ctx context.Context, page atalaya.Page, rel atalaya.Release) (int, error) {
+	v, err := s.Archive.Put(ctx, page, rel)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.put++; s.put == s.after {
+		s.cancel()
+	}
+	return v, err
+}
+
+// TestCrawlInterruptedIntoArchive stops a crawl midway (the listing has an
+// ETag, so a wrongly stored validator would hide the rest of the listing)
+// and starts it again: every release is archived exactly once.
+func TestCrawlInterruptedIntoArchive(t *testing.T) {
+	items := []string{"/a/article.html", "/a/nodate.html", "/a/latin1.html", "/a/malformed.html", "/a/invalid-utf8.html"}
+	base, log := site(t, items, nil)
+	src := siteSource(base)
+	dir := t.TempDir()
+
+	a := openArchive(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sink := &cancellingSink{Archive: a, after: 2, cancel: cancel}
+	c, err := New(Options{State: a, Sink: sink, AllowPrivateNetworks: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Crawl(ctx, src); err == nil {
+		t.Fatal("interrupted crawl returned no error, want the context's")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	run := crawlInto(t, dir, src, time.Now())
+	if run.New != len(items)-2 || run.Unchanged != 2 || run.Failed != 0 {
+		t.Errorf("restarted run = %+v, want %d new and 2 unchanged", run, len(items)-2)
+	}
+	a = openArchive(t, dir)
+	defer a.Close()
+	if n, err := a.Count(context.Background()); err != nil || n != len(items) {
+		t.Errorf("archive holds %d releases (err %v), want %d", n, err, len(items))
+	}
+	for _, it := range items {
+		versions, err := a.Versions(context.Background(), atalaya.NewID(Canonical(base+it)))
+		if err != nil || len(versions) != 1 {
+			t.Errorf("%s: %d versions (err %v), want exactly 1", it, len(versions), err)
+		}
+		if n := log.count(it); n != 1 {
+			t.Errorf("%s fetched %d times over both runs, want 1", it, n)
+		}
+	}
+}
