@@ -538,3 +538,28 @@ func TestFileRolling(t *testing.T) {
 		t.Errorf("after reopen: %v", err)
 	}
 }
+
+func TestWalkComplete(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTest(t, dir, Options{})
+	start := "https://example.test/listing"
+	if done, err := a.WalkComplete(ctx, start); done || err != nil {
+		t.Fatalf("WalkComplete of a listing never walked = %v, %v; want false, nil", done, err)
+	}
+	for _, want := range []bool{true, false, true} {
+		if err := a.SetWalkComplete(ctx, start, want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.WalkComplete(ctx, start); got != want || err != nil {
+			t.Errorf("WalkComplete after SetWalkComplete(%v) = %v, %v", want, got, err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a = openTest(t, dir, Options{})
+	if got, err := a.WalkComplete(ctx, start); !got || err != nil {
+		t.Errorf("WalkComplete after reopening = %v, %v; want true: the walk state must survive a restart", got, err)
+	}
+}

@@ -183,3 +183,39 @@ func (a *Archive) Sources(ctx context.Context) ([]SourceStatus, error) {
 	slices.SortFunc(out, func(x, y SourceStatus) int { return cmp.Compare(x.Source, y.Source) })
 	return out, nil
 }
+
+// WalkComplete reports whether the last walk of the listing that starts at
+// startURL reached its end; false for a listing never walked.
+func (a *Archive) WalkComplete(ctx context.Context, startURL string) (bool, error) {
+	if err := checkCtx(ctx, "walk state of "+startURL); err != nil {
+		return false, err
+	}
+	var complete bool
+	err := a.db.View(func(tx *bolt.Tx) error {
+		complete = tx.Bucket(bucketWalks).Get([]byte(startURL)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("archive: walk state of %s: %v", startURL, err)
+	}
+	return complete, nil
+}
+
+// SetWalkComplete records whether the walk of the listing at startURL
+// reached its end.
+func (a *Archive) SetWalkComplete(ctx context.Context, startURL string, complete bool) error {
+	if err := checkCtx(ctx, "set walk state of "+startURL); err != nil {
+		return err
+	}
+	err := a.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketWalks)
+		if !complete {
+			return b.Delete([]byte(startURL))
+		}
+		return b.Put([]byte(startURL), []byte("1"))
+	})
+	if err != nil {
+		return fmt.Errorf("archive: set walk state of %s: %v", startURL, err)
+	}
+	return nil
+}

@@ -193,7 +193,7 @@ func TestCrawlIntoArchive(t *testing.T) {
 // cancellingSink cancels the crawl once it has stored after versions, as a
 // kill would, and passes every Put to the archive.
 type cancellingSink struct {
-	*archive.Archive
+	Sink
 	after  int
 	cancel context.CancelFunc
 
@@ -202,7 +202,7 @@ type cancellingSink struct {
 }
 
 func (s *cancellingSink) Put(ctx context.Context, page atalaya.Page, rel atalaya.Release) (int, error) {
-	v, err := s.Archive.Put(ctx, page, rel)
+	v, err := s.Sink.Put(ctx, page, rel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.put++; s.put == s.after {
@@ -223,7 +223,7 @@ func TestCrawlInterruptedIntoArchive(t *testing.T) {
 	a := openArchive(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sink := &cancellingSink{Archive: a, after: 2, cancel: cancel}
+	sink := &cancellingSink{Sink: a, after: 2, cancel: cancel}
 	c, err := New(Options{State: a, Sink: sink, AllowPrivateNetworks: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,11 @@ type State interface {
 	Validators(ctx context.Context, url string) (etag, lastModified string, err error)
 	// SetValidators stores the ETag and Last-Modified of url.
 	SetValidators(ctx context.Context, url, etag, lastModified string) error
+	// WalkComplete reports whether the last walk of the listing that starts
+	// at startURL reached its end. A listing never walked is not complete.
+	WalkComplete(ctx context.Context, startURL string) (bool, error)
+	// SetWalkComplete records whether the walk of startURL reached its end.
+	SetWalkComplete(ctx context.Context, startURL string, complete bool) error
 }
 
 // Sink archives one fetched release page and the release extracted from it.

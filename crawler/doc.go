@@ -10,7 +10,10 @@
 // a page without items, on a next link without href, on a 304 and, in an
 // incremental run, on the first listing page that brings nothing new. A
 // listing page's validators (ETag, Last-Modified) are stored only after all
-// its items were processed, so a crash never hides a release.
+// its items were processed, and a walk that was cut short (a crash, a
+// cancelled context, a listing page that failed) is resumed by the next one,
+// which sends no validators and goes on past pages that bring nothing new
+// (see State.WalkComplete), so a crash never hides a release.
 //
 // # Politeness and safety
 //

@@ -19,7 +19,8 @@ type memStore struct {
 	releases   map[string][]atalaya.Release // by canonical URL, oldest version first
 	pages      map[string]atalaya.Page
 	validators map[string][2]string
-	order      []string // URLs in the order first stored
+	walks      map[string]bool // listing start URL → last walk complete
+	order      []string        // URLs in the order first stored
 }
 
 func newMemStore() *memStore {
@@ -47,6 +48,22 @@ func (m *memStore) SetValidators(_ context.Context, url, etag, lastModified stri
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.validators[url] = [2]string{etag, lastModified}
+	return nil
+}
+
+func (m *memStore) WalkComplete(_ context.Context, startURL string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.walks[startURL], nil
+}
+
+func (m *memStore) SetWalkComplete(_ context.Context, startURL string, complete bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.walks == nil {
+		m.walks = map[string]bool{}
+	}
+	m.walks[startURL] = complete
 	return nil
 }
 
@@ -120,7 +137,10 @@ func (l *requestLog) count(path string) int {
 // newCrawler returns a crawler for tests on loopback servers.
 func newCrawler(t *testing.T, store *memStore, opts Options) *Crawler {
 	t.Helper()
-	opts.State, opts.Sink = store, store
+	opts.State = store
+	if opts.Sink == nil {
+		opts.Sink = store
+	}
 	opts.AllowPrivateNetworks = true
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

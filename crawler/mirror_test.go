@@ -132,6 +132,64 @@ func TestMirrorCrawl(t *testing.T) {
 	}
 }
 
+// TestMirrorInterruptedWalkResumes cuts a crawl short once the first
+// listing page is done: the next crawl must not stop at that page, which
+// brings nothing new, but go on to the releases of page 2; the crawl after
+// that, the walk being complete, stops at page 1.
+func TestMirrorInterruptedWalkResumes(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "https://www.gob.mx/sspc/archivo/prensa"
+	firstPage := -1
+	for _, l := range m.Listings {
+		if l.URL == start {
+			firstPage = len(l.Items)
+		}
+	}
+	if firstPage < 1 {
+		t.Fatalf("mirror has no listing %s", start)
+	}
+	srv := startMirror(t, mirror.Options{})
+	store := newMemStore()
+	src := mirrorSources(t, "sspc")[0]
+	src.Politeness.MaxCrawlDelay = time.Millisecond
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sink := &cancellingSink{Sink: store, after: firstPage, cancel: cancel}
+	c := newCrawler(t, store, Options{Transport: srv.Transport(), Sink: sink})
+	if _, err := c.Crawl(ctx, src); err == nil {
+		t.Fatal("interrupted crawl returned no error, want the context's")
+	}
+
+	c = newCrawler(t, store, Options{Transport: srv.Transport()})
+	run, err := c.Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, a := range m.Articles {
+		if a.Source == "sspc" {
+			want++
+		}
+	}
+	if got := len(store.latest()); got != want || run.New != want-firstPage {
+		t.Errorf("after the resumed crawl: %d releases archived (run %+v), want all %d", got, run, want)
+	}
+
+	mark := time.Now()
+	if _, err := c.Crawl(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range requestsSince(srv, mark) {
+		if strings.Contains(r.Query, "page=2") {
+			t.Errorf("a crawl after a complete walk fetched %s?%s; it should stop at page 1, which brings nothing new", r.Path, r.Query)
+		}
+	}
+}
+
 func TestMirrorPoliteness(t *testing.T) {
 	m, err := mirror.Expected()
 	if err != nil {

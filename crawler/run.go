@@ -89,16 +89,54 @@ func (r *crawlRun) listing(ctx context.Context, start string) {
 	if r.c.opts.MaxPages > 0 {
 		limit = r.c.opts.MaxPages
 	}
+	w := r.startWalk(ctx, start)
 	seen := map[string]bool{}      // listing pages
 	seenItems := map[string]bool{} // release URLs listed so far
 	pageURL := start
 	for index := 0; pageURL != "" && !seen[pageURL] && (limit == 0 || index < limit) && ctx.Err() == nil; index++ {
 		seen[pageURL] = true
-		next, more := r.listingPage(ctx, startURL, pageURL, index, seenItems)
+		next, more := r.listingPage(ctx, w, startURL, pageURL, index, seenItems)
 		if !more {
-			return
+			break
 		}
 		pageURL = next
+	}
+	r.endWalk(ctx, start, w)
+}
+
+// walk is the state of one walk through a listing.
+type walk struct {
+	// resume is set when the previous walk was cut short (a crash, a
+	// cancelled context, a listing page that failed). Its pages after the
+	// point where it stopped may hold releases never fetched, so this walk
+	// neither sends validators nor stops at a page that brings nothing new.
+	resume bool
+	broken bool // this walk was cut short
+}
+
+// startWalk marks the walk of the listing at start as under way, and
+// resumes it when the previous one did not reach its end.
+func (r *crawlRun) startWalk(ctx context.Context, start string) *walk {
+	complete, err := r.c.opts.State.WalkComplete(ctx, start)
+	if err != nil {
+		r.log.Warn("crawl state unavailable", "url", start, "error", err)
+	}
+	if err := r.c.opts.State.SetWalkComplete(ctx, start, false); err != nil {
+		r.log.Warn("crawl state unavailable", "url", start, "error", err)
+	}
+	if !complete {
+		r.log.Debug("previous walk did not reach its end; walking past known pages", "url", start)
+	}
+	return &walk{resume: !complete}
+}
+
+// endWalk records whether the walk reached its end.
+func (r *crawlRun) endWalk(ctx context.Context, start string, w *walk) {
+	if w.broken || ctx.Err() != nil {
+		return
+	}
+	if err := r.c.opts.State.SetWalkComplete(ctx, start, true); err != nil {
+		r.log.Warn("crawl state unavailable", "url", start, "error", err)
 	}
 }
 
@@ -107,8 +145,8 @@ func (r *crawlRun) listing(ctx context.Context, start string) {
 // A page that lists only releases already listed in this walk is a page the
 // site served in place of a missing one (state.gov answers ?page=N with page
 // 1): it ends the walk.
-func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL string, index int, seenItems map[string]bool) (string, bool) {
-	resp, ok := r.fetchListing(ctx, pageURL, index == 0)
+func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, pageURL string, index int, seenItems map[string]bool) (string, bool) {
+	resp, ok := r.fetchListing(ctx, w, pageURL, index == 0)
 	if !ok {
 		return "", false
 	}
@@ -116,6 +154,7 @@ func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL s
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(text))
 	if err != nil {
 		r.issue(atalaya.IssueFetch, pageURL, "", "parsing listing page: %v", err)
+		w.broken = true
 		return "", false
 	}
 	page := parseListing(r.src, resp.URL, doc)
@@ -123,10 +162,12 @@ func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL s
 	sel := r.src.Listing.Item
 	switch {
 	case len(page.Items) == 0 && r.blockedPage(resp, text):
+		w.broken = true
 		return "", false
 	case len(page.Items) == 0:
 		if index == 0 {
 			r.issue(atalaya.IssueSelector, pageURL, sel, "listing item selector matched nothing")
+			w.broken = true
 		}
 		return "", false
 	case index == 0 && len(page.Items) < r.src.Expect.MinItems:
@@ -147,7 +188,7 @@ func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL s
 	if !res.failed && !res.partial && ctx.Err() == nil {
 		r.setValidators(ctx, pageURL, resp)
 	}
-	if res.fresh == 0 && res.known > 0 {
+	if res.fresh == 0 && res.known > 0 && !w.resume {
 		r.log.Debug("listing page brings nothing new; stopping", "url", pageURL)
 		return "", false
 	}
@@ -162,12 +203,23 @@ func (r *crawlRun) listingPage(ctx context.Context, startURL *url.URL, pageURL s
 	return page.Next, page.Next != ""
 }
 
-// fetchListing fetches a listing page or feed with the stored validators.
-// It reports what stops the walk and returns false then.
-func (r *crawlRun) fetchListing(ctx context.Context, pageURL string, first bool) (*response, bool) {
-	etag, modified, err := r.c.opts.State.Validators(ctx, pageURL)
-	if err != nil {
-		r.log.Warn("crawl state unavailable", "url", pageURL, "error", err)
+// fetchListing fetches a listing page or feed with the stored validators
+// (none when w resumes a walk). It reports what stops the walk and returns
+// false then, marking w broken when the stop is a failure rather than the
+// listing's end. w is nil for feeds.
+func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, first bool) (*response, bool) {
+	var etag, modified string
+	if w == nil || !w.resume {
+		var err error
+		if etag, modified, err = r.c.opts.State.Validators(ctx, pageURL); err != nil {
+			r.log.Warn("crawl state unavailable", "url", pageURL, "error", err)
+		}
+	}
+	broken := func() (*response, bool) {
+		if w != nil {
+			w.broken = true
+		}
+		return nil, false
 	}
 	extra := map[string]string{}
 	if etag != "" {
@@ -179,7 +231,7 @@ func (r *crawlRun) fetchListing(ctx context.Context, pageURL string, first bool)
 	resp, err := r.f.get(ctx, pageURL, extra)
 	if err != nil {
 		r.fetchFailed(ctx, pageURL, err)
-		return nil, false
+		return broken()
 	}
 	r.count(func(run *atalaya.CrawlRun) { run.Listings++ })
 	switch {
@@ -190,13 +242,13 @@ func (r *crawlRun) fetchListing(ctx context.Context, pageURL string, first bool)
 		return nil, false
 	case resp.Status == http.StatusForbidden:
 		r.issue(atalaya.IssueBlocked, pageURL, "", "HTTP 403 Forbidden")
-		return nil, false
+		return broken()
 	case resp.Status != http.StatusOK:
 		r.issue(atalaya.IssueFetch, pageURL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
-		return nil, false
+		return broken()
 	case strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "javascript"):
 		r.issue(atalaya.IssueBlocked, pageURL, "", "JavaScript variant of the page (Content-Type %q); send a browser-style Accept header", resp.Header.Get("Content-Type"))
-		return nil, false
+		return broken()
 	}
 	return resp, true
 }
@@ -231,7 +283,7 @@ func (r *crawlRun) setValidators(ctx context.Context, pageURL string, resp *resp
 
 // feed reads a feed and processes its items.
 func (r *crawlRun) feed(ctx context.Context, feedURL string) {
-	resp, ok := r.fetchListing(ctx, feedURL, true)
+	resp, ok := r.fetchListing(ctx, nil, feedURL, true)
 	if !ok {
 		return
 	}

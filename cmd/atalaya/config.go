@@ -21,7 +21,7 @@ Subcommands:
                        with --resolved, every source written out in full
                        (defaults and profiles applied)
 
-Every key is documented in config/REFERENCE.md.`
+Every key is documented in the README, section "Configuration".`
 
 // runConfig runs "atalaya config <subcommand>".
 func runConfig(ctx context.Context, e *env, args []string) error {

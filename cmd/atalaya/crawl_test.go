@@ -96,6 +96,40 @@ func TestCrawlOfflineIsIncremental(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"`) {
 		t.Errorf("search after crawl: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	checkArchiveCommands(t, data, rels[0])
+}
+
+// checkArchiveCommands runs the commands that read a filled archive.
+func checkArchiveCommands(t *testing.T, data string, rel atalaya.Release) {
+	t.Helper()
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"rules", "explain", "--url", rel.URL}, []string{rel.Title, "label:"}},
+		{[]string{"rules", "explain", string(rel.ID)}, []string{rel.Title}},
+		{[]string{"rules", "report"}, []string{"co-firing", "dead rules"}},
+		{[]string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml"}, []string{"== archive", "change label"}},
+		{[]string{"sources"}, []string{"state", "404"}},
+		{[]string{"reclassify"}, []string{"reclassified with rules"}},
+		{[]string{"reindex"}, []string{"indexed"}},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runCmd(t, append([]string{"--data", data}, tt.args...)...)
+		if code != 0 {
+			t.Errorf("%v: exit %d, stderr %s", tt.args, code, errOut)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+	code, _, errOut := runCmd(t, "--data", t.TempDir(), "releases")
+	if code == 0 || !strings.Contains(errOut, "run 'atalaya crawl' first") {
+		t.Errorf("releases on an empty data dir: exit %d, stderr %q; want advice to crawl first", code, errOut)
+	}
 }
 
 func TestCrawlUnknownSource(t *testing.T) {
@@ -156,6 +190,11 @@ func TestCrawlKilledMidwayArchivesOnce(t *testing.T) {
 	}
 	if len(counts) != len(want) {
 		t.Errorf("WARC files hold %d pages, want the %d mirror articles", len(counts), len(want))
+		for url := range want {
+			if counts[url] == 0 && counts[url+"?idiom=es"] == 0 && counts[url+"/"] == 0 && counts[url+"?idiom=en"] == 0 {
+				t.Errorf("missing: %s", url)
+			}
+		}
 	}
 	if n := len(archivedReleases(t, data)); n != len(want) {
 		t.Errorf("archive lists %d releases, want %d", n, len(want))

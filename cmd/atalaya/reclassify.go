@@ -24,7 +24,7 @@ func runReclassify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arch, err := e.openArchive()
+	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arch, err := e.openArchive()
+	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	arch, err := e.openArchive()
+	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
 	}

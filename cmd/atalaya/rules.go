@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"os"
 	"slices"
@@ -15,16 +16,19 @@ import (
 	"text/tabwriter"
 
 	"atalaya"
+	"atalaya/archive"
 	"atalaya/classify"
+	"atalaya/crawler"
 )
 
 const rulesHelp = `Audit the classification rules.
 
 Subcommands:
   check [FILE]                          validate a rules file (default: the embedded rules) and run its examples
-  explain (--file F | --gold G ID)      classify one release and show the evidence and near misses
+  explain (--file F | --url U | ID)     classify one release (a file, or archived by URL or ID; --gold G ID
+                                        for a gold release) and show the evidence and near misses
   eval --gold FILE.jsonl [--json]       score the rules against a gold file
-  diff OLD.yaml NEW.yaml --gold FILE    list the gold releases whose label changes
+  diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
   report --gold FILE                    rule overlaps, conflicts, dead rules and gaps
@@ -64,6 +68,56 @@ func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// rulesFor compiles the rules file at path or, when path is empty, the one
+// the configuration names (by default the embedded rules).
+func (e *env) rulesFor(path string) (*classify.Rules, error) {
+	if path == "" {
+		cfg, err := e.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		path = cfg.Rules
+	}
+	return loadRules(path)
+}
+
+// archivedRelease opens the archive and looks a release up with find.
+func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
+	a, err := e.openExistingArchive()
+	if err != nil {
+		return atalaya.Release{}, err
+	}
+	defer a.Close()
+	rel, err := find(a)
+	if errors.Is(err, archive.ErrNotFound) {
+		return rel, fmt.Errorf("%w in the archive at %s; 'atalaya releases' lists what is archived", err, e.archiveDir())
+	}
+	return rel, err
+}
+
+// withArchivedReleases opens the archive and calls fn with its releases;
+// an error met while reading them is returned after fn.
+func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya.Release])) error {
+	a, err := e.openExistingArchive()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var readErr error
+	fn(func(yield func(atalaya.Release) bool) {
+		for rel, err := range a.Releases(ctx, archive.Filter{}) {
+			if err != nil {
+				readErr = err
+				return
+			}
+			if !yield(rel) {
+				return
+			}
+		}
+	})
+	return readErr
 }
 
 // loadRules compiles the rules file at path, or the embedded default.
@@ -133,7 +187,7 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	if _, err := parseAll(fs, args); err != nil {
 		return err
 	}
-	rs, err := loadRules(*rulesPath)
+	rs, err := e.rulesFor(*rulesPath)
 	if err != nil {
 		return err
 	}
@@ -150,14 +204,15 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	return rep.WriteText(e.stdout)
 }
 
-func rulesDiff(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml --gold FILE")
-	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets")
+func rulesDiff(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive]")
+	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
+	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
+	if len(pos) != 2 || *noArchive && *gold == "" {
 		fs.Usage()
 		return errUsage
 	}
@@ -169,19 +224,37 @@ func rulesDiff(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := loadGold(*gold, newRules)
-	if err != nil {
-		return err
+	if !*noArchive {
+		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
+		var rep classify.DiffReport
+		if err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+			rep = classify.Diff(oldRules, newRules, rels)
+		}); err != nil {
+			return err
+		}
+		writeDiff(e.stdout, rep, oldRules, newRules)
 	}
-	rep := classify.Diff(oldRules, newRules, classify.GoldReleases(g))
-	fmt.Fprintf(e.stdout, "%d releases, %d change label (%s → %s)\n", rep.Total, len(rep.Changed), oldRules.Version(), newRules.Version())
-	for _, t := range slices.Sorted(maps.Keys(rep.Transitions)) {
-		fmt.Fprintf(e.stdout, "  %-28s %d\n", t, rep.Transitions[t])
-	}
-	for _, c := range rep.Changed {
-		fmt.Fprintf(e.stdout, "%s: %s → %s  %s\n", c.ID, c.Old, c.New, c.Title)
+	if *gold != "" {
+		g, err := loadGold(*gold, newRules)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
+		writeDiff(e.stdout, classify.Diff(oldRules, newRules, classify.GoldReleases(g)), oldRules, newRules)
 	}
 	return nil
+}
+
+// writeDiff prints the counts per label transition, then each release whose
+// label changes.
+func writeDiff(w io.Writer, rep classify.DiffReport, oldRules, newRules *classify.Rules) {
+	fmt.Fprintf(w, "%d releases, %d change label (%s → %s)\n", rep.Total, len(rep.Changed), oldRules.Version(), newRules.Version())
+	for _, t := range slices.Sorted(maps.Keys(rep.Transitions)) {
+		fmt.Fprintf(w, "  %-28s %d\n", t, rep.Transitions[t])
+	}
+	for _, c := range rep.Changed {
+		fmt.Fprintf(w, "%s: %s → %s  %s\n", c.ID, c.Old, c.New, c.Title)
+	}
 }
 
 func rulesCodebook(_ context.Context, e *env, args []string) error {
@@ -192,7 +265,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	if _, err := parseAll(fs, args); err != nil {
 		return err
 	}
-	rs, err := loadRules(*rulesPath)
+	rs, err := e.rulesFor(*rulesPath)
 	if err != nil {
 		return err
 	}
@@ -208,23 +281,44 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	return classify.Codebook(rs, rep, *format, e.stdout)
 }
 
-func rulesReport(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules report", "rules report --gold FILE [--rules FILE]")
-	gold := fs.String("gold", "", "gold `file` (JSON Lines); the archive-wide report is not wired yet")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+func rulesReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE]")
+	gold := fs.String("gold", "", "gold `file` (JSON Lines) to report on instead of the archive")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	if _, err := parseAll(fs, args); err != nil {
 		return err
 	}
-	rs, err := loadRules(*rulesPath)
+	rs, err := e.rulesFor(*rulesPath)
 	if err != nil {
 		return err
 	}
-	g, err := loadGold(*gold, rs)
-	if err != nil {
+	var g []classify.GoldRelease
+	if *gold != "" {
+		if g, err = loadGold(*gold, rs); err != nil {
+			return err
+		}
+	} else if g, err = e.unlabelled(ctx, rs); err != nil {
 		return err
 	}
-	rep := classify.Evaluate(rs, g)
-	return writeMatrix(e.stdout, rep)
+	return writeMatrix(e.stdout, classify.Evaluate(rs, g))
+}
+
+// unlabelled returns the archived releases as gold releases without a
+// label, relevant when rs finds them relevant, so that an evaluation
+// reports coverage, overlaps, conflicts, dead rules and gaps over the
+// archive.
+func (e *env) unlabelled(ctx context.Context, rs *classify.Rules) ([]classify.GoldRelease, error) {
+	var g []classify.GoldRelease
+	err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		for rel := range rels {
+			g = append(g, classify.GoldRelease{
+				ID: string(rel.ID), URL: rel.URL, Agency: rel.Agency, Country: string(rel.Country),
+				Language: string(rel.Language), Title: rel.Title, Body: rel.Body,
+				Relevant: rs.Classify(rel).Relevant,
+			})
+		}
+	})
+	return g, err
 }
 
 // writeMatrix writes the pairwise co-firing matrix of the label rules
@@ -274,9 +368,10 @@ func writeMatrix(w io.Writer, rep classify.Report) error {
 	return err
 }
 
-func rulesExplain(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --gold G ID) [--rules FILE]")
+func rulesExplain(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --url U | ID | --gold G ID) [--rules FILE]")
 	file := fs.String("file", "", "release `file`: JSON {title, body, language} or plain text")
+	url := fs.String("url", "", "explain the archived release at this `URL`")
 	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
 	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
@@ -284,7 +379,7 @@ func rulesExplain(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := loadRules(*rulesPath)
+	rs, err := e.rulesFor(*rulesPath)
 	if err != nil {
 		return err
 	}
@@ -294,8 +389,14 @@ func rulesExplain(_ context.Context, e *env, args []string) error {
 		rel, err = readReleaseFile(*file)
 	case *file == "" && len(pos) == 1 && *gold != "":
 		rel, err = findGold(*gold, rs, pos[0])
-	case *file == "" && len(pos) == 1:
-		return fmt.Errorf("looking up release %s needs --gold FILE (the archive is not wired into explain yet)", pos[0])
+	case *file == "" && *url != "" && len(pos) == 0:
+		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
+			return a.ReleaseByURL(ctx, crawler.Canonical(*url))
+		})
+	case *file == "" && *url == "" && len(pos) == 1:
+		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
+			return a.Release(ctx, atalaya.ID(pos[0]))
+		})
 	default:
 		fs.Usage()
 		return errUsage

@@ -22,7 +22,7 @@ func TestRulesCommands(t *testing.T) {
 			[]string{"macro-F1 over kingpin, root_cause, neither: 1.000", "confusion", "relevance accuracy: 1.000", "dead rules"}, nil},
 		{"eval bad label", []string{"rules", "eval", "--gold", "testdata/gold-badlabel.jsonl"}, 1, nil, []string{`gold line 1 (a): unknown label "boss"`}},
 		{"eval needs gold", []string{"rules", "eval"}, 1, nil, []string{"--gold FILE is required"}},
-		{"diff", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl"}, 0,
+		{"diff", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive"}, 0,
 			[]string{"7 releases, 2 change label", "neither → root_cause", "r1: neither → root_cause", "m1: kingpin → mixed"}, nil},
 		{"explain file", []string{"rules", "explain", "--file", "testdata/rules-ok/release.json"}, 0,
 			[]string{"label: kingpin", "extradition (kingpin, extradition", "»extradited«", "near misses"}, nil},

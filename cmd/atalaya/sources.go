@@ -22,7 +22,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arch, err := e.openArchive()
+	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -27,8 +30,18 @@ var (
 func (e *env) archiveDir() string { return filepath.Join(e.dataDir, "archive") }
 func (e *env) indexDir() string   { return filepath.Join(e.dataDir, "index") }
 
+// openArchive opens the archive, creating it if there is none.
 func (e *env) openArchive() (*archive.Archive, error) {
 	return archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+}
+
+// openExistingArchive opens the archive for commands that read it, and
+// says what to do when there is none yet.
+func (e *env) openExistingArchive() (*archive.Archive, error) {
+	if _, err := os.Stat(filepath.Join(e.archiveDir(), "state.db")); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no archive in %s yet: run 'atalaya crawl' first (or pass --data)", e.archiveDir())
+	}
+	return e.openArchive()
 }
 
 func (e *env) openIndex() (*index.Index, error) {

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/classify"
+	"atalaya/index"
+)
+
+// searchDataDir returns a data directory whose index holds three releases
+// written for this test.
+func searchDataDir(t *testing.T) string {
+	t.Helper()
+	data := t.TempDir()
+	idx, err := index.Open(filepath.Join(data, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	doc := func(id, src, agency string, c atalaya.Country, lang atalaya.Language, date, title, body, label string) index.Document {
+		d, _ := time.Parse(time.DateOnly, date)
+		return index.Document{
+			Release: atalaya.Release{ID: atalaya.ID(id), URL: "https://example.test/" + id, Source: atalaya.SourceID(src),
+				Agency: agency, Country: c, Language: lang, Title: title, Body: body, Published: d},
+			Verdict: classify.Verdict{Label: classify.Label(label), Themes: []string{"t1"}},
+		}
+	}
+	err = idx.Put(context.Background(),
+		doc("a", "sre", "Cancillería", atalaya.MX, atalaya.Spanish, "2025-04-02",
+			"Se concreta una extradición", "La cancillería confirmó la extradición de un operador & socio.", "kingpin"),
+		doc("b", "fgr", "Fiscalía", atalaya.MX, atalaya.Spanish, "2025-08-09",
+			"Balance de extradiciones", "Durante el año hubo varias extradiciones, dijo la fiscalía.", "mixed"),
+		doc("c", "state", "Department of State", atalaya.US, atalaya.English, "2024-01-15",
+			"Grants for treatment", "The grants pay for treatment and prevention.", "root_cause"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func runSearchCmd(t *testing.T, data string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), append([]string{"--data", data, "--log-level", "error", "search"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSearchText(t *testing.T) {
+	data := searchDataDir(t)
+	code, out, errOut := runSearchCmd(t, data, "extradición", "--sort", "date")
+	if code != 0 {
+		t.Fatalf("exit code %d, stderr %s", code, errOut)
+	}
+	want := `2 releases match; 1–2:
+
+1. Balance de extradiciones
+   Fiscalía · 2025-08-09 · mixed
+   Durante el año hubo varias «extradiciones», dijo la fiscalía.
+   https://example.test/b
+
+2. Se concreta una extradición
+   Cancillería · 2025-04-02 · kingpin
+   La cancillería confirmó la «extradición» de un operador & socio.
+   https://example.test/a
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("output mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestSearchFormats(t *testing.T) {
+	data := searchDataDir(t)
+	t.Run("jsonl with flags after and before the query", func(t *testing.T) {
+		code, out, errOut := runSearchCmd(t, data, "--country", "MX", "extradiciones", "--label", "kingpin", "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("exit code %d, stderr %s", code, errOut)
+		}
+		var h searchHit
+		if err := json.Unmarshal([]byte(out), &h); err != nil {
+			t.Fatalf("decoding %q: %v", out, err)
+		}
+		if h.ID != "a" || h.Label != "kingpin" || h.Fragment != "La cancillería confirmó la «extradición» de un operador & socio." {
+			t.Errorf("hit = %+v", h)
+		}
+	})
+	t.Run("json with facets", func(t *testing.T) {
+		code, out, errOut := runSearchCmd(t, data, "--json", "--since", "2025-01-01")
+		if code != 0 {
+			t.Fatalf("exit code %d, stderr %s", code, errOut)
+		}
+		var got searchOutput
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != 2 || len(got.Hits) != 2 {
+			t.Errorf("total %d, %d hits; want 2, 2", got.Total, len(got.Hits))
+		}
+		if diff := cmp.Diff([]index.FacetCount{{Value: "kingpin", Count: 1}, {Value: "mixed", Count: 1}}, got.Facets["label"]); diff != "" {
+			t.Errorf("label facet mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("csv", func(t *testing.T) {
+		code, out, errOut := runSearchCmd(t, data, "--format", "csv", "--", "-label:mixed", "extradición")
+		if code != 0 {
+			t.Fatalf("exit code %d, stderr %s", code, errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[1][0] != "a" || rows[1][9] != "2025-04-02" {
+			t.Errorf("rows = %q", rows)
+		}
+	})
+}
+
+func TestSearchErrors(t *testing.T) {
+	data := searchDataDir(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"syntax error", []string{"(extradición"}, 1, `query:1:13: expected ")"`},
+		{"unknown label", []string{"--label", "villain", "x"}, 1, `unknown label "villain"`},
+		{"bad date", []string{"--since", "2025-31-01", "x"}, 1, `bad date "2025-31-01"`},
+		{"size over limit", []string{"--size", "500", "x"}, 1, "over the limit of 100"},
+		{"bad format", []string{"--format", "xml", "x"}, 2, `unknown format "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runSearchCmd(t, data, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d", code, tt.code)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.want)
+			}
+		})
+	}
+	t.Run("no index", func(t *testing.T) {
+		code, _, errOut := runSearchCmd(t, t.TempDir(), "x")
+		if code != 1 || !strings.Contains(errOut, "no index") {
+			t.Errorf("exit code %d, stderr %q; want 1 and no index", code, errOut)
+		}
+	})
+}
