@@ -79,6 +79,9 @@ func TestCrawlOfflineIsIncremental(t *testing.T) {
 		}
 	}
 
+	// The mirror runs inside the process here, so the requests of the
+	// second crawl are not visible; crawler's TestMirrorCrawl shows from the
+	// server's log that it fetches no article page.
 	code, out, errOut = runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline")
 	if code != 0 {
 		t.Fatalf("second crawl: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
