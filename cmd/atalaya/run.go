@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"config":     {summary: "check the configuration file or print it", run: runConfig},
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
 		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
+		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
 		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
 		"releases":   {summary: "list the archived releases", run: runReleases},
