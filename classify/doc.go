@@ -13,10 +13,15 @@
 // # Matching
 //
 // Every field is folded once (lower case, accents removed, offsets kept
-// into the original text), split into words and sentences, and scanned
-// once by a word trie holding every phrase of every rule, so the cost per
-// byte barely grows with the number of rules. Regular expressions run as an
-// extra pass for the few rules that declare them.
+// into the original text) and split into words and sentences; as it is
+// folded, each word is looked up once in the rules' vocabulary (a hash
+// table of whole words, and a byte trie of the wildcard prefixes behind a
+// filter that most words fail). The field is then scanned once by a trie
+// keyed by those word ids that holds every phrase of every rule, starting
+// only at the words a phrase can begin with, so the cost per byte barely
+// grows with the number of rules. Regular expressions run as an extra pass
+// for the few rules that declare them. The buffers of a classification are
+// pooled per [Rules], so it allocates little more than its [Verdict].
 //
 // # Scoring
 //

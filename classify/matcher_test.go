@@ -68,6 +68,13 @@ func TestMatcher(t *testing.T) {
 		{"regex", `  - {id: r, label: kingpin, regex: ['\p{Lu}\p{Ll}+ "N"']}`, "", `Detienen a Juan "N" en Colima`, []string{`Juan "N"`}},
 		{"other scripts", `  - {id: r, label: kingpin, patterns: [картель]}`, "", "Картель наркотиков", []string{"Картель"}},
 		{"invalid utf-8 separates words", `  - {id: r, label: kingpin, patterns: [cartel leader]}`, "", "cartel\xffleader", []string{"cartel\xffleader"}},
+		{"one-letter wildcard", `  - {id: r, label: kingpin, patterns: ["x*"]}`, "", "x, xy, Xylophone, axe", []string{"x", "xy", "Xylophone"}},
+		{"two-letter wildcard", `  - {id: r, label: kingpin, patterns: ["ca*"]}`, "", "c ca cab CARTEL acab", []string{"ca", "cab", "CARTEL"}},
+		{"wildcard and whole word", `  - {id: r, label: kingpin, patterns: ["arrest", "arr*"]}`, "", "arrest, arrested", []string{"arrest", "arrest", "arrested"}},
+		{"wildcard after a word", `  - {id: r, label: kingpin, patterns: ["drug traffick*"]}`, "", "drug trafficking and drug traffic", []string{"drug trafficking"}},
+		{"long words", `  - {id: r, label: kingpin, patterns: [internationalization counterinsurgency]}`, "", "Internationalization Counterinsurgency; internationalizations counterinsurgency", []string{"Internationalization Counterinsurgency"}},
+		{"folded multibyte word", `  - {id: r, label: kingpin, patterns: [straße*]}`, "", "STRAßENBAU and strasse", []string{"STRAßENBAU"}},
+		{"non-latin wildcard", `  - {id: r, label: kingpin, patterns: ["карт*"]}`, "", "картель и карта, кар", []string{"картель", "карта"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +92,34 @@ func TestMatcher(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestUnlessLastPhraseReported(t *testing.T) {
+	rs := oneRule(t, `  - {id: r, label: kingpin, patterns: [extradited], unless: [thanked, praised]}`)
+	v := rs.ClassifyText("", "He praised and thanked Mexico for those extradited.", "")
+	want := []NearMiss{{Rule: "r", Label: "kingpin", Reason: `unless "thanked" in the same sentence`, Score: 1}}
+	if diff := cmp.Diff(want, v.NearMisses); diff != "" {
+		t.Errorf("near misses (-want +got):\n%s", diff)
+	}
+}
+
+func TestNearEvidenceOrder(t *testing.T) {
+	rs := oneRule(t, `  - {id: r, label: kingpin, near: [{terms: [jefe, captura], within: 2}, {terms: [lider, detencion], within: 2}]}
+  - {id: s, label: kingpin, near: [{terms: [captura, lider], within: 9}]}
+`)
+	v := rs.ClassifyText("Captura del jefe", "La detención del líder. Captura de un jefe, captura del líder y del jefe.", "es")
+	var got []string
+	for _, e := range v.Evidence {
+		got = append(got, e.Rule+" "+e.Field+" "+e.Match)
+	}
+	want := []string{
+		"r title Captura del jefe",
+		"r body detención del líder", "s body líder. Captura", "s body líder. Captura de un jefe, captura",
+		"r body Captura de un jefe", "s body Captura de un jefe, captura del líder", "r body jefe, captura",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("evidence (-want +got):\n%s", diff)
 	}
 }
 

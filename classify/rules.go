@@ -218,6 +218,7 @@ type exampleSpec struct {
 type parser struct {
 	name     string
 	problems Problems
+	phrases  *matcherBuilder
 }
 
 func (p *parser) add(line int, rule, format string, args ...any) {
@@ -246,14 +247,14 @@ func Parse(r io.Reader, name string) (*Rules, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classify: reading rules %s: %w", name, err)
 	}
-	p := &parser{name: name}
+	p := &parser{name: name, phrases: newMatcherBuilder()}
 	var spec fileSpec
 	if err := safeDecode(func() error { return yaml.UnmarshalWithOptions(data, &spec, yaml.DisallowUnknownField()) }); err != nil {
 		p.addYAML(err, "", 1)
 		return nil, p.problems
 	}
 	sum := sha256.Sum256(data)
-	rs := &Rules{name: name, version: hex.EncodeToString(sum[:6]), matcher: newMatcher()}
+	rs := &Rules{name: name, version: hex.EncodeToString(sum[:6])}
 	p.header(rs, &spec)
 	seen := make(map[string]int)
 	for _, node := range spec.Rules {
@@ -262,6 +263,7 @@ func Parse(r io.Reader, name string) (*Rules, error) {
 	if len(p.problems) > 0 {
 		return nil, p.problems
 	}
+	rs.matcher = p.phrases.build()
 	rs.pool.New = func() any { return new(scratch) }
 	return rs, nil
 }
@@ -410,7 +412,7 @@ func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, line int) {
 			return
 		}
 		ph.rule, ph.text = ruleIdx, pattern
-		rs.matcher.add(words, ph)
+		p.phrases.add(words, ph)
 	}
 	for _, s := range r.Patterns {
 		add(s, phrase{kind: kindPattern})

@@ -13,6 +13,12 @@ type token struct {
 	fstart, fend int32
 	start, end   int32
 	sent         int32 // sentence number within the field
+
+	// Set when the text is prepared with a matcher: the id of the word
+	// in the matcher's vocabulary, or -1, and the ids of the prefixes it
+	// begins with, pre[preLo:preHi] of the owning text.
+	id           int32
+	preLo, preHi int32
 }
 
 // text is a field prepared for matching: every word lower-cased and
@@ -21,6 +27,10 @@ type text struct {
 	src    string
 	folded []byte
 	toks   []token
+	sents  []int32  // sents[s] is the first token of sentence s; the last entry is len(toks)
+	pre    []int32  // ids of the prefixes the tokens begin with (see token.preLo)
+	m      *matcher // the matcher the words are looked up in, or nil
+	starts []int32  // the tokens a phrase of m can begin at
 }
 
 // isAbbreviation reports whether a following period does not end a
@@ -39,81 +49,152 @@ func isAbbreviation(w []byte) bool {
 // prepare tokenises src into t, reusing t's buffers. Words are maximal runs
 // of letters, digits and combining marks; everything else separates them.
 // Sentences end at newlines, '!', '?' and at periods that do not follow an
-// abbreviation, join two digits or precede a lower-case word.
-func (t *text) prepare(src string) {
+// abbreviation, join two digits or precede a lower-case word. When m is not
+// nil, each word is also looked up in m's vocabulary (see token.id).
+func (t *text) prepare(src string, m *matcher) {
 	t.src = src
+	t.m = m
+	t.pre = t.pre[:0]
+	t.starts = t.starts[:0]
 	t.folded = t.folded[:0]
 	t.toks = t.toks[:0]
-	var sent int32
-	inTok := false
-	hardBreak, dotBreak := false, false
-	dotOnly := false // the separator since the last word is exactly "."
-	sepLen := 0
-	startTok := func(i int, r rune) {
-		if len(t.toks) > 0 && (hardBreak || dotBreak && t.dotEndsSentence(r, dotOnly && sepLen == 1)) {
-			sent++
-		}
-		hardBreak, dotBreak, sepLen = false, false, 0
-		t.toks = append(t.toks, token{fstart: int32(len(t.folded)), start: int32(i), sent: sent})
-		inTok = true
-	}
-	endTok := func(i int) {
-		if inTok {
-			last := &t.toks[len(t.toks)-1]
-			last.fend = int32(len(t.folded))
-			last.end = int32(i)
-			inTok = false
-		}
-	}
+	t.sents = t.sents[:0]
+	var sep separator
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c < utf8.RuneSelf {
-			if isASCIIAlnum(c) {
-				if !inTok {
-					startTok(i, rune(c))
-				}
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				t.folded = append(t.folded, c)
+			if !isASCIIAlnum(c) {
+				sep.add(rune(c))
 				i++
 				continue
 			}
-			endTok(i)
-			switch c {
-			case '\n', '!', '?':
-				hardBreak = true
-			case '.':
-				dotBreak = true
-				dotOnly = sepLen == 0
+			t.startTok(i, rune(c), &sep)
+			i = t.scanWord(src, i)
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(src[i:])
+		if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			// A combining mark outside a word separates, like punctuation.
+			sep.add(r)
+			i += w
+			continue
+		}
+		t.startTok(i, r, &sep)
+		i = t.scanWord(src, i)
+	}
+	t.sents = append(t.sents, int32(len(t.toks)))
+}
+
+// separator is the state of the run of non-word characters since the
+// last word.
+type separator struct {
+	hardBreak bool // a newline, '!', '?', '…' or Unicode line/paragraph separator
+	dotBreak  bool // a period
+	n         int  // characters
+}
+
+// add notes separator character r.
+func (s *separator) add(r rune) {
+	switch r {
+	case '\n', '!', '?', '\u2029', '\u2028', '\u2026':
+		s.hardBreak = true
+	case '.':
+		s.dotBreak = true
+	}
+	s.n++
+}
+
+// startTok begins a token at src[i], whose first character is r, and
+// resets sep.
+func (t *text) startTok(i int, r rune, sep *separator) {
+	sent := int32(len(t.sents)) - 1
+	switch {
+	case len(t.toks) == 0:
+		sent = 0
+		t.sents = append(t.sents, 0)
+	case sep.hardBreak || sep.dotBreak && t.dotEndsSentence(r, sep.n == 1):
+		sent++
+		t.sents = append(t.sents, int32(len(t.toks)))
+	}
+	*sep = separator{}
+	// Filling the new token in place is much faster than appending a
+	// composite literal, which is built on the stack and copied.
+	t.toks = append(t.toks, token{})
+	tk := &t.toks[len(t.toks)-1]
+	tk.fstart, tk.start, tk.sent = int32(len(t.folded)), int32(i), sent
+}
+
+// scanWord folds the word starting at src[i] into the last token, ends the
+// token and returns the offset after the word.
+func (t *text) scanWord(src string, i int) int {
+	h := uint32(hashInit)
+	folded := t.folded
+	for i < len(src) {
+		if c := src[i]; c < utf8.RuneSelf {
+			if !isASCIIAlnum(c) {
+				break
 			}
-			sepLen++
+			// Setting bit 0x20 lower-cases a letter and leaves a digit as
+			// it is.
+			c |= 0x20
+			folded = append(folded, c)
+			h = (h ^ uint32(c)) * hashPrime
 			i++
 			continue
 		}
 		r, w := utf8.DecodeRuneInString(src[i:])
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			if inTok {
-				i += w
-				continue
-			}
-			sepLen++
-		case r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			if !inTok {
-				startTok(i, r)
-			}
-			t.folded = appendFold(t.folded, r)
-		default:
-			endTok(i)
-			if r == '\u2029' || r == '\u2028' || r == '\u2026' {
-				hardBreak = true
-			}
-			sepLen++
+		if unicode.Is(unicode.Mn, r) {
+			i += w
+			continue
 		}
+		if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		n := len(folded)
+		folded = appendFold(folded, r)
+		h = hashBytes(h, folded[n:])
 		i += w
 	}
-	endTok(len(src))
+	t.folded = folded
+	last := &t.toks[len(t.toks)-1]
+	last.fend = int32(len(folded))
+	last.end = int32(i)
+	if t.m != nil {
+		t.lookup(last, h)
+	}
+	return i
+}
+
+// lookup sets the vocabulary ids of tk, the last token, whose folded word
+// hashes to h, and notes whether a phrase can begin at it.
+func (t *text) lookup(tk *token, h uint32) {
+	w := t.folded[tk.fstart:tk.fend]
+	tk.id = t.m.wordID(w, h)
+	tk.preLo = int32(len(t.pre))
+	t.pre = t.m.appendPrefixes(t.pre, w)
+	tk.preHi = int32(len(t.pre))
+	if t.m.starts(tk, t.pre) {
+		t.starts = append(t.starts, int32(len(t.toks)-1))
+	}
+}
+
+// The FNV-1a hash of folded words that the matcher's vocabulary uses.
+const (
+	hashInit  = 2166136261
+	hashPrime = 16777619
+)
+
+// hashBytes returns h extended over b.
+func hashBytes[S string | []byte](h uint32, b S) uint32 {
+	for i := 0; i < len(b); i++ {
+		h = (h ^ uint32(b[i])) * hashPrime
+	}
+	return h
+}
+
+// hashWord returns the hash of a folded word.
+func hashWord(w string) uint32 {
+	return hashBytes(hashInit, w)
 }
 
 // dotEndsSentence reports whether a period between the last word and a word
@@ -134,7 +215,7 @@ func (t *text) dotEndsSentence(next rune, onlyDot bool) bool {
 }
 
 func isASCIIAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9'
 }
 
 // appendFold appends r lower-cased and without diacritics.
@@ -169,14 +250,7 @@ func (t *text) word(i int) string {
 // sentence returns the original text of the sentence holding token i.
 func (t *text) sentence(i int) (start, end int) {
 	s := t.toks[i].sent
-	lo, hi := i, i
-	for lo > 0 && t.toks[lo-1].sent == s {
-		lo--
-	}
-	for hi+1 < len(t.toks) && t.toks[hi+1].sent == s {
-		hi++
-	}
-	return int(t.toks[lo].start), int(t.toks[hi].end)
+	return int(t.toks[t.sents[s]].start), int(t.toks[t.sents[s+1]-1].end)
 }
 
 // foldLatin folds the accented lower-case letters of Spanish and its
