@@ -42,6 +42,7 @@ var (
 	bucketPublished  = []byte("published")  // pubKey(Published, URL) → source NUL ID
 	bucketValidators = []byte("validators") // listing URL → validators
 	bucketWalks      = []byte("walks")      // listing start URL → "1" when its last walk reached its end
+	bucketUnindexed  = []byte("unindexed")  // release ID → "" while its latest version awaits indexing
 	bucketCounts     = []byte("counts")     // source → number of releases (8 bytes BE)
 	bucketRuns       = []byte("runs")       // source → last CrawlRun
 	bucketIssues     = []byte("issues")     // source → open []SourceIssue
@@ -49,7 +50,7 @@ var (
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketFiles, bucketReleases, bucketVersions, bucketURLs,
-	bucketPublished, bucketValidators, bucketWalks, bucketCounts, bucketRuns, bucketIssues,
+	bucketPublished, bucketValidators, bucketWalks, bucketUnindexed, bucketCounts, bucketRuns, bucketIssues,
 }
 
 // Options configures an Archive. The zero value is ready to use.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -561,5 +562,45 @@ func TestWalkComplete(t *testing.T) {
 	a = openTest(t, dir, Options{})
 	if got, err := a.WalkComplete(ctx, start); !got || err != nil {
 		t.Errorf("WalkComplete after reopening = %v, %v; want true: the walk state must survive a restart", got, err)
+	}
+}
+
+func TestUnindexed(t *testing.T) {
+	ctx := context.Background()
+	a := openTest(t, t.TempDir(), Options{})
+	unindexed := func() []string {
+		t.Helper()
+		var urls []string
+		for rel, err := range a.Unindexed(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			urls = append(urls, rel.URL)
+		}
+		slices.Sort(urls)
+		return urls
+	}
+	var ids []atalaya.ID
+	for _, u := range []string{"https://example.test/a", "https://example.test/b"} {
+		rel := atalaya.Release{URL: u, Source: "test", Title: "t", Body: "b", FetchedAt: time.Now()}
+		if _, err := a.Put(ctx, atalaya.Page{URL: u, Status: 200, FetchedAt: time.Now()}, rel); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, atalaya.NewID(u))
+	}
+	if diff := cmp.Diff([]string{"https://example.test/a", "https://example.test/b"}, unindexed()); diff != "" {
+		t.Errorf("after two puts (-want +got):\n%s", diff)
+	}
+	if err := a.MarkIndexed(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"https://example.test/b"}, unindexed()); diff != "" {
+		t.Errorf("after marking a (-want +got):\n%s", diff)
+	}
+	if err := a.MarkAllIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := unindexed(); len(got) != 0 {
+		t.Errorf("after MarkAllIndexed: %v, want none", got)
 	}
 }

@@ -182,6 +182,9 @@ func commitPut(tx *bolt.Tx, page atalaya.Page, rel atalaya.Release, prev *releas
 	if err := putJSON(tx.Bucket(bucketVersions), versionKey(rel.ID, rel.Version), loc); err != nil {
 		return err
 	}
+	if err := tx.Bucket(bucketUnindexed).Put([]byte(rel.ID), []byte{}); err != nil {
+		return err
+	}
 	urls := tx.Bucket(bucketURLs)
 	for _, u := range []string{rel.URL, page.URL} {
 		if err := urls.Put([]byte(u), []byte(rel.ID)); err != nil {

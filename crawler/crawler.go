@@ -79,10 +79,13 @@ type Options struct {
 	// overrides it. Empty means DefaultUserAgent.
 	UserAgent string
 	Logger    *slog.Logger // nil means slog.Default()
-	// Since is a date cutoff: older items are not fetched, and pagination
-	// stops after the page whose oldest item is older.
+	// Since is a date cutoff: items published before its calendar date (in
+	// the source's time zone) are not fetched, and pagination stops after
+	// the page whose oldest item is older. Such a walk is not complete: the
+	// next run without a cutoff goes on past it.
 	Since time.Time
-	// MaxPages overrides Source.Pagination.MaxPages when > 0.
+	// MaxPages overrides Source.Pagination.MaxPages when > 0, for this run
+	// only: a walk it cuts short is resumed by the next run.
 	MaxPages int
 	// Transport carries the requests; nil means a transport that refuses
 	// private and loopback addresses unless AllowPrivateNetworks.

@@ -334,3 +334,54 @@ func TestMirrorScriptVariant(t *testing.T) {
 		t.Errorf("with Accept: */*: %+v, want the JavaScript variant reported as blocked", run)
 	}
 }
+
+// TestMirrorRunLimitsDoNotHideReleases crawls with a one-off page limit and
+// a date cutoff: a later plain crawl still archives everything behind them.
+func TestMirrorRunLimitsDoNotHideReleases(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, a := range m.Articles {
+		if a.Source == "state" {
+			want++
+		}
+	}
+	for _, limited := range []Options{{MaxPages: 1}, {Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}} {
+		srv := startMirror(t, mirror.Options{})
+		store := newMemStore()
+		src := mirrorSources(t, "state")[0]
+		src.Politeness.MaxCrawlDelay = time.Millisecond
+		limited.Transport = srv.Transport()
+		if _, err := newCrawler(t, store, limited).Crawl(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		first := len(store.latest())
+		if _, err := newCrawler(t, store, Options{Transport: srv.Transport()}).Crawl(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(store.latest()); got != want || first >= want {
+			t.Errorf("limited by %+v: %d releases, then %d after a plain crawl; want fewer, then all %d", limited, first, got, want)
+		}
+	}
+}
+
+// TestSinceIsACalendarDate checks that a cutoff date keeps the releases of
+// that very day in the source's zone, and not those of the day before.
+func TestSinceIsACalendarDate(t *testing.T) {
+	srv := startMirror(t, mirror.Options{})
+	store := newMemStore()
+	src := mirrorSources(t, "state")[0]
+	src.Politeness.MaxCrawlDelay = time.Millisecond
+	since := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	c := newCrawler(t, store, Options{Transport: srv.Transport(), Since: since})
+	if _, err := c.Crawl(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range store.latest() {
+		if r.Published.Format(time.DateOnly) < "2026-02-20" {
+			t.Errorf("release of %s archived with --since 2026-02-20: %s", r.Published.Format(time.DateOnly), r.URL)
+		}
+	}
+}

@@ -93,13 +93,21 @@ func (r *crawlRun) listing(ctx context.Context, start string) {
 	seen := map[string]bool{}      // listing pages
 	seenItems := map[string]bool{} // release URLs listed so far
 	pageURL := start
-	for index := 0; pageURL != "" && !seen[pageURL] && (limit == 0 || index < limit) && ctx.Err() == nil; index++ {
+	index := 0
+	for ; pageURL != "" && !seen[pageURL] && (limit == 0 || index < limit) && ctx.Err() == nil; index++ {
 		seen[pageURL] = true
 		next, more := r.listingPage(ctx, w, startURL, pageURL, index, seenItems)
 		if !more {
+			pageURL = ""
 			break
 		}
 		pageURL = next
+	}
+	if pageURL != "" && index == limit && r.c.opts.MaxPages > 0 {
+		// Options.MaxPages bounds this run only (crawl --max-pages): the
+		// next run must go on past it. The source's own MaxPages is the
+		// depth it is crawled to, and ends a walk.
+		w.broken = true
 	}
 	r.endWalk(ctx, start, w)
 }
@@ -194,6 +202,8 @@ func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, 
 	}
 	if cut := r.since(); !cut.IsZero() {
 		if old := oldest(page.Items); !old.IsZero() && old.Before(cut) {
+			// A run without the cutoff must still see what lies behind.
+			w.broken = true
 			return "", false
 		}
 	}
@@ -363,9 +373,10 @@ func (r *crawlRun) since() time.Time {
 	if r.c.opts.Since.IsZero() {
 		return time.Time{}
 	}
-	loc := location(r.src)
-	t := r.c.opts.Since.In(loc)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	// The cutoff is a calendar date: its year, month and day, as written,
+	// start the day in the source's own time zone.
+	t := r.c.opts.Since
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, location(r.src))
 }
 
 // item fetches, extracts and archives one listing item.

@@ -2,6 +2,10 @@
 // archive, and every release the archive stores (new or revised) is
 // classified and indexed in batches.
 //
+// The archive is the source of truth: it lists the releases it stored that
+// the index does not hold yet (a crash between archiving and indexing, or an
+// index error), and every pass starts by indexing those.
+//
 // ingest knows the crawler, the archive and the index only through the small
 // interfaces declared here; cmd/atalaya wires the concrete types. One source
 // failing never stops the others: its error is recorded in its [SourceStats]
@@ -12,7 +16,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
+	"sync"
 	"time"
 
 	"atalaya"
@@ -26,10 +32,15 @@ type Sink interface {
 	Put(ctx context.Context, page atalaya.Page, rel atalaya.Release) (version int, err error)
 }
 
-// Archive stores fetched releases and crawl runs.
+// Archive stores fetched releases and crawl runs, and remembers which
+// releases await indexing.
 type Archive interface {
 	Sink
 	RecordRun(ctx context.Context, run atalaya.CrawlRun) error
+	// Unindexed yields the releases stored since they were last marked
+	// indexed.
+	Unindexed(ctx context.Context) iter.Seq2[atalaya.Release, error]
+	MarkIndexed(ctx context.Context, ids ...atalaya.ID) error
 }
 
 // Classifier gives a release its verdict.
@@ -97,7 +108,10 @@ type SourceStats struct {
 
 // Stats is the outcome of one pass, per source in the order given.
 type Stats struct {
-	Sources []SourceStats
+	// CaughtUp counts the releases archived by an earlier pass but not
+	// indexed then, indexed at the start of this one.
+	CaughtUp int
+	Sources  []SourceStats
 }
 
 // Failed reports how many sources failed.
@@ -115,15 +129,18 @@ func (s Stats) Failed() int {
 // cancelled; per-source failures are in the returned Stats.
 func (r *Runner) Run(ctx context.Context, sources []Source) (Stats, error) {
 	var stats Stats
+	n, err := r.CatchUp(ctx)
+	stats.CaughtUp = n
+	if err != nil {
+		return stats, err
+	}
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
 			return stats, err
 		}
 		st := r.runSource(ctx, src)
 		stats.Sources = append(stats.Sources, st)
-		if st.Err != nil {
-			r.log.Warn("source failed", "source_id", src.ID, "error", st.Err)
-		} else {
+		if st.Err == nil {
 			r.log.Info("source crawled", "source_id", src.ID, "new", st.Run.New, "revised", st.Run.Revised,
 				"unchanged", st.Run.Unchanged, "failed", st.Run.Failed, "indexed", st.Indexed,
 				"blocked", st.Run.Blocked, "issues", len(st.Run.Issues))
@@ -132,8 +149,33 @@ func (r *Runner) Run(ctx context.Context, sources []Source) (Stats, error) {
 	return stats, ctx.Err()
 }
 
+// CatchUp classifies and indexes the releases the archive holds but the
+// index does not, and returns how many it indexed.
+func (r *Runner) CatchUp(ctx context.Context) (int, error) {
+	sink := r.newSink()
+	for rel, err := range r.opts.Archive.Unindexed(ctx) {
+		if err != nil {
+			return sink.indexed, fmt.Errorf("releases to index: %w", err)
+		}
+		if err := sink.add(ctx, rel); err != nil {
+			return sink.indexed, err
+		}
+	}
+	if err := sink.flush(ctx); err != nil {
+		return sink.indexed, err
+	}
+	if sink.indexed > 0 {
+		r.log.Info("indexed releases archived earlier", "count", sink.indexed)
+	}
+	return sink.indexed, nil
+}
+
+func (r *Runner) newSink() *batchSink {
+	return &batchSink{r: r, labels: map[classify.Label]int{}}
+}
+
 func (r *Runner) runSource(ctx context.Context, src Source) SourceStats {
-	sink := &batchSink{r: r, labels: map[classify.Label]int{}}
+	sink := r.newSink()
 	run, err := src.Crawl(ctx, sink)
 	if ferr := sink.flush(ctx); ferr != nil && err == nil {
 		err = ferr
@@ -148,19 +190,21 @@ func (r *Runner) runSource(ctx context.Context, src Source) SourceStats {
 		run.Finished = time.Now()
 	}
 	if rerr := r.opts.Archive.RecordRun(context.WithoutCancel(ctx), run); rerr != nil && err == nil {
-		err = fmt.Errorf("record run of %s: %w", src.ID, rerr)
+		err = fmt.Errorf("record run of %s: %v", src.ID, rerr)
 	}
 	return SourceStats{Run: run, Indexed: sink.indexed, Labels: sink.labels, Err: err}
 }
 
 // batchSink archives each release, then classifies what the archive stored
-// and indexes it in batches.
+// and indexes it in batches. The crawler calls Put from several goroutines.
 type batchSink struct {
-	r       *Runner
+	r *Runner
+
+	mu      sync.Mutex
 	pending []Classified
 	indexed int
-	labels  map[classify.Label]int
-	err     error // first index error; archiving goes on regardless
+	labels  map[classify.Label]int // of the releases indexed
+	err     error                  // first index error; archiving goes on regardless
 }
 
 func (s *batchSink) Put(ctx context.Context, page atalaya.Page, rel atalaya.Release) (int, error) {
@@ -169,26 +213,55 @@ func (s *batchSink) Put(ctx context.Context, page atalaya.Page, rel atalaya.Rele
 		return version, err
 	}
 	rel.Version = version
-	v := s.r.opts.Classifier.Classify(rel)
-	s.labels[v.Label]++
-	s.pending = append(s.pending, Classified{Release: rel, Verdict: v})
-	if len(s.pending) >= s.r.opts.BatchSize {
-		if err := s.flush(ctx); err != nil && s.err == nil {
+	if err := s.add(ctx, rel); err != nil {
+		s.mu.Lock()
+		if s.err == nil {
 			s.err = err
 		}
+		s.mu.Unlock()
 	}
 	return version, nil
 }
 
+// add classifies rel and queues it, indexing the queue when it is full.
+func (s *batchSink) add(ctx context.Context, rel atalaya.Release) error {
+	v := s.r.opts.Classifier.Classify(rel)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = append(s.pending, Classified{Release: rel, Verdict: v})
+	if len(s.pending) < s.r.opts.BatchSize {
+		return nil
+	}
+	return s.flushLocked(ctx)
+}
+
 func (s *batchSink) flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked(ctx)
+}
+
+// flushLocked indexes the queue and marks its releases indexed in the
+// archive. Releases of a batch that fails stay listed as unindexed, and the
+// next pass indexes them.
+func (s *batchSink) flushLocked(ctx context.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	batch := s.pending
 	s.pending = nil
-	if err := s.r.opts.Indexer.Index(context.WithoutCancel(ctx), batch); err != nil {
-		return fmt.Errorf("index %d releases: %w", len(batch), err)
+	ctx = context.WithoutCancel(ctx)
+	if err := s.r.opts.Indexer.Index(ctx, batch); err != nil {
+		return fmt.Errorf("index %d releases (they stay queued for the next run, or run 'atalaya reindex'): %v", len(batch), err)
+	}
+	ids := make([]atalaya.ID, len(batch))
+	for i, c := range batch {
+		ids[i] = c.Release.ID
+		s.labels[c.Verdict.Label]++
 	}
 	s.indexed += len(batch)
+	if err := s.r.opts.Archive.MarkIndexed(ctx, ids...); err != nil {
+		return fmt.Errorf("mark %d releases indexed: %v", len(batch), err)
+	}
 	return nil
 }

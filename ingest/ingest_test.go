@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"testing"
 	"time"
 
@@ -13,22 +14,43 @@ import (
 	"atalaya/ingest"
 )
 
-// memArchive stores releases by URL and hash, like the real archive does.
+// memArchive stores releases by URL and hash, like the real archive does,
+// and keeps the set of releases not yet indexed.
 type memArchive struct {
-	hashes map[string][]string
-	runs   []atalaya.CrawlRun
+	hashes    map[string][]string
+	unindexed map[atalaya.ID]atalaya.Release
+	runs      []atalaya.CrawlRun
+}
+
+func (a *memArchive) Unindexed(context.Context) iter.Seq2[atalaya.Release, error] {
+	return func(yield func(atalaya.Release, error) bool) {
+		for _, rel := range a.unindexed {
+			if !yield(rel, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (a *memArchive) MarkIndexed(_ context.Context, ids ...atalaya.ID) error {
+	for _, id := range ids {
+		delete(a.unindexed, id)
+	}
+	return nil
 }
 
 func (a *memArchive) Put(_ context.Context, _ atalaya.Page, rel atalaya.Release) (int, error) {
 	if a.hashes == nil {
-		a.hashes = map[string][]string{}
+		a.hashes, a.unindexed = map[string][]string{}, map[atalaya.ID]atalaya.Release{}
 	}
 	versions := a.hashes[rel.URL]
 	if n := len(versions); n > 0 && versions[n-1] == rel.Hash {
 		return 0, nil
 	}
 	a.hashes[rel.URL] = append(versions, rel.Hash)
-	return len(a.hashes[rel.URL]), nil
+	rel.Version = len(a.hashes[rel.URL])
+	a.unindexed[rel.ID] = rel
+	return rel.Version, nil
 }
 
 func (a *memArchive) RecordRun(_ context.Context, run atalaya.CrawlRun) error {
@@ -64,7 +86,7 @@ func (x *memIndex) Index(_ context.Context, batch []ingest.Classified) error {
 }
 
 func release(url, title, body string) atalaya.Release {
-	return atalaya.Release{URL: url, Title: title, Body: body, Hash: atalaya.ContentHash(title, time.Time{}, body)}
+	return atalaya.Release{ID: atalaya.NewID(url), URL: url, Title: title, Body: body, Hash: atalaya.ContentHash(title, time.Time{}, body)}
 }
 
 // crawlOf returns a source whose crawl writes rels to the sink and counts outcomes as the crawler does.
@@ -166,6 +188,16 @@ func TestIndexFailureKeepsArchiving(t *testing.T) {
 	}
 	if len(arch.hashes) != 2 || stats.Sources[0].Run.New != 2 {
 		t.Errorf("archived %d releases (run %+v), want 2: the archive is the source of truth", len(arch.hashes), stats.Sources[0].Run)
+	}
+
+	// Once the index works again, the next pass indexes what it missed.
+	idx.fail = false
+	stats, err = r.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.CaughtUp != 2 || len(arch.unindexed) != 0 {
+		t.Errorf("next pass caught up %d releases, %d still unindexed; want 2 and 0", stats.CaughtUp, len(arch.unindexed))
 	}
 }
 

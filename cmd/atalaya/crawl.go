@@ -65,6 +65,9 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 
 // printStats prints one line per source: counts, labels and health.
 func printStats(w io.Writer, stats ingest.Stats) {
+	if stats.CaughtUp > 0 {
+		fmt.Fprintf(w, "indexed %d releases archived by an earlier run that did not index them\n", stats.CaughtUp)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tNEW\tREVISED\tUNCHANGED\tFAILED\tINDEXED\tSTATUS")
 	for _, s := range stats.Sources {

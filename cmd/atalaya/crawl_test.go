@@ -202,6 +202,23 @@ func TestCrawlKilledMidwayArchivesOnce(t *testing.T) {
 	if n := len(archivedReleases(t, data)); n != len(want) {
 		t.Errorf("archive lists %d releases, want %d", n, len(want))
 	}
+	if n := indexedCount(t, data); n != len(want) {
+		t.Errorf("index holds %d releases, want %d: a release archived before a kill must still be indexed", n, len(want))
+	}
+}
+
+// indexedCount is how many releases `atalaya search --json` finds in all.
+func indexedCount(t *testing.T, data string) int {
+	t.Helper()
+	code, out, errOut := runCmd(t, "--data", data, "search", "--json", "")
+	if code != 0 {
+		t.Fatalf("search: exit %d: %s", code, errOut)
+	}
+	var res struct{ Total int }
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("search --json: %v\n%s", err, out)
+	}
+	return res.Total
 }
 
 // waitAndKill polls until cond holds, then kills the process; it reports

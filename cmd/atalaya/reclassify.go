@@ -52,6 +52,9 @@ func runReclassify(ctx context.Context, e *env, args []string) error {
 	if err := idx.Put(ctx, batch...); err != nil {
 		return err
 	}
+	if err := arch.MarkAllIndexed(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "reclassified with rules %s:", rules.Version())
 	var names []string
 	for l := range labels {

@@ -46,6 +46,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := index.Rebuild(ctx, e.indexDir(), docs, index.Options{Logger: e.logger}); err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
 	}
+	if err := arch.MarkAllIndexed(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
 	return nil
 }
