@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -29,7 +30,8 @@ type Config struct {
 	// DataDir is the data directory; the --data flag wins over it.
 	DataDir string `yaml:"data_dir"`
 	// Rules is the path of a classification rules file; empty means the
-	// rules embedded in the binary.
+	// rules embedded in the binary. Load makes a relative path (like
+	// DataDir's) relative to the configuration file's directory.
 	Rules string `yaml:"rules"`
 	// Defaults is a partial source definition every source starts from,
 	// before its profile, as written in the file.
@@ -188,7 +190,22 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, path)
+	cfg, err := Parse(f, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolvePaths(filepath.Dir(path))
+	return cfg, nil
+}
+
+// resolvePaths makes the relative paths of a configuration file relative to
+// the directory it lives in, so that it means the same from anywhere.
+func (c *Config) resolvePaths(dir string) {
+	for _, p := range []*string{&c.Rules, &c.DataDir} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
 
 // Marshal returns the configuration as YAML with every source written out

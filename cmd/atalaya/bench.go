@@ -32,6 +32,8 @@ type benchReport struct {
 	BatchSize       int           `json:"batch_size"`
 	IndexSeconds    float64       `json:"index_seconds"`
 	ReleasesPerSec  float64       `json:"releases_per_second"`
+	CPUSeconds      float64       `json:"index_cpu_seconds"` // user+system CPU time of the indexing
+	Load            float64       `json:"load_average"`      // 1-minute load average after indexing, 0 if unknown
 	PeakRSSMB       float64       `json:"peak_rss_mb"`
 	IndexBytes      int64         `json:"index_bytes"`
 	BytesPerRelease float64       `json:"bytes_per_release"`
@@ -99,11 +101,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 func bench(ctx context.Context, e *env, dir string, n, batch, runs int, seed int64) (*benchReport, error) {
 	opts := index.Options{Logger: e.logger, BatchSize: batch}
 	rep := &benchReport{Releases: n, BatchSize: batch}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	if err := index.Rebuild(ctx, dir, synthDocuments(n, seed), opts); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
+	rep.CPUSeconds = (cpuTime() - cpu0).Seconds()
+	rep.Load = loadAverage()
 	rep.IndexSeconds = elapsed.Seconds()
 	rep.ReleasesPerSec = float64(n) / elapsed.Seconds()
 	rep.PeakRSSMB = peakRSSMB()
@@ -189,6 +193,26 @@ func benchQuery(ctx context.Context, idx *index.Index, name string, query func(i
 	}, nil
 }
 
+// cpuTime returns the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage returns the 1-minute load average from /proc/loadavg, or 0.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var load float64
+	fmt.Sscan(string(b), &load)
+	return load
+}
+
 // peakRSSMB returns the peak resident memory of the process so far, in MB.
 func peakRSSMB() float64 {
 	var ru syscall.Rusage
@@ -226,6 +250,8 @@ func dirSize(dir string) (int64, error) {
 func printBench(e *env, r *benchReport) {
 	fmt.Fprintf(e.stdout, "indexed %d synthetic releases (batch %d) in %.1fs: %.0f releases/s\n",
 		r.Releases, r.BatchSize, r.IndexSeconds, r.ReleasesPerSec)
+	fmt.Fprintf(e.stdout, "indexing CPU time: %.1fs (%.0f releases per CPU-second); load average %.2f\n",
+		r.CPUSeconds, float64(r.Releases)/r.CPUSeconds, r.Load)
 	fmt.Fprintf(e.stdout, "peak memory (max RSS): %.0f MB\n", r.PeakRSSMB)
 	fmt.Fprintf(e.stdout, "index size: %.1f MB, %.0f bytes per release\n\n", float64(r.IndexBytes)/1e6, r.BytesPerRelease)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)

@@ -65,6 +65,11 @@ func configCheck(_ context.Context, e *env, args []string) error {
 	if _, err := crawlerSources(cfg); err != nil {
 		return err
 	}
+	if cfg.Rules != "" {
+		if _, err := loadRules(cfg.Rules); err != nil {
+			return fmt.Errorf("rules: %s: %w", cfg.Rules, err)
+		}
+	}
 	fmt.Fprintf(e.stdout, "ok: %d sources\n", len(cfg.Sources))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +23,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 // runCrawl crawls the configured sources once: new and revised releases are
 // archived, classified and indexed.
-func runCrawl(ctx context.Context, e *env, args []string) error {
+func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlagSet(e, "crawl", crawlSynopsis)
 	var names stringList
 	fs.Var(&names, "source", "crawl only this source (repeatable; default all enabled sources)")
@@ -32,9 +33,8 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	opts := crawler.Options{MaxPages: *maxPages, Logger: e.logger}
 	if *since != "" {
@@ -48,11 +48,20 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer p.close()
-	if isTerminal(e.stdout) {
-		opts.Progress = newProgressBar(e.stderr).update
+	defer func() {
+		if cerr := p.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	var bar *progressBar
+	if isTerminal(e.stderr) {
+		bar = newProgressBar(e.stderr)
+		opts.Progress = bar.update
 	}
 	stats, err := p.run(ctx, opts)
+	if bar != nil {
+		bar.done()
+	}
 	printStats(e.stdout, stats)
 	if err != nil {
 		return err
@@ -85,12 +94,25 @@ func printStats(w io.Writer, stats ingest.Stats) {
 	tw.Flush()
 }
 
-// progressBar draws one self-overwriting status line.
-type progressBar struct{ w io.Writer }
+// progressBar draws one self-overwriting status line. The crawler reports
+// from several goroutines.
+type progressBar struct {
+	mu sync.Mutex
+	w  io.Writer
+}
 
 func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
 
+// done clears the status line.
+func (p *progressBar) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\033[K")
+}
+
 func (p *progressBar) update(pr crawler.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "\r\033[K%-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d",
 		pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed)
 }

@@ -14,21 +14,26 @@ import (
 	"atalaya/ingest"
 )
 
-// demoSearches are the example searches the demo runs.
-var demoSearches = []string{
-	`extradición OR extradition`,
-	`sanction* AND label:kingpin`,
-	`label:root_cause AND (naloxone OR prevención OR prevention)`,
-	`"arms trafficking" OR "tráfico de armas"`,
+// demoSearches returns the example searches the demo runs.
+func demoSearches() []string {
+	return []string{
+		`extradición OR extradition`,
+		`sanction* AND label:kingpin`,
+		`label:root_cause AND (naloxone OR prevención OR prevention)`,
+		`"arms trafficking" OR "tráfico de armas"`,
+	}
 }
 
 // runDemo crawls the mirror of the sites embedded in the binary into a
 // temporary data directory, classifies and indexes what it finds, and runs
 // example searches. It needs no network.
-func runDemo(ctx context.Context, e *env, args []string) error {
+func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlagSet(e, "demo", "demo [--keep]")
 	keep := fs.Bool("keep", false, "keep the demo's data directory and print its path")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "atalaya-demo-")
@@ -44,7 +49,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer func() {
+		if cerr := p.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	fmt.Fprintf(e.stdout, "Crawling the embedded mirror of %d sources into %s …\n\n", len(p.sources), dir)
 	stats, err := p.run(ctx, crawler.Options{Logger: e.logger})
 	if err != nil {
@@ -53,7 +62,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	printStats(e.stdout, stats)
 	fmt.Fprintln(e.stdout)
 	printLabels(e, stats)
-	for _, q := range demoSearches {
+	for _, q := range demoSearches() {
 		res, err := p.idx.Search(ctx, index.Query{Text: q, Size: 5, Highlight: true})
 		if err != nil {
 			return fmt.Errorf("search %q: %w", q, err)

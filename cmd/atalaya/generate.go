@@ -21,6 +21,9 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	if *n < 1 || *n > 200000 {
 		return fmt.Errorf("--n %d: want 1 to 200000", *n)
 	}

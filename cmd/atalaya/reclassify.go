@@ -16,6 +16,9 @@ func runReclassify(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err

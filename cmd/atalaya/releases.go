@@ -21,6 +21,18 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		cfg, err := e.loadConfig()
+		if err != nil {
+			return err
+		}
+		if _, err := e.selectSources(cfg, names); err != nil {
+			return err
+		}
+	}
 	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err

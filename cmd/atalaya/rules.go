@@ -24,16 +24,17 @@ import (
 const rulesHelp = `Audit the classification rules.
 
 Subcommands:
-  check [FILE]                          validate a rules file (default: the embedded rules) and run its examples
+  check [FILE]                          validate a rules file (default: the configured rules) and run its examples
   explain (--file F | --url U | ID)     classify one release (a file, or archived by URL or ID; --gold G ID
                                         for a gold release) and show the evidence and near misses
   eval --gold FILE.jsonl [--json]       score the rules against a gold file
   diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
-  report --gold FILE                    rule overlaps, conflicts, dead rules and gaps
+  report [--gold FILE]                  rule overlaps, conflicts, dead rules and gaps, over the archive or a gold file
 
-Every subcommand but check and diff takes --rules FILE (default: the embedded rules).`
+Every subcommand but check and diff takes --rules FILE (default: the rules the configuration names,
+else the embedded rules).`
 
 // runRules runs "atalaya rules <subcommand>".
 func runRules(ctx context.Context, e *env, args []string) error {
@@ -164,7 +165,7 @@ func rulesCheck(_ context.Context, e *env, args []string) error {
 	if len(pos) == 1 {
 		path = pos[0]
 	}
-	rs, err := loadRules(path)
+	rs, err := e.rulesFor(path)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func rulesCheck(_ context.Context, e *env, args []string) error {
 func rulesEval(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl [--rules FILE] [--json]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if _, err := parseAll(fs, args); err != nil {
 		return err
@@ -261,7 +262,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules codebook", "rules codebook [--format md|html] [--gold FILE] [--rules FILE]")
 	format := fs.String("format", "md", "output `format`: md or html")
 	gold := fs.String("gold", "", "gold `file` for coverage and precision")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	if _, err := parseAll(fs, args); err != nil {
 		return err
 	}
@@ -373,7 +374,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	file := fs.String("file", "", "release `file`: JSON {title, body, language} or plain text")
 	url := fs.String("url", "", "explain the archived release at this `URL`")
 	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the embedded rules)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
 	pos, err := parseAll(fs, args)
 	if err != nil {

@@ -17,8 +17,9 @@ import (
 type env struct {
 	stdout, stderr io.Writer
 	configPath     string // --config; empty means the embedded default
-	dataDir        string // --data
+	dataDir        string // --data, else $ATALAYA_DATA, the configuration's data_dir or the default
 	logger         *slog.Logger
+	usageShown     bool // a subcommand printed its usage (and the flag package its error)
 }
 
 // command is one subcommand. run gets the arguments after the subcommand name.
@@ -49,6 +50,27 @@ func commands() map[string]command {
 // already printed what is wrong.
 var errUsage = errors.New("usage")
 
+// usageError is a command line that does not fit a subcommand's synopsis.
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string        { return u.msg }
+func (u *usageError) Is(target error) bool { return target == errUsage }
+
+// badUsage prints the subcommand's usage and returns an error saying what
+// is wrong with the command line.
+func badUsage(fs *flag.FlagSet, format string, args ...any) error {
+	fs.Usage()
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// noArgs rejects positional arguments after a subcommand's flags.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return badUsage(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
 // run is the whole program: it parses the global flags, picks the
 // subcommand and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -56,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("atalaya", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.configPath, "config", "", "configuration `file` (default: the embedded configuration)")
-	fs.StringVar(&e.dataDir, "data", defaultDataDir(), "data `directory` for the archive, crawl state and index")
+	fs.StringVar(&e.dataDir, "data", "", "data `directory` for the archive, crawl state and index\n(default: $ATALAYA_DATA, else data_dir of the configuration, else "+defaultDataDir()+")")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	e.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	e.resolveDataDir()
 	if fs.NArg() == 0 {
 		usage(stderr, fs)
 		return 2
@@ -79,13 +102,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := cmd.run(ctx, e, rest); err != nil {
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+		var u *usageError
+		switch {
+		case errors.As(err, &u):
+			fmt.Fprintf(stderr, "atalaya %s: %s\n", name, u.msg)
+			return 2
+		case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp), e.usageShown:
+			// The usage, and any flag error, are printed already.
 			return 2
 		}
 		fmt.Fprintf(stderr, "atalaya %s: %v\n", name, err)
 		return 1
 	}
 	return 0
+}
+
+// resolveDataDir picks the data directory when --data is not given:
+// $ATALAYA_DATA, else the configuration's data_dir, else the default.
+func (e *env) resolveDataDir() {
+	if e.dataDir != "" {
+		return
+	}
+	if d := os.Getenv("ATALAYA_DATA"); d != "" {
+		e.dataDir = d
+		return
+	}
+	// A configuration that does not load is reported by the command that
+	// needs it; here it just has no data_dir.
+	if cfg, err := e.loadConfig(); err == nil && cfg.DataDir != "" {
+		e.dataDir = cfg.DataDir
+		return
+	}
+	e.dataDir = defaultDataDir()
 }
 
 func commandNames() []string {
@@ -108,13 +156,13 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "\nRun 'atalaya <command> -h' for a command's own flags.\n")
 }
 
-// defaultDataDir is $ATALAYA_DATA, else the user's data directory.
+// defaultDataDir is $XDG_DATA_HOME/atalaya, else ~/.local/share/atalaya.
 func defaultDataDir() string {
-	if d := os.Getenv("ATALAYA_DATA"); d != "" {
-		return d
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "atalaya")
 	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(filepath.Dir(d), ".local", "share", "atalaya")
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "atalaya")
 	}
 	return "atalaya-data"
 }
@@ -124,7 +172,8 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: atalaya %s\n\n", synopsis)
+		e.usageShown = true
+		fmt.Fprintf(e.stderr, "Usage: atalaya [--config FILE] [--data DIR] [--log-level L] %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
