@@ -60,7 +60,7 @@ type Options struct {
 }
 
 // DefaultBatchSize is the batch size used when Options.BatchSize is 0.
-const DefaultBatchSize = 500
+const DefaultBatchSize = 200
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
@@ -170,8 +170,20 @@ func create(dir string, opts Options) error {
 	return nil
 }
 
+// maxSegmentDocs caps the size of the segments scorch merges, which bounds
+// the memory a merge takes: merging everything into one segment of 100,000
+// releases takes gigabytes.
+const maxSegmentDocs = 20000
+
 // newBleve creates a bleve index at path with the schema version recorded.
-func newBleve(path string, config map[string]any) (bleve.Index, error) {
+// The merge plan in config is stored with the index; extra adds to it.
+func newBleve(path string, extra map[string]any) (bleve.Index, error) {
+	config := map[string]any{
+		"scorchMergePlanOptions": map[string]any{"MaxSegmentSize": maxSegmentDocs},
+	}
+	for k, v := range extra {
+		config[k] = v
+	}
 	bi, err := bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, config)
 	if err != nil {
 		return nil, fmt.Errorf("index: creating %s: %v", path, err)
@@ -185,12 +197,15 @@ func newBleve(path string, config map[string]any) (bleve.Index, error) {
 
 // openBleve opens an existing bleve index and checks its schema version.
 func openBleve(path string, opts Options) (bleve.Index, error) {
-	bi, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": opts.LockTimeout.String()})
+	bi, err := bleve.OpenUsing(path, map[string]any{
+		"bolt_timeout": opts.LockTimeout.String(),
+		"unsafe_batch": false, // Rebuild's setting is stored with the index
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
+		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w (%v)", path, ErrIncompatible, err)
+		return nil, fmt.Errorf("%w (%s: %v)", ErrIncompatible, path, err)
 	}
 	v, err := bi.GetInternal(schemaKey)
 	if err != nil || string(v) != schemaVersion {
@@ -198,7 +213,7 @@ func openBleve(path string, opts Options) (bleve.Index, error) {
 		if err == nil {
 			err = fmt.Errorf("schema %q, want %q", v, schemaVersion)
 		}
-		return nil, fmt.Errorf("opening %s: %w (%v)", path, ErrIncompatible, err)
+		return nil, fmt.Errorf("%w (%s: %v)", ErrIncompatible, path, err)
 	}
 	return bi, nil
 }
@@ -274,6 +289,11 @@ func (x *Index) Put(ctx context.Context, docs ...Document) error {
 		return err
 	}
 	defer release()
+	for i := range docs {
+		if err := check(&docs[i]); err != nil {
+			return err
+		}
+	}
 	b := newBatcher(bi, x.opts.BatchSize)
 	for i := range docs {
 		if err := ctx.Err(); err != nil {
@@ -284,6 +304,19 @@ func (x *Index) Put(ctx context.Context, docs ...Document) error {
 		}
 	}
 	return b.flush()
+}
+
+// check reports whether d can be indexed: it needs an ID or a URL, and a
+// language with an analyzer.
+func check(d *Document) error {
+	r := &d.Release
+	if r.ID == "" && r.URL == "" {
+		return fmt.Errorf("index: release %q has neither an ID nor a URL", r.Title)
+	}
+	if r.Language != atalaya.English && r.Language != atalaya.Spanish {
+		return fmt.Errorf("index: release %s (%s): unknown language %q; want en or es", docID(d), r.URL, r.Language)
+	}
+	return nil
 }
 
 // batcher collects documents into bleve batches of a given size.
@@ -360,7 +393,7 @@ func (x *Index) Get(ctx context.Context, id atalaya.ID) (Document, error) {
 		return Document{}, fmt.Errorf("index: get %s: %v", id, err)
 	}
 	if doc == nil {
-		return Document{}, fmt.Errorf("get %s: %w", id, ErrNotFound)
+		return Document{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	var meta, body []byte
 	doc.VisitFields(func(f bleveapi.Field) {

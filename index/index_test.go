@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/google/go-cmp/cmp"
 
 	"atalaya"
@@ -126,6 +129,9 @@ func TestSearchMatches(t *testing.T) {
 		{"agency filter", Query{Agencies: []string{"Secretaría de Salud"}}, []string{"es2"}},
 		{"language filter", Query{Languages: []string{"es"}, Text: "atención"}, []string{"es2", "es3"}},
 		{"since until", Query{Since: day("2024-07-01"), Until: day("2025-03-10")}, []string{"en1", "en2"}},
+		{"since until over years", Query{Since: day("2023-01-01"), Until: day("2025-06-30")}, []string{"en1", "en2", "es1", "es2"}},
+		{"date range over years", Query{Text: "published:[2023-02-01 TO 2025-11-20]"}, []string{"en1", "en2", "en3", "es1", "es2"}},
+		{"date range over years, partial ends", Query{Text: "published:[2023-02-02 TO 2025-11-19]"}, []string{"en1", "en2", "es1"}},
 		{"text and filters", Query{Text: "sanctions", Labels: []string{"kingpin"}, Since: day("2025-06-01")}, []string{"en3"}},
 	}
 	for _, tt := range tests {
@@ -288,14 +294,32 @@ func TestPutReplacesAndGet(t *testing.T) {
 	}
 }
 
-func TestPutRejectsUnknownLanguage(t *testing.T) {
+func TestPutRejectsBadDocuments(t *testing.T) {
 	x := openCorpus(t)
-	d := corpus()[0]
-	d.Release.ID = "fr1"
-	d.Release.Language = "fr"
-	err := x.Put(context.Background(), d)
-	if err == nil || !strings.Contains(err.Error(), `unknown language "fr"`) {
-		t.Errorf("Put error = %v, want unknown language", err)
+	good := corpus()[0]
+	good.Release.ID = "new"
+	french := corpus()[1]
+	french.Release.ID, french.Release.Language = "fr1", "fr"
+	anonymous := corpus()[2]
+	anonymous.Release.ID, anonymous.Release.URL = "", ""
+	tests := []struct {
+		name string
+		doc  Document
+		want string
+	}{
+		{"unknown language", french, `unknown language "fr"`},
+		{"no ID or URL", anonymous, "neither an ID nor a URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := x.Put(context.Background(), good, tt.doc)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Put error = %v, want %q", err, tt.want)
+			}
+			if n, _ := x.Count(); n != 6 {
+				t.Errorf("Count() = %d after a failed Put, want 6: nothing written", n)
+			}
+		})
 	}
 }
 
@@ -510,5 +534,105 @@ func TestOpenCleansKilledRebuild(t *testing.T) {
 	}
 	if _, err := os.Lstat(dir + ".tmp-x"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stray link still there: %v", err)
+	}
+}
+
+// TestSearchByDateWindows checks that a date-sorted search that goes through
+// date windows returns the same pages as a plain sort over everything.
+func TestSearchByDateWindows(t *testing.T) {
+	x, err := OpenMemWith(quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Document
+	published := map[atalaya.ID]string{}
+	for d := range synthDocs(2600) {
+		docs = append(docs, d)
+		published[d.Release.ID] = d.Release.Published.Format(time.DateOnly)
+	}
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	for _, q := range []Query{
+		{Sort: SortDate, Size: 10, Page: 1},
+		{Sort: SortDate, Size: 100, Page: 3},
+		{Sort: SortDate, Size: 20, Page: 2, Text: "NOT label:neither"},
+	} {
+		t.Run(fmt.Sprintf("%q page %d", q.Text, q.Page), func(t *testing.T) {
+			r, err := x.Search(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bq, err := buildQuery(&q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
+			req.SortBy([]string{"-" + fieldDay})
+			want, err := bi.Search(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Total != want.Total {
+				t.Errorf("Total = %d, want %d", r.Total, want.Total)
+			}
+			var gotDates, wantDates []string
+			for _, h := range r.Hits {
+				gotDates = append(gotDates, h.Published.Format(time.DateOnly))
+			}
+			for _, h := range want.Hits {
+				wantDates = append(wantDates, published[atalaya.ID(h.ID)])
+			}
+			if diff := cmp.Diff(wantDates, gotDates); diff != "" {
+				t.Errorf("page dates mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDateQuerySplit checks that splitting a date range into years, months
+// and days matches what one numeric range matches.
+func TestDateQuerySplit(t *testing.T) {
+	x, err := OpenMemWith(quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Document
+	for d := range synthDocs(1500) {
+		docs = append(docs, d)
+	}
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, r := range [][2]string{
+		{"2021-01-01", "2025-06-30"}, {"2020-03-15", "2024-02-10"}, {"2022-05-01", "2022-05-31"},
+		{"2022-05-02", "2022-05-30"}, {"2019-12-31", "2020-01-01"}, {"2023-01-01", "2023-12-31"},
+		{"2024-02-01", "2024-03-31"}, {"2025-07-07", "2025-07-07"},
+	} {
+		t.Run(r[0]+"_"+r[1], func(t *testing.T) {
+			count := func(q query.Query) uint64 {
+				res, err := x.bi.Search(bleve.NewSearchRequestOptions(q, 0, 0, false))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Total
+			}
+			from, to := day(r[0]), day(r[1])
+			got, want := count(dateQuery(fieldPublished, from, to)), count(numericDays(fieldPublished, from, to))
+			if got != want {
+				t.Errorf("split range matches %d releases, numeric range %d", got, want)
+			}
+			if want == 0 && r[0] != r[1] {
+				t.Errorf("range matches nothing; pick a range with releases")
+			}
+		})
 	}
 }

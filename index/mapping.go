@@ -20,7 +20,7 @@ import (
 // schemaVersion names the mapping and stored layout below. Change it with
 // every change to either: an index of another version is refused with
 // ErrIncompatible, and `atalaya reindex` rebuilds it.
-const schemaVersion = "atalaya-index-1"
+const schemaVersion = "atalaya-index-5"
 
 // schemaKey is the bleve internal key that holds schemaVersion.
 var schemaKey = []byte("atalaya_schema")
@@ -39,11 +39,25 @@ const (
 	fieldCountry   = "country"
 	fieldLanguage  = "language"
 	fieldYear      = "year"
+	fieldMonth     = "month"
+	fieldDay       = "day"
 	fieldRules     = "rules_version"
 	fieldPublished = "published"
 	fieldIndexed   = "indexed_at"
 	fieldMeta      = "meta"
+	fieldFacet     = "facet"
 )
+
+// facetFields are the fields Result.Facets counts. Their values are all
+// indexed again in one field, facet, as "code:value" with a one-letter code
+// per field ("l:kingpin", "y:2025"): counting one field's doc values is
+// several times faster than counting six, and short terms decode faster.
+var facetFields = []string{fieldLabel, fieldTheme, fieldSource, fieldCountry, fieldLanguage, fieldYear}
+
+// facetCodes are the codes of facetFields in the facet field.
+var facetCodes = map[string]string{
+	fieldLabel: "l", fieldTheme: "t", fieldSource: "s", fieldCountry: "c", fieldLanguage: "g", fieldYear: "y",
+}
 
 // textFieldsFor maps a query-language text field ("" for both) to the index
 // fields it searches.
@@ -96,12 +110,15 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fieldBodyEN, text(en.AnalyzerName, true))
 	doc.AddFieldMappingsAt(fieldTitleES, text(es.AnalyzerName, false))
 	doc.AddFieldMappingsAt(fieldBodyES, text(es.AnalyzerName, true))
-	for _, f := range []string{fieldLabel, fieldTheme, fieldSource, fieldCountry, fieldLanguage, fieldYear} {
-		doc.AddFieldMappingsAt(f, kw(true))
+	for _, f := range facetFields {
+		doc.AddFieldMappingsAt(f, kw(false))
 	}
+	doc.AddFieldMappingsAt(fieldFacet, kw(true))
+	doc.AddFieldMappingsAt(fieldMonth, kw(false))
+	doc.AddFieldMappingsAt(fieldDay, kw(true))
 	doc.AddFieldMappingsAt(fieldAgency, kw(false))
 	doc.AddFieldMappingsAt(fieldRules, kw(false))
-	doc.AddFieldMappingsAt(fieldPublished, date(true))
+	doc.AddFieldMappingsAt(fieldPublished, date(false))
 	doc.AddFieldMappingsAt(fieldIndexed, date(false))
 	doc.AddFieldMappingsAt(fieldMeta, stored)
 
@@ -133,14 +150,13 @@ func docID(d *Document) atalaya.ID {
 
 // fieldsOf returns the fields bleve indexes for d.
 func fieldsOf(d *Document) (map[string]any, error) {
+	if err := check(d); err != nil {
+		return nil, err
+	}
 	r := &d.Release
 	titleField, bodyField := fieldTitleEN, fieldBodyEN
-	switch r.Language {
-	case atalaya.English:
-	case atalaya.Spanish:
+	if r.Language == atalaya.Spanish {
 		titleField, bodyField = fieldTitleES, fieldBodyES
-	default:
-		return nil, fmt.Errorf("index: release %s (%s): unknown language %q; want en or es", docID(d), r.URL, r.Language)
 	}
 	meta := stored{Release: *r, Verdict: d.Verdict, IndexedAt: d.IndexedAt}
 	meta.Release.Body = ""
@@ -167,7 +183,21 @@ func fieldsOf(d *Document) (map[string]any, error) {
 	if !r.Published.IsZero() {
 		f[fieldPublished] = r.Published
 		f[fieldYear] = strconv.Itoa(r.Published.Year())
+		f[fieldMonth] = r.Published.Format("2006-01")
+		f[fieldDay] = r.Published.Format("20060102")
 	}
+	facets := make([]string, 0, len(facetFields)+len(themes))
+	for _, name := range facetFields {
+		switch v := f[name].(type) {
+		case string:
+			facets = append(facets, facetCodes[name]+":"+v)
+		case []string:
+			for _, t := range v {
+				facets = append(facets, facetCodes[name]+":"+t)
+			}
+		}
+	}
+	f[fieldFacet] = facets
 	if !d.IndexedAt.IsZero() {
 		f[fieldIndexed] = d.IndexedAt
 	}

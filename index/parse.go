@@ -107,19 +107,20 @@ type SyntaxError struct {
 	Msg   string
 }
 
-// Error reports the line and column (1-based, in bytes) of the problem:
+// Error reports the line and column (1-based, in characters) of the problem:
 // `query:1:14: expected ")"`.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("query:%s: %s", position(e.Query, e.Pos), e.Msg)
 }
 
-// position returns "line:column" of the byte offset pos in s, both 1-based.
+// position returns "line:column" of the byte offset pos in s, both 1-based;
+// the column counts characters, not bytes.
 func position(s string, pos int) string {
 	line, col := 1, pos+1
 	if pos >= 0 && pos <= len(s) {
 		before := s[:pos]
 		line += strings.Count(before, "\n")
-		col = pos - strings.LastIndexByte(before, '\n')
+		col = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
 	}
 	return fmt.Sprintf("%d:%d", line, col)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"atalaya"
 )
@@ -22,8 +23,8 @@ import (
 // Rebuild builds a new index in dir from docs and swaps it in atomically.
 //
 // The documents go into a fresh generation directory beside dir
-// ("index.gen-…"), with scorch's unsafe_batch (no fsync per batch) and a
-// final merge into one segment. Only when every document is in and the
+// ("index.gen-…"), from two writer goroutines, with scorch's unsafe_batch
+// (no fsync per batch) and a final merge of the small segments. Only when every document is in and the
 // index is closed does Rebuild replace the symbolic link dir with one to
 // the new generation, by rename(2), so searches keep using the old index
 // until then, and an Index opened on dir switches to the new one on its next
@@ -86,7 +87,14 @@ func build(ctx context.Context, gen string, docs iter.Seq2[Document, error], opt
 		if err := forceMerge(ctx, bi); err != nil {
 			return n, err
 		}
-		return n, persist(ctx, bi)
+		// The second persist lets scorch delete the segments the merge
+		// replaced, which the snapshot before it still held.
+		for range 2 {
+			if err := persist(ctx, bi); err != nil {
+				return n, err
+			}
+		}
+		return n, nil
 	}()
 	if cerr := bi.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("index: rebuild: closing %s: %v", gen, cerr)
@@ -194,8 +202,9 @@ func (w *writer) wait() error {
 	return nil
 }
 
-// forceMerge merges the index into one segment, which makes searches faster
-// and the index smaller.
+// forceMerge merges the small segments of the index into segments of up to
+// maxSegmentDocs releases, which makes searches faster and the index
+// smaller; merging everything into one segment would take too much memory.
 func forceMerge(ctx context.Context, bi bleve.Index) error {
 	adv, err := bi.Advanced()
 	if err != nil {
@@ -205,7 +214,11 @@ func forceMerge(ctx context.Context, bi bleve.Index) error {
 	if !ok {
 		return nil
 	}
-	if err := s.ForceMerge(ctx, nil); err != nil {
+	opts := mergeplan.DefaultMergePlanOptions
+	opts.MaxSegmentSize = maxSegmentDocs
+	opts.SegmentsPerMergeTask = 20
+	opts.MaxSegmentsPerTier = 1
+	if err := s.ForceMerge(ctx, &opts); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("index: rebuild interrupted while merging: %w", ctx.Err())
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,6 +98,10 @@ var facetSizes = map[string]int{
 	fieldLabel: 10, fieldTheme: 30, fieldSource: 20, fieldCountry: 5, fieldLanguage: 5, fieldYear: 50,
 }
 
+// maxFacetTerms bounds the distinct "field=value" terms counted in the
+// facet field, over all facets.
+const maxFacetTerms = 2000
+
 // Search runs q. It returns an error wrapping ErrBadQuery (and a
 // *SyntaxError for query text that does not parse) when q is invalid.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
@@ -112,28 +117,152 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
-	req.Fields = []string{fieldMeta}
+	var res *bleve.SearchResult
 	if q.Sort == SortDate {
-		req.SortBy([]string{"-" + fieldPublished, "_id"})
+		res, err = searchByDate(ctx, bi, bq, &q)
+	} else {
+		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
+		req.Fields = []string{fieldMeta}
+		addFacets(req, &q)
+		res, err = bi.SearchInContext(ctx, req)
 	}
-	if q.Facets {
-		for name, size := range facetSizes {
-			req.AddFacet(name, bleve.NewFacetRequest(name, size))
+	if err != nil {
+		return nil, searchError(ctx, err)
+	}
+	r, err := toResult(res)
+	if err != nil {
+		return nil, err
+	}
+	if q.Highlight && strings.TrimSpace(q.Text) != "" && len(r.Hits) > 0 {
+		if err := highlight(ctx, bi, bq, r); err != nil {
+			return nil, err
 		}
 	}
-	if q.Highlight {
-		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-		req.Highlight.Fields = []string{fieldBodyEN, fieldBodyES}
+	return r, nil
+}
+
+func searchError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("index: search: %w", ctx.Err())
 	}
+	return fmt.Errorf("index: search: %v", err)
+}
+
+func addFacets(req *bleve.SearchRequest, q *Query) {
+	if !q.Facets {
+		return
+	}
+	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, maxFacetTerms))
+}
+
+// highlight adds fragments to the hits of r. It runs the query again on
+// those hits only: asking for highlights in the main search would make every
+// matching document's term positions be read, not just the page's.
+func highlight(ctx context.Context, bi bleve.Index, bq query.Query, r *Result) error {
+	ids := make([]string, len(r.Hits))
+	for i, h := range r.Hits {
+		ids[i] = string(h.ID)
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bq, bleve.NewDocIDQuery(ids)), len(ids), 0, false)
+	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+	req.Highlight.Fields = []string{fieldBodyEN, fieldBodyES}
 	res, err := bi.SearchInContext(ctx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("index: search: %w", ctx.Err())
-		}
-		return nil, fmt.Errorf("index: search: %v", err)
+		return searchError(ctx, err)
 	}
-	return toResult(res)
+	fragments := make(map[string][]string, len(res.Hits))
+	for _, h := range res.Hits {
+		fragments[h.ID] = append(h.Fragments[fieldBodyEN], h.Fragments[fieldBodyES]...)
+	}
+	for i := range r.Hits {
+		r.Hits[i].Fragments = fragments[string(r.Hits[i].ID)]
+	}
+	return nil
+}
+
+// searchByDate runs a query sorted by date, newest first. Sorting reads the
+// date of every match, which is slow for queries matching most of the
+// index; so when a query matches many releases, searchByDate first looks
+// for the page among the releases of the last days (as many days as should
+// hold four pages, from the query's matches per day over the years in the
+// index), then in windows four times wider, and only then among all. The releases outside a window that
+// holds the whole page are all older, so the page is the same. Total and
+// facets come from a first search that neither sorts nor loads hits.
+func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query) (*bleve.SearchResult, error) {
+	all, err := count(ctx, bi, bq, q)
+	if err != nil {
+		return nil, err
+	}
+	need := uint64(q.Page * q.Size)
+	sorted := func(bq query.Query) (*bleve.SearchResult, error) {
+		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
+		req.Fields = []string{fieldMeta}
+		req.SortBy([]string{"-" + fieldDay})
+		req.Score = bleve.ScoreNone
+		return bi.SearchInContext(ctx, req)
+	}
+	var res *bleve.SearchResult
+	if oldest, newest, ok := yearSpan(bi); ok && all.Total > 4*need && all.Total > 2000 {
+		end := time.Date(newest+1, 1, 1, 0, 0, 0, 0, time.UTC)
+		spanDays := int(end.Sub(time.Date(oldest, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+		days := max(3, int(4*need*uint64(spanDays)/all.Total))
+		for ; days < spanDays; days *= 4 {
+			var window query.Query = dateQuery(fieldPublished, end.AddDate(0, 0, -days), time.Time{})
+			if _, all := bq.(*query.MatchAllQuery); !all {
+				window = bleve.NewConjunctionQuery(bq, window)
+			}
+			if res, err = sorted(window); err != nil {
+				return nil, err
+			}
+			if res.Total >= need {
+				break
+			}
+			res = nil
+		}
+	}
+	if res == nil {
+		if res, err = sorted(bq); err != nil {
+			return nil, err
+		}
+	}
+	res.Total, res.Facets = all.Total, all.Facets
+	return res, nil
+}
+
+// count returns the number of matches of bq, and the facets q asks for.
+func count(ctx context.Context, bi bleve.Index, bq query.Query, q *Query) (*bleve.SearchResult, error) {
+	if _, all := bq.(*query.MatchAllQuery); all && !q.Facets {
+		n, err := bi.DocCount()
+		return &bleve.SearchResult{Total: n}, err
+	}
+	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+	req.Score = bleve.ScoreNone
+	addFacets(req, q)
+	return bi.SearchInContext(ctx, req)
+}
+
+// yearSpan returns the first and last publication years in the index.
+func yearSpan(bi bleve.Index) (oldest, newest int, ok bool) {
+	dict, err := bi.FieldDict(fieldYear)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer dict.Close()
+	for {
+		e, err := dict.Next()
+		if err != nil || e == nil {
+			break
+		}
+		y, err := strconv.Atoi(e.Term)
+		if err != nil {
+			continue
+		}
+		if oldest == 0 || y < oldest {
+			oldest = y
+		}
+		newest = max(newest, y)
+	}
+	return oldest, newest, newest > 0
 }
 
 // validate checks q and fills in its defaults.
@@ -264,11 +393,8 @@ func toResult(res *bleve.SearchResult) (*Result, error) {
 		}
 		r.Hits = append(r.Hits, hit)
 	}
-	if len(res.Facets) > 0 {
-		r.Facets = make(map[string][]FacetCount, len(res.Facets))
-		for name, f := range res.Facets {
-			r.Facets[name] = facetCounts(name, f)
-		}
+	if f, ok := res.Facets[fieldFacet]; ok {
+		r.Facets = facetCounts(f)
 	}
 	return r, nil
 }
@@ -299,27 +425,44 @@ func toHit(h *search.DocumentMatch) (Hit, error) {
 	return hit, nil
 }
 
-// facetCounts lists a facet's values by count, most first; years are
-// listed newest first. Countries are reported upper-case, as atalaya.Country.
-func facetCounts(name string, f *search.FacetResult) []FacetCount {
-	out := []FacetCount{}
+// facetCounts splits the counts of the facet field by field. Each facet
+// lists its values by count, most first, except years, newest first.
+// Countries are reported upper-case, as atalaya.Country.
+func facetCounts(f *search.FacetResult) map[string][]FacetCount {
+	out := make(map[string][]FacetCount, len(facetFields))
+	for _, name := range facetFields {
+		out[name] = []FacetCount{}
+	}
+	names := make(map[string]string, len(facetCodes))
+	for name, code := range facetCodes {
+		names[code] = name
+	}
 	if f.Terms != nil {
 		for _, t := range f.Terms.Terms() {
-			v := t.Term
+			code, v, _ := strings.Cut(t.Term, ":")
+			name, ok := names[code]
+			if !ok {
+				continue
+			}
 			if name == fieldCountry {
 				v = strings.ToUpper(v)
 			}
-			out = append(out, FacetCount{Value: v, Count: t.Count})
+			out[name] = append(out[name], FacetCount{Value: v, Count: t.Count})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if name == fieldYear {
-			return out[i].Value > out[j].Value
+	for name, counts := range out {
+		sort.SliceStable(counts, func(i, j int) bool {
+			if name == fieldYear {
+				return counts[i].Value > counts[j].Value
+			}
+			if counts[i].Count != counts[j].Count {
+				return counts[i].Count > counts[j].Count
+			}
+			return counts[i].Value < counts[j].Value
+		})
+		if len(counts) > facetSizes[name] {
+			out[name] = counts[:facetSizes[name]]
 		}
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
+	}
 	return out
 }

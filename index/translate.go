@@ -1,6 +1,7 @@
 package index
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,7 +112,43 @@ func keywordQuery(field, value string) query.Query {
 }
 
 // dateQuery matches days from..to, both inclusive; a zero end is open.
+// A numeric range over months or years is a disjunction of many terms, slow
+// to intersect with; so the whole years inside a closed range are matched by
+// their year terms, the whole months left by their month terms, and only
+// the days left at the ends by numeric ranges.
 func dateQuery(field string, from, to time.Time) query.Query {
+	if from.IsZero() || to.IsZero() {
+		return numericDays(field, from, to)
+	}
+	from, to = day(from), day(to)
+	var parts []query.Query
+	for !from.After(to) {
+		switch {
+		case from.YearDay() == 1 && !lastDayOfYear(from).After(to):
+			parts = append(parts, keywordQuery(fieldYear, strconv.Itoa(from.Year())))
+			from = from.AddDate(1, 0, 0)
+		case from.Day() == 1 && !from.AddDate(0, 1, -1).After(to):
+			parts = append(parts, keywordQuery(fieldMonth, from.Format("2006-01")))
+			from = from.AddDate(0, 1, 0)
+		default:
+			end := from.AddDate(0, 1, -from.Day()) // the end of from's month
+			if to.Before(end) {
+				end = to
+			}
+			parts = append(parts, numericDays(field, from, end))
+			from = end.AddDate(0, 0, 1)
+		}
+	}
+	if len(parts) == 0 {
+		return bleve.NewMatchNoneQuery()
+	}
+	return disjunction(parts)
+}
+
+func lastDayOfYear(t time.Time) time.Time { return time.Date(t.Year(), 12, 31, 0, 0, 0, 0, time.UTC) }
+
+// numericDays matches days from..to with a numeric range query.
+func numericDays(field string, from, to time.Time) query.Query {
 	var start, end time.Time
 	if !from.IsZero() {
 		start = day(from)

@@ -56,7 +56,7 @@ func TestConfigCommand(t *testing.T) {
 			name:       "check two files",
 			args:       []string{"config", "check", "a.yaml", "b.yaml"},
 			wantCode:   2,
-			wantErrOut: []string{"Usage: atalaya config check [FILE]"},
+			wantErrOut: []string{"config check [FILE]"},
 		},
 		{
 			name:     "show default",

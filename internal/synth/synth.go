@@ -101,7 +101,7 @@ func (g *generator) release(i int) Synthetic {
 			picked = append(picked, second)
 		}
 	}
-	title := g.fill(lang, g.pick(main.titles[src.Language]))
+	title := contractions.Replace(g.fill(lang, g.pick(main.titles[src.Language])))
 	// Triangular between 1 and 8 KB, mean 4.5 KB.
 	target := 1000 + int((g.rng.Float64()+g.rng.Float64())/2*7000)
 	body := g.body(lang, src.Language, picked, target)
@@ -154,7 +154,7 @@ func (g *generator) body(lang *language, l atalaya.Language, picked []*topic, ta
 			g.b.WriteString(g.fill(lang, tmpl))
 		}
 	}
-	return g.b.String()
+	return contractions.Replace(g.b.String())
 }
 
 // fill replaces each {slot} in tmpl with a word from the language's list.
@@ -178,6 +178,14 @@ func (g *generator) fill(lang *language, tmpl string) string {
 		tmpl = tmpl[i+j+1:]
 	}
 }
+
+// contractions joins Spanish prepositions with the article "el", which
+// templates ending in "de" or "a" followed by a slot starting with "el"
+// would otherwise leave apart.
+var contractions = strings.NewReplacer(" de el ", " del ", " a el ", " al ")
+
+// unaccent spells accented letters without accents, for URLs.
+var unaccent = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ñ", "n")
 
 // verdictOf returns the label and themes the topics suggest.
 func verdictOf(picked []*topic) (string, []string) {
@@ -207,7 +215,7 @@ func verdictOf(picked []*topic) (string, []string) {
 func slugify(s string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(s) {
+	for _, r := range unaccent.Replace(strings.ToLower(s)) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			b.WriteRune(r)

@@ -50,7 +50,7 @@ func TestReleasesShape(t *testing.T) {
 		if r.Hash != atalaya.ContentHash(r.Title, r.Published, r.Body) {
 			t.Errorf("release %s: bad content hash", r.ID)
 		}
-		if strings.Contains(r.Title+r.Body, "{") || strings.HasPrefix(r.Body, " ") || strings.Contains(r.Body, "\n\n ") {
+		if strings.Contains(r.Title+r.Body, "{") || strings.Contains(r.Title+r.Body, " de el ") || strings.HasPrefix(r.Body, " ") || strings.Contains(r.Body, "\n\n ") {
 			t.Errorf("release %s has an unfilled slot or stray space: %q", r.ID, r.Title)
 		}
 		if (r.Country == atalaya.MX) != (r.Language == atalaya.Spanish) {
