@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -15,17 +14,11 @@ import (
 
 const crawlSynopsis = "crawl [--source NAME]... [--since YYYY-MM-DD] [--max-pages N] [--offline]"
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
-
 // runCrawl crawls the configured sources once: new and revised releases are
 // archived, classified and indexed.
 func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlagSet(e, "crawl", crawlSynopsis)
-	var names stringList
+	var names listFlag
 	fs.Var(&names, "source", "crawl only this source (repeatable; default all enabled sources)")
 	since := fs.String("since", "", "stop paginating at releases older than this `date` (YYYY-MM-DD)")
 	maxPages := fs.Int("max-pages", 0, "listing pages per source at most (0: the source's own limit)")

@@ -15,7 +15,7 @@ const releasesSynopsis = "releases [--source NAME]... [--json]"
 // runReleases lists the archived releases, newest first.
 func runReleases(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "releases", releasesSynopsis)
-	var names stringList
+	var names listFlag
 	fs.Var(&names, "source", "only releases of this source (repeatable)")
 	asJSON := fs.Bool("json", false, "print one JSON object per release")
 	if err := fs.Parse(args); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -52,23 +51,6 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	return sub(ctx, e, args[1:])
-}
-
-// parseAll parses flags that may come before, between or after positional
-// arguments and returns the positional ones.
-func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // rulesFor compiles the rules file at path or, when path is empty, the one
@@ -153,7 +135,7 @@ func loadGold(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 
 func rulesCheck(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules check", "rules check [FILE]")
-	pos, err := parseAll(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -185,7 +167,7 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
-	if _, err := parseAll(fs, args); err != nil {
+	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
@@ -209,7 +191,7 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
 	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
-	pos, err := parseAll(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -263,7 +245,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	format := fs.String("format", "md", "output `format`: md or html")
 	gold := fs.String("gold", "", "gold `file` for coverage and precision")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
-	if _, err := parseAll(fs, args); err != nil {
+	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
@@ -286,7 +268,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) to report on instead of the archive")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
-	if _, err := parseAll(fs, args); err != nil {
+	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
@@ -376,7 +358,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
-	pos, err := parseAll(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}

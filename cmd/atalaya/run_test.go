@@ -20,6 +20,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"bad date", []string{"--data", data, "crawl", "--offline", "--since", "yesterday"}, "want a date like 2025-01-31"},
 		{"unknown source for releases", []string{"--data", data, "releases", "--source", "nosuch"}, "nosuch"},
+		{"unknown source filter", []string{"--data", data, "search", "--source", "nosuch", "cartel"}, `unknown source "nosuch"`},
+		{"unknown theme filter", []string{"--data", data, "search", "--theme", "astrology", "cartel"}, `unknown theme "astrology"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

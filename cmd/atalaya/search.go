@@ -5,12 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,20 +29,6 @@ YYYY-MM-DD. Quote the query, or put it after --, when it starts with "-":
   atalaya search -- -label:neither fentanyl
   atalaya search 'sanctions -rifles' --since 2025-01-01
 `
-
-// listFlag is a repeatable flag of comma-separated values.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(s string) error {
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			*l = append(*l, v)
-		}
-	}
-	return nil
-}
 
 // dateFlag is a YYYY-MM-DD flag.
 type dateFlag struct{ t *time.Time }
@@ -131,11 +116,13 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		q.Facets = true
 	}
 
-	dir := filepath.Join(e.dataDir, "index")
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	if err := e.checkFilters(&q); err != nil {
+		return err
+	}
+	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
 	}
-	idx, err := index.Open(dir, index.Options{Logger: e.logger})
+	idx, err := e.openIndex()
 	if err != nil {
 		return err
 	}
@@ -156,26 +143,30 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// parseInterspersed parses flags that may come before, between or after the
-// words of the query, and returns the words. After "--" every argument is a
-// word, even one that starts with "-".
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var words []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(words, rest...), nil
-		}
-		if len(rest) == 0 {
-			break
-		}
-		words = append(words, rest[0])
-		args = rest[1:]
+// checkFilters rejects source and theme filters that the configuration and
+// the rules do not know; the index checks the other filters.
+func (e *env) checkFilters(q *index.Query) error {
+	if len(q.Sources) == 0 && len(q.Themes) == 0 {
+		return nil
 	}
-	return words, nil
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	if _, err := e.selectSources(cfg, q.Sources); len(q.Sources) > 0 && err != nil {
+		return err
+	}
+	rules, err := loadRules(cfg.Rules)
+	if err != nil {
+		return err
+	}
+	known := rules.Themes()
+	for _, th := range q.Themes {
+		if !slices.Contains(known, strings.ToLower(th)) {
+			return fmt.Errorf("unknown theme %q; the rules declare: %s", th, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 func toSearchHit(h *index.Hit) searchHit {
