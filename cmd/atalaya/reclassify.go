@@ -19,15 +19,7 @@ func runReclassify(ctx context.Context, e *env, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	rules, err := loadRules(cfg.Rules)
-	if err != nil {
-		return err
-	}
-	arch, err := e.openExistingArchive()
+	rules, arch, err := e.rulesAndArchive()
 	if err != nil {
 		return err
 	}

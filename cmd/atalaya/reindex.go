@@ -21,15 +21,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	rules, err := loadRules(cfg.Rules)
-	if err != nil {
-		return err
-	}
-	arch, err := e.openExistingArchive()
+	rules, arch, err := e.rulesAndArchive()
 	if err != nil {
 		return err
 	}
@@ -54,6 +46,21 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
 	return nil
+}
+
+// rulesAndArchive loads the configured rules and opens the archive, for
+// the commands that classify the archive anew.
+func (e *env) rulesAndArchive() (*classify.Rules, *archive.Archive, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	rules, err := loadRules(cfg.Rules)
+	if err != nil {
+		return nil, nil, err
+	}
+	arch, err := e.openExistingArchive()
+	return rules, arch, err
 }
 
 // classified yields every archived release, latest version, with its
