@@ -604,3 +604,19 @@ func TestUnindexed(t *testing.T) {
 		t.Errorf("after MarkAllIndexed: %v, want none", got)
 	}
 }
+
+func TestLastRun(t *testing.T) {
+	ctx := context.Background()
+	a := openTest(t, t.TempDir(), Options{})
+	if run, err := a.LastRun(ctx, "state"); err != nil || run.Source != "" {
+		t.Fatalf("LastRun of a source never crawled = %+v, %v; want a zero run", run, err)
+	}
+	for _, n := range []int{3, 5} {
+		if err := a.RecordRun(ctx, atalaya.CrawlRun{Source: "state", Listings: 1, Items: n, Finished: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if run, err := a.LastRun(ctx, "state"); err != nil || run.Items != 5 {
+		t.Errorf("LastRun = %+v, %v; want the second run (5 items)", run, err)
+	}
+}

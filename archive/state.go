@@ -219,3 +219,22 @@ func (a *Archive) SetWalkComplete(ctx context.Context, startURL string, complete
 	}
 	return nil
 }
+
+// LastRun returns the last recorded run of a source; a zero run when the
+// source was never crawled.
+func (a *Archive) LastRun(ctx context.Context, src atalaya.SourceID) (atalaya.CrawlRun, error) {
+	var run atalaya.CrawlRun
+	if err := checkCtx(ctx, "last run of "+string(src)); err != nil {
+		return run, err
+	}
+	err := a.db.View(func(tx *bolt.Tx) error {
+		if data := tx.Bucket(bucketRuns).Get([]byte(src)); data != nil {
+			return json.Unmarshal(data, &run)
+		}
+		return nil
+	})
+	if err != nil {
+		return run, fmt.Errorf("archive: last run of %s: %v", src, err)
+	}
+	return run, nil
+}

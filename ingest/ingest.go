@@ -41,6 +41,8 @@ type Archive interface {
 	// indexed.
 	Unindexed(ctx context.Context) iter.Seq2[atalaya.Release, error]
 	MarkIndexed(ctx context.Context, ids ...atalaya.ID) error
+	// LastRun returns the last recorded run of a source (zero if none).
+	LastRun(ctx context.Context, src atalaya.SourceID) (atalaya.CrawlRun, error)
 }
 
 // Classifier gives a release its verdict.
@@ -175,8 +177,13 @@ func (r *Runner) newSink() *batchSink {
 }
 
 func (r *Runner) runSource(ctx context.Context, src Source) SourceStats {
+	prev, err := r.opts.Archive.LastRun(ctx, src.ID)
+	if err != nil {
+		return SourceStats{Run: atalaya.CrawlRun{Source: src.ID}, Err: err}
+	}
 	sink := r.newSink()
 	run, err := src.Crawl(ctx, sink)
+	checkItemCount(prev, &run)
 	if ferr := sink.flush(ctx); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -193,6 +200,25 @@ func (r *Runner) runSource(ctx context.Context, src Source) SourceStats {
 		err = fmt.Errorf("record run of %s: %v", src.ID, rerr)
 	}
 	return SourceStats{Run: run, Indexed: sink.indexed, Labels: sink.labels, Err: err}
+}
+
+// checkItemCount adds a selector issue to run when its listing pages carry
+// far fewer items than those of the previous run: the listing selectors
+// probably miss part of a redesigned page.
+func checkItemCount(prev atalaya.CrawlRun, run *atalaya.CrawlRun) {
+	const minUsual = 4 // per page; below this the comparison is noise
+	if prev.Listings == 0 || run.Listings == 0 || run.Blocked {
+		return
+	}
+	usual := prev.Items / prev.Listings
+	now := run.Items / run.Listings
+	if usual < minUsual || now*2 >= usual {
+		return
+	}
+	run.Issues = append(run.Issues, atalaya.SourceIssue{
+		Source: run.Source, Kind: atalaya.IssueSelector, At: run.Finished,
+		Message: fmt.Sprintf("listing pages carry %d items each, against %d in the previous run: the site may have changed", now, usual),
+	})
 }
 
 // batchSink archives each release, then classifies what the archive stored

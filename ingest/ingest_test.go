@@ -53,6 +53,15 @@ func (a *memArchive) Put(_ context.Context, _ atalaya.Page, rel atalaya.Release)
 	return rel.Version, nil
 }
 
+func (a *memArchive) LastRun(_ context.Context, src atalaya.SourceID) (atalaya.CrawlRun, error) {
+	for i := len(a.runs) - 1; i >= 0; i-- {
+		if a.runs[i].Source == src {
+			return a.runs[i], nil
+		}
+	}
+	return atalaya.CrawlRun{}, nil
+}
+
 func (a *memArchive) RecordRun(_ context.Context, run atalaya.CrawlRun) error {
 	a.runs = append(a.runs, run)
 	return nil
@@ -211,5 +220,30 @@ func TestRunStopsOnCancel(t *testing.T) {
 	stats, err := r.Run(ctx, []ingest.Source{crawlOf("one", nil)})
 	if !errors.Is(err, context.Canceled) || len(stats.Sources) != 0 {
 		t.Errorf("Run on a cancelled context = %+v, %v; want no source run and context.Canceled", stats, err)
+	}
+}
+
+func TestFarFewerItemsIsAnIssue(t *testing.T) {
+	arch := &memArchive{}
+	r, err := ingest.New(ingest.Options{Archive: arch, Classifier: titleClassifier{}, Indexer: &memIndex{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listing := func(items int) ingest.Source {
+		return ingest.Source{ID: "one", Crawl: func(context.Context, ingest.Sink) (atalaya.CrawlRun, error) {
+			return atalaya.CrawlRun{Source: "one", Listings: 1, Items: items}, nil
+		}}
+	}
+	for _, tt := range []struct {
+		items     int
+		wantIssue bool
+	}{{10, false}, {9, false}, {3, true}, {10, false}} {
+		stats, err := r.Run(context.Background(), []ingest.Source{listing(tt.items)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(stats.Sources[0].Run.Issues) > 0; got != tt.wantIssue {
+			t.Errorf("%d items after the previous run: issue %v, want %v (%+v)", tt.items, got, tt.wantIssue, stats.Sources[0].Run.Issues)
+		}
 	}
 }
