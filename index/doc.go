@@ -66,19 +66,33 @@
 // -, parentheses, phrases, field:value, prefixes, date ranges) into an
 // [Expr], which [Index.Search] translates into Bleve queries: a word becomes
 // a match query on each text field (analysed by that field's analyzer, all
-// its tokens required), a phrase a match-phrase query on each, a keyword
-// value a term query, a prefix a prefix query, a date range a date range
-// query; AND, OR and NOT become conjunction, disjunction and boolean
-// queries. The filters of a [Query] are ANDed with its text. A date range
-// that spans whole years is matched by year terms plus numeric ranges for
-// the partial years at its ends, as a numeric range over years is slow.
+// its tokens required), a phrase a phrase query on each, a keyword value a
+// term query, a prefix a prefix query, a date range a date range query;
+// AND, OR and NOT become conjunction, disjunction and boolean queries.
+//
+// Phrases are matched by the package's own phrase query: a conjunction of
+// the phrase's words, with their positions, filtered down to the releases
+// that hold them in order. It matches what Bleve's match-phrase query
+// matches, with the same scores, several times faster, as it looks
+// positions up in sorted slices instead of building maps of them for every
+// candidate release.
+//
+// The filters of a [Query] are ANDed with its text without being scored:
+// unscored, Bleve turns their term queries into one bitmap operation, and
+// they do not change the order of relevance. A date range that spans whole
+// years is matched by year terms plus numeric ranges for the partial years
+// at its ends, as a numeric range over years is slow.
 //
 // Highlighting runs the query a second time on the page's hits only, so
-// term positions are read for those few releases, not for every match.
+// term positions are read for those few releases, not for every match; it
+// uses Bleve's match-phrase query, which reports the positions of the
+// phrase alone.
+//
 // Sorting by date reads the date of every match; for queries that match
 // many releases, [Index.Search] first looks for the page among the latest
 // releases (a window of days sized from the query's matches per day) and
-// widens the window only when it holds less than the page.
+// widens the window only when it holds less than the page. Releases of
+// one day come by ID, whichever way the index was built.
 //
 // All methods of [Index] are safe for concurrent use.
 package index

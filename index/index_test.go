@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"atalaya"
 	"atalaya/classify"
@@ -105,6 +107,9 @@ func TestSearchMatches(t *testing.T) {
 		{"spanish stemming singular", Query{Text: "extradición"}, []string{"es1", "es3"}},
 		{"phrase", Query{Text: `"arms trafficking"`}, []string{"en3"}},
 		{"phrase in wrong order", Query{Text: `"trafficking arms"`}, []string{}},
+		{"phrase by date", Query{Text: `"arms trafficking" OR "operador financiero"`, Sort: SortDate, Facets: true}, []string{"en3", "es1"}},
+		{"phrase with filters", Query{Text: `"arms trafficking"`, Labels: []string{"kingpin"}, Since: day("2025-01-01")}, []string{"en3"}},
+		{"phrase filtered out", Query{Text: `"arms trafficking"`, Labels: []string{"mixed"}}, []string{}},
 		{"prefix", Query{Text: "extradi*"}, []string{"es1", "es3"}},
 		{"implicit and", Query{Text: "prevention schools"}, []string{"en2"}},
 		{"or", Query{Text: "rifles OR adicciones"}, []string{"en3", "es2", "es3"}},
@@ -569,12 +574,12 @@ func TestSearchByDateWindows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bq, err := buildQuery(&q)
+			bq, err := buildQuery(&q, true)
 			if err != nil {
 				t.Fatal(err)
 			}
 			req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
-			req.SortBy([]string{"-" + fieldDay})
+			req.SortBy([]string{"-" + fieldDay, "_id"})
 			want, err := bi.Search(req)
 			if err != nil {
 				t.Fatal(err)
@@ -582,15 +587,17 @@ func TestSearchByDateWindows(t *testing.T) {
 			if r.Total != want.Total {
 				t.Errorf("Total = %d, want %d", r.Total, want.Total)
 			}
-			var gotDates, wantDates []string
+			var gotIDs, wantIDs []string
 			for _, h := range r.Hits {
-				gotDates = append(gotDates, h.Published.Format(time.DateOnly))
+				gotIDs = append(gotIDs, string(h.ID)+" "+h.Published.Format(time.DateOnly))
 			}
 			for _, h := range want.Hits {
-				wantDates = append(wantDates, published[atalaya.ID(h.ID)])
+				wantIDs = append(wantIDs, h.ID+" "+published[atalaya.ID(h.ID)])
 			}
-			if diff := cmp.Diff(wantDates, gotDates); diff != "" {
-				t.Errorf("page dates mismatch (-want +got):\n%s", diff)
+			// Releases of one day come in the order of their IDs, in
+			// every window.
+			if diff := cmp.Diff(wantIDs, gotIDs); diff != "" {
+				t.Errorf("page mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -634,5 +641,168 @@ func TestDateQuerySplit(t *testing.T) {
 				t.Errorf("range matches nothing; pick a range with releases")
 			}
 		})
+	}
+}
+
+// TestSearchPhrase checks that phraseQuery matches what bleve's
+// match-phrase query matches, with the same scores.
+func TestSearchPhrase(t *testing.T) {
+	x := openCorpus(t)
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	tests := []struct {
+		phrase string
+		want   []string
+	}{
+		{`"sanctions"`, []string{"en1", "en3"}},
+		{`"arms trafficking"`, []string{"en3"}},
+		{`"arms trafficking network"`, []string{"en3"}},
+		{`"operador financiero"`, []string{"es1"}},
+		{`"extradición de un operador"`, []string{"es1"}},
+		{`"extradición de operador"`, []string{}},
+		{`"prevención de adicciones"`, []string{"es2"}},
+		{`"estrategia nacional de prevención"`, []string{"es2"}},
+		{`"the measures freeze their property"`, []string{"en1"}},
+		{`"leaders of a smuggling network"`, []string{"en1"}},
+		{`"leaders of smuggling"`, []string{}},
+		{`"leaders today"`, []string{}}, // the end of a title and the start of its body
+		{`"moved rifles across"`, []string{"en3"}},
+		{`"rifles moved"`, []string{}},
+		{`"de la"`, []string{}},
+		{`"the"`, []string{}},
+		{`"clínicas de atención a las adicciones"`, []string{"es3"}},
+		{`title:"arms trafficking"`, []string{"en3"}},
+		{`body:"smuggling network"`, []string{"en1"}},
+		{`title:"smuggling network"`, []string{}},
+		{`"arms trafficking" OR "prevención de adicciones"`, []string{"en3", "es2"}},
+		{`"arms trafficking" -"rifles across"`, []string{}},
+		{`"atención a" AND label:mixed`, []string{"es3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.phrase, func(t *testing.T) {
+			q := Query{Text: tt.phrase, Size: MaxPageSize}
+			r, err := x.Search(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, sorted(hitIDs(r))); diff != "" {
+				t.Errorf("phraseQuery: IDs mismatch (-want +got):\n%s", diff)
+			}
+			scores := make(map[string]float64)
+			for _, h := range r.Hits {
+				scores[string(h.ID)] = h.Score
+			}
+			bq, err := buildQuery(&q, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := bi.Search(bleve.NewSearchRequestOptions(bq, MaxPageSize, 0, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			textIDs := []string{}
+			for _, h := range res.Hits {
+				textIDs = append(textIDs, h.ID)
+				if got, want := scores[h.ID], h.Score; math.Abs(got-want) > 1e-9*want {
+					t.Errorf("hit %s: got score %g, want %g", h.ID, got, want)
+				}
+			}
+			if diff := cmp.Diff(tt.want, sorted(textIDs)); diff != "" {
+				t.Errorf("match-phrase query: IDs mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestHitVersion checks that hits carry the version of their release, so
+// that revised releases can be marked.
+func TestHitVersion(t *testing.T) {
+	x := openCorpus(t)
+	docs := corpus()
+	for _, v := range []int{1, 3} {
+		d := docs[0]
+		d.Release.Version = v
+		if err := x.Put(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.Search(context.Background(), Query{Text: "title:cartel"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Hits) != 1 {
+			t.Fatalf("got %d hits, want 1", len(r.Hits))
+		}
+		if got := r.Hits[0].Version; got != v {
+			t.Errorf("got version %d, want %d", got, v)
+		}
+	}
+}
+
+// TestPhraseQueryMatchesBleve checks, on synthetic releases, that
+// phraseQuery matches the releases bleve's match-phrase query matches, with
+// the same scores, for phrases of two to five words taken from them (stop
+// words included) and for the same words in another order.
+func TestPhraseQueryMatchesBleve(t *testing.T) {
+	x, err := OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Document
+	var phrases []string
+	for d := range synthDocs(300) {
+		docs = append(docs, d)
+		if len(docs)%10 == 0 {
+			words := strings.Fields(d.Release.Body)
+			n := 2 + len(docs)/10%4
+			at := len(words) / 3
+			phrase := words[at : at+n]
+			reversed := slices.Clone(phrase)
+			slices.Reverse(reversed)
+			for _, p := range [][]string{phrase, reversed} {
+				phrases = append(phrases, `"`+strings.Trim(strings.Join(p, " "), `.,;:"`)+`"`)
+			}
+		}
+	}
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	matched := 0
+	for _, p := range phrases {
+		t.Run(p, func(t *testing.T) {
+			scores := func(fast bool) map[string]float64 {
+				bq, err := buildQuery(&Query{Text: p}, fast)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := bi.Search(bleve.NewSearchRequestOptions(bq, len(docs), 0, false))
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := make(map[string]float64)
+				for _, h := range res.Hits {
+					m[h.ID] = h.Score
+				}
+				return m
+			}
+			got, want := scores(true), scores(false)
+			if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+				t.Errorf("scores by ID mismatch (-bleve +phraseQuery):\n%s", diff)
+			}
+			if len(got) > 0 {
+				matched++
+			}
+		})
+	}
+	if matched < len(phrases)/3 {
+		t.Errorf("only %d of %d phrases match: the test phrases are too rare", matched, len(phrases))
 	}
 }

@@ -160,6 +160,7 @@ func FuzzParse(f *testing.F) {
 		if diff := cmp.Diff(e, again); diff != "" {
 			t.Fatalf("Parse(%q) printed as %q re-parses differently (-first +second):\n%s", in, printed, diff)
 		}
-		translate(e)
+		translate(e, true)
+		translate(e, false)
 	})
 }

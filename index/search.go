@@ -86,7 +86,10 @@ type Hit struct {
 	Label     string
 	Themes    []string
 	Published time.Time
-	Score     float64
+	// Version is the release's archived version: 1 for the first, more
+	// when the release was revised after it was first published.
+	Version int
+	Score   float64
 	// Fragments are passages of the body around the matches, when
 	// highlighting was asked. They are HTML: text is escaped and matches
 	// are wrapped in <mark>…</mark>.
@@ -113,7 +116,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := x.validate(bi, &q); err != nil {
 		return nil, err
 	}
-	bq, err := buildQuery(&q)
+	bq, err := buildQuery(&q, true)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +137,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	if q.Highlight && strings.TrimSpace(q.Text) != "" && len(r.Hits) > 0 {
-		if err := highlight(ctx, bi, bq, r); err != nil {
+		if err := highlight(ctx, bi, &q, r); err != nil {
 			return nil, err
 		}
 	}
@@ -158,7 +161,11 @@ func addFacets(req *bleve.SearchRequest, q *Query) {
 // highlight adds fragments to the hits of r. It runs the query again on
 // those hits only: asking for highlights in the main search would make every
 // matching document's term positions be read, not just the page's.
-func highlight(ctx context.Context, bi bleve.Index, bq query.Query, r *Result) error {
+func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result) error {
+	bq, err := buildQuery(q, false)
+	if err != nil {
+		return err
+	}
 	ids := make([]string, len(r.Hits))
 	for i, h := range r.Hits {
 		ids[i] = string(h.ID)
@@ -197,7 +204,9 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query)
 	sorted := func(bq query.Query) (*bleve.SearchResult, error) {
 		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
-		req.SortBy([]string{"-" + fieldDay})
+		// Releases of one day come by ID, so that the order does not
+		// depend on how the index was built.
+		req.SortBy([]string{"-" + fieldDay, "_id"})
 		req.Score = bleve.ScoreNone
 		return bi.SearchInContext(ctx, req)
 	}
@@ -207,7 +216,7 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query)
 		spanDays := int(end.Sub(time.Date(oldest, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 		days := max(3, int(4*need*uint64(spanDays)/all.Total))
 		for ; days < spanDays; days *= 4 {
-			var window query.Query = dateQuery(fieldPublished, end.AddDate(0, 0, -days), time.Time{})
+			var window query.Query = &filterQuery{q: dateQuery(fieldPublished, end.AddDate(0, 0, -days), time.Time{})}
 			if _, all := bq.(*query.MatchAllQuery); !all {
 				window = bleve.NewConjunctionQuery(bq, window)
 			}
@@ -345,16 +354,19 @@ func (x *Index) knownLabels(bi bleve.Index) ([]string, error) {
 	return slices.Compact(known), nil
 }
 
-// buildQuery translates q's text and filters into one bleve query.
-func buildQuery(q *Query) (query.Query, error) {
-	var parts []query.Query
+// buildQuery translates q's text and filters into one bleve query: the
+// conjunction of the text's query with the unscored filters; fast is
+// translate's.
+func buildQuery(q *Query, fast bool) (query.Query, error) {
+	var text query.Query
 	if strings.TrimSpace(q.Text) != "" {
 		e, err := Parse(q.Text)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadQuery, err)
 		}
-		parts = append(parts, translate(e))
+		text = translate(e, fast)
 	}
+	var filters []query.Query
 	for _, f := range []struct {
 		field  string
 		values []string
@@ -369,18 +381,25 @@ func buildQuery(q *Query) (query.Query, error) {
 		for _, v := range f.values {
 			terms = append(terms, keywordQuery(f.field, v))
 		}
-		parts = append(parts, disjunction(terms))
+		filters = append(filters, disjunction(terms))
 	}
 	if !q.Since.IsZero() || !q.Until.IsZero() {
-		parts = append(parts, dateQuery(fieldPublished, q.Since, q.Until))
+		filters = append(filters, dateQuery(fieldPublished, q.Since, q.Until))
 	}
-	switch len(parts) {
-	case 0:
+	switch {
+	case len(filters) == 0 && text == nil:
 		return bleve.NewMatchAllQuery(), nil
-	case 1:
-		return parts[0], nil
+	case len(filters) == 0:
+		return text, nil
 	}
-	return bleve.NewConjunctionQuery(parts...), nil
+	filter := &filterQuery{q: filters[0]}
+	if len(filters) > 1 {
+		filter.q = bleve.NewConjunctionQuery(filters...)
+	}
+	if text == nil {
+		return filter, nil
+	}
+	return bleve.NewConjunctionQuery(text, filter), nil
 }
 
 // toResult converts a bleve result.
@@ -417,6 +436,7 @@ func toHit(h *search.DocumentMatch) (Hit, error) {
 		Label:     string(s.Verdict.Label),
 		Themes:    s.Verdict.Themes,
 		Published: r.Published,
+		Version:   r.Version,
 		Score:     h.Score,
 	}
 	for _, f := range []string{fieldBodyEN, fieldBodyES} {

@@ -9,23 +9,24 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
-// translate turns a parsed query into a bleve query.
-func translate(e Expr) query.Query {
+// translate turns a parsed query into a bleve query; fast chooses how
+// phrases are matched (see translatePhrase).
+func translate(e Expr, fast bool) query.Query {
 	switch e := e.(type) {
 	case *And:
-		return translateAnd(e.X)
+		return translateAnd(e.X, fast)
 	case *Or:
 		qs := make([]query.Query, len(e.X))
 		for i, x := range e.X {
-			qs[i] = translate(x)
+			qs[i] = translate(x, fast)
 		}
 		return disjunction(qs)
 	case *Not:
-		return translateAnd([]Expr{e})
+		return translateAnd([]Expr{e}, fast)
 	case *Term:
 		return translateTerm(e)
 	case *Phrase:
-		return translatePhrase(e)
+		return translatePhrase(e, fast)
 	case *DateRange:
 		return dateQuery(fieldPublished, e.From, e.To)
 	}
@@ -34,14 +35,14 @@ func translate(e Expr) query.Query {
 
 // translateAnd makes a conjunction of the positive operands, excluding the
 // negated ones; with no positive operand it excludes from every release.
-func translateAnd(xs []Expr) query.Query {
+func translateAnd(xs []Expr, fast bool) query.Query {
 	var must, mustNot []query.Query
 	for _, x := range xs {
 		if n, ok := x.(*Not); ok {
-			mustNot = append(mustNot, translate(n.X))
+			mustNot = append(mustNot, translate(n.X, fast))
 			continue
 		}
-		must = append(must, translate(x))
+		must = append(must, translate(x, fast))
 	}
 	if len(mustNot) == 0 {
 		return bleve.NewConjunctionQuery(must...)
@@ -81,17 +82,28 @@ func translateTerm(t *Term) query.Query {
 	return disjunction(qs)
 }
 
-func translatePhrase(p *Phrase) query.Query {
+// translatePhrase matches a phrase in the text fields it names. When
+// fast, it uses phraseQuery; the highlighter, which needs the positions of
+// the phrase alone, asks for bleve's match-phrase query (fast false).
+func translatePhrase(p *Phrase, fast bool) query.Query {
 	if isKeywordField(p.Field) {
 		return keywordQuery(p.Field, p.Text)
 	}
 	var qs []query.Query
 	for _, f := range textFieldsFor(p.Field) {
-		m := bleve.NewMatchPhraseQuery(p.Text)
-		m.SetField(f)
-		qs = append(qs, m)
+		if fast {
+			qs = append(qs, &phraseQuery{text: p.Text, field: f})
+			continue
+		}
+		qs = append(qs, matchPhrase(p.Text, f))
 	}
 	return disjunction(qs)
+}
+
+func matchPhrase(text, field string) query.Query {
+	q := bleve.NewMatchPhraseQuery(text)
+	q.SetField(field)
+	return q
 }
 
 func isKeywordField(field string) bool {
