@@ -71,6 +71,7 @@ type searchHit struct {
 	Label     string    `json:"label"`
 	Themes    []string  `json:"themes"`
 	Published time.Time `json:"published"`
+	Version   int       `json:"version"` // 1, or more for a release revised after it was first archived
 	Score     float64   `json:"score"`
 	Fragment  string    `json:"fragment,omitempty"`
 }
@@ -173,7 +174,7 @@ func toSearchHit(h *index.Hit) searchHit {
 	s := searchHit{
 		ID: string(h.ID), URL: h.URL, Title: h.Title, Agency: h.Agency, Source: string(h.Source),
 		Country: h.Country, Language: h.Language, Label: h.Label, Themes: h.Themes,
-		Published: h.Published, Score: h.Score,
+		Published: h.Published, Version: h.Version, Score: h.Score,
 	}
 	if len(h.Fragments) > 0 {
 		s.Fragment = plainFragment(h.Fragments[0], "«", "»")
@@ -206,7 +207,7 @@ func writeSearchJSONL(w io.Writer, res *index.Result) error {
 
 func writeSearchCSV(w io.Writer, res *index.Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "url", "title", "agency", "source", "country", "language", "label", "themes", "published", "score", "fragment"})
+	cw.Write([]string{"id", "url", "title", "agency", "source", "country", "language", "label", "themes", "published", "version", "score", "fragment"})
 	for i := range res.Hits {
 		h := toSearchHit(&res.Hits[i])
 		published := ""
@@ -214,7 +215,7 @@ func writeSearchCSV(w io.Writer, res *index.Result) error {
 			published = h.Published.Format(time.DateOnly)
 		}
 		cw.Write([]string{h.ID, h.URL, h.Title, h.Agency, h.Source, h.Country, h.Language, h.Label,
-			strings.Join(h.Themes, ";"), published, strconv.FormatFloat(h.Score, 'f', 4, 64), h.Fragment})
+			strings.Join(h.Themes, ";"), published, strconv.Itoa(h.Version), strconv.FormatFloat(h.Score, 'f', 4, 64), h.Fragment})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -239,7 +240,11 @@ func writeSearchText(w io.Writer, q *index.Query, res *index.Result, terminal bo
 		if !h.Published.IsZero() {
 			date = h.Published.Format(time.DateOnly)
 		}
-		fmt.Fprintf(w, "\n%d. %s\n   %s · %s · %s\n", first+i, h.Title, h.Agency, date, h.Label)
+		revised := ""
+		if h.Version > 1 {
+			revised = fmt.Sprintf(" · revised (version %d)", h.Version)
+		}
+		fmt.Fprintf(w, "\n%d. %s\n   %s · %s · %s%s\n", first+i, h.Title, h.Agency, date, h.Label, revised)
 		if len(h.Fragments) > 0 {
 			fmt.Fprintf(w, "   %s\n", plainFragment(h.Fragments[0], open, close))
 		}

@@ -158,3 +158,25 @@ func TestSearchErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestSearchMarksRevisedReleases(t *testing.T) {
+	data := t.TempDir()
+	idx, err := index.Open(filepath.Join(data, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := atalaya.Release{ID: "r", URL: "https://example.test/r", Source: "state", Agency: "Department of State",
+		Country: atalaya.US, Language: atalaya.English, Title: "Corrected statement", Body: "A corrected statement on extradition.", Version: 2}
+	if err := idx.Put(context.Background(), index.Document{Release: rel, Verdict: classify.Verdict{Label: "kingpin"}}); err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	if _, out, _ := runSearchCmd(t, data, "extradition"); !strings.Contains(out, "revised (version 2)") {
+		t.Errorf("text output does not mark the revision:\n%s", out)
+	}
+	code, out, errOut := runSearchCmd(t, data, "--format", "jsonl", "extradition")
+	var hit searchHit
+	if code != 0 || json.Unmarshal([]byte(out), &hit) != nil || hit.Version != 2 {
+		t.Errorf("jsonl output: exit %d, %q, %q; want version 2", code, out, errOut)
+	}
+}
