@@ -102,6 +102,7 @@ type Problem struct {
 	Msg  string
 }
 
+// Error formats the problem as "file:line: rule "id": message".
 func (p Problem) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
@@ -116,6 +117,7 @@ func (p Problem) Error() string {
 // its error.
 type Problems []Problem
 
+// Error lists the problems, one per line.
 func (ps Problems) Error() string {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
