@@ -79,3 +79,33 @@ func TestConfigPaths(t *testing.T) {
 		t.Errorf("config check with a broken rules file: exit %d, stderr %q; want an error naming it", code, errOut)
 	}
 }
+
+// TestBrokenRulesKeepVerdicts reclassifies with a rules file that does not
+// compile: the command fails naming the file and line, and the verdicts in
+// the index stay those of the rules in force.
+func TestBrokenRulesKeepVerdicts(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	if code, _, errOut := runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline"); code != 0 {
+		t.Fatalf("crawl: %s", errOut)
+	}
+	before := searchJSON(t, data, "label:kingpin")
+	def, err := os.ReadFile("../../config/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := "labels:\n  - name: kingpin\n    threshold: 3\nrules:\n  - id: a\n    label: boss\n    patterns: [x]\n"
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, append([]byte("rules: rules.yaml\n"), def...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "--data", data, "--config", cfg, "reclassify")
+	if code == 0 || !strings.Contains(errOut, `rules.yaml:5: rule "a": unknown label "boss"`) {
+		t.Errorf("reclassify with broken rules: exit %d, stderr %q; want the rule, its line and the problem", code, errOut)
+	}
+	if after := searchJSON(t, data, "label:kingpin"); after.Total != before.Total || before.Total == 0 {
+		t.Errorf("kingpin releases: %d before, %d after a failed reclassify; want the same, non-zero", before.Total, after.Total)
+	}
+}
