@@ -71,11 +71,18 @@
 // AND, OR and NOT become conjunction, disjunction and boolean queries.
 //
 // Phrases are matched by the package's own phrase query: a conjunction of
-// the phrase's words, with their positions, filtered down to the releases
-// that hold them in order. It matches what Bleve's match-phrase query
-// matches, with the same scores, several times faster, as it looks
-// positions up in sorted slices instead of building maps of them for every
-// candidate release.
+// the phrase's words, read from Bleve's term field readers with their
+// positions, filtered down to the releases that hold them in order, and
+// only those scored (tf-idf, as Bleve's term searcher scores a word). It
+// matches what Bleve's match-phrase query matches, with the same scores,
+// several times faster, as it looks positions up in sorted slices instead
+// of building maps of them for every candidate release, and does not copy
+// the positions into every match. Reading the positions is most of the
+// work, so a phrase whose rarest word is in 2,000 releases or more is
+// searched in parts, one per CPU (up to four), each over its own range of
+// Bleve's document numbers: the first part on the searching goroutine,
+// the others on goroutines of their own, whose matches wait in memory
+// until the search reaches them.
 //
 // The filters of a [Query] are ANDed with its text without being scored:
 // unscored, Bleve turns their term queries into one bitmap operation, and

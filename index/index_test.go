@@ -751,22 +751,7 @@ func TestPhraseQueryMatchesBleve(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	var docs []Document
-	var phrases []string
-	for d := range synthDocs(300) {
-		docs = append(docs, d)
-		if len(docs)%10 == 0 {
-			words := strings.Fields(d.Release.Body)
-			n := 2 + len(docs)/10%4
-			at := len(words) / 3
-			phrase := words[at : at+n]
-			reversed := slices.Clone(phrase)
-			slices.Reverse(reversed)
-			for _, p := range [][]string{phrase, reversed} {
-				phrases = append(phrases, `"`+strings.Trim(strings.Join(p, " "), `.,;:"`)+`"`)
-			}
-		}
-	}
+	docs, phrases := synthPhrases(300)
 	if err := x.Put(context.Background(), docs...); err != nil {
 		t.Fatal(err)
 	}
@@ -805,4 +790,27 @@ func TestPhraseQueryMatchesBleve(t *testing.T) {
 	if matched < len(phrases)/3 {
 		t.Errorf("only %d of %d phrases match: the test phrases are too rare", matched, len(phrases))
 	}
+}
+
+// synthPhrases returns n synthetic documents and phrases of two to five
+// words taken from every tenth of them (stop words included), each also
+// with its words in reverse order.
+func synthPhrases(n int) ([]Document, []string) {
+	var docs []Document
+	var phrases []string
+	for d := range synthDocs(n) {
+		docs = append(docs, d)
+		if len(docs)%10 == 0 {
+			words := strings.Fields(d.Release.Body)
+			n := 2 + len(docs)/10%4
+			at := len(words) / 3
+			phrase := words[at : at+n]
+			reversed := slices.Clone(phrase)
+			slices.Reverse(reversed)
+			for _, p := range [][]string{phrase, reversed} {
+				phrases = append(phrases, `"`+strings.Trim(strings.Join(p, " "), `.,;:"`)+`"`)
+			}
+		}
+	}
+	return docs, phrases
 }

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/scorer"
 	"github.com/blevesearch/bleve/v2/search/searcher"
 	bleveapi "github.com/blevesearch/bleve_index_api"
 )
@@ -28,8 +30,16 @@ type phraseQuery struct {
 	field string
 }
 
-// Searcher returns the searcher of q in the index i.
+// Searcher returns the searcher of q in the index i, split in as many
+// parts as there are CPUs (up to maxSplitParts) for phrases whose words are
+// in many releases.
 func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	return q.searcher(ctx, i, m, options, min(runtime.GOMAXPROCS(0), maxSplitParts), minSplitCount)
+}
+
+// searcher returns the searcher of q, split in parts if its rarest word is
+// in at least minSplit releases (see splitPhrase).
+func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions, parts int, minSplit uint64) (search.Searcher, error) {
 	toks := m.AnalyzerNamed(m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
 	if len(toks) == 0 {
 		return searcher.NewMatchNoneSearcher(i)
@@ -42,65 +52,98 @@ func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 		}
 		slots[t.Position-first] = string(t.Term)
 	}
-	return newPhraseSearcher(ctx, i, q.field, slots, options)
+	s, err := newPhraseSearcher(ctx, i, q.field, slots, options)
+	if err != nil {
+		return nil, err
+	}
+	return splitPhrase(ctx, i, s, func() (*phraseSearcher, error) {
+		return newPhraseSearcher(ctx, i, q.field, slots, options)
+	}, parts, minSplit)
 }
 
 // newPhraseSearcher returns a searcher of the words of slots ("" for any
 // word) at consecutive positions of field.
 func newPhraseSearcher(ctx context.Context, i bleveapi.IndexReader, field string, slots []string, options search.SearcherOptions) (*phraseSearcher, error) {
-	type word struct {
-		t      search.Searcher
-		offset uint64
+	docs, err := i.DocCount()
+	if err != nil {
+		return nil, err
 	}
-	var words []word
-	options.IncludeTermVectors = true
+	s := &phraseSearcher{}
+	freqNorm := options.Score != "none"
+	scoring := options
+	scoring.IncludeTermVectors = false
 	for k, term := range slots {
 		if term == "" {
 			continue
 		}
-		t, err := searcher.NewTermSearcher(ctx, i, term, field, 1, options)
+		r, err := i.TermFieldReader(ctx, []byte(term), field, freqNorm, freqNorm, true)
 		if err != nil {
-			for _, w := range words {
-				w.t.Close()
-			}
+			s.Close()
 			return nil, err
 		}
-		words = append(words, word{t, uint64(k)})
+		sc := scorer.NewTermQueryScorer([]byte(term), field, 1, docs, r.Count(), 0, scoring)
+		s.words = append(s.words, &phraseWord{reader: r, scorer: sc, offset: uint64(k)})
 	}
 	// The rarest word leads: the others are only moved to its matches.
-	slices.SortStableFunc(words, func(a, b word) int { return cmp.Compare(a.t.Count(), b.t.Count()) })
-	s := &phraseSearcher{currs: make([]*search.DocumentMatch, len(words)), pos: make([][]uint64, len(words))}
-	for _, w := range words {
-		s.terms = append(s.terms, w.t)
-		s.offsets = append(s.offsets, w.offset)
-	}
+	slices.SortStableFunc(s.words, func(a, b *phraseWord) int { return cmp.Compare(a.reader.Count(), b.reader.Count()) })
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
 	return s, nil
 }
 
 // phraseSearcher finds the releases that hold the words of a phrase in
-// order: it walks the term searchers of the words together, as bleve's
-// conjunction searcher does, and checks the positions of each word, which
-// its term searcher reports, in sorted slices it reuses. Scores are the sum
-// of the words' scores, as in bleve's phrase searcher. Text fields hold one
-// value each, so positions are compared without array positions.
+// order: it walks the term field readers of the words together, as bleve's
+// conjunction searcher walks term searchers, and checks the positions of
+// each word in sorted slices it reuses. Only the releases that match are
+// scored: each word by a term scorer built as bleve's term searcher builds
+// it (tf-idf), and the phrase by the sum of the words' scores, as in
+// bleve's phrase searcher. Text fields hold one value each, so positions
+// are compared without array positions.
 type phraseSearcher struct {
-	terms       []search.Searcher       // one per word of the phrase
-	offsets     []uint64                // the position of each word in the phrase
-	currs       []*search.DocumentMatch // the current match of each term searcher; nil once done
-	pos         [][]uint64              // scratch: the positions of each word in a release
+	words       []*phraseWord // the rarest first
 	initialized bool
+}
+
+// phraseWord is one word of a phrase being searched.
+type phraseWord struct {
+	reader bleveapi.TermFieldReader
+	scorer *scorer.TermQueryScorer
+	offset uint64                 // the word's position in the phrase
+	doc    *bleveapi.TermFieldDoc // the current release of reader; nil once done
+	buf    bleveapi.TermFieldDoc  // what doc points to, reused
+	pos    []uint64               // scratch: the word's positions in a release
+}
+
+// next moves w to its next release.
+func (w *phraseWord) next() error {
+	doc, err := w.reader.Next(w.buf.Reset())
+	w.doc = doc
+	return err
+}
+
+// advance moves w to its first release at or after id.
+func (w *phraseWord) advance(id bleveapi.IndexInternalID) error {
+	doc, err := w.reader.Advance(id, w.buf.Reset())
+	w.doc = doc
+	return err
+}
+
+// score returns w's score in its current release.
+func (w *phraseWord) score(ctx *search.SearchContext) float64 {
+	doc := *w.doc
+	doc.Vectors = nil // not copied into the match
+	dm := w.scorer.Score(ctx, &doc)
+	score := dm.Score
+	ctx.DocumentMatchPool.Put(dm)
+	return score
 }
 
 // Next returns the next matching release.
 func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	if !s.initialized {
-		for k, t := range s.terms {
-			dm, err := t.Next(ctx)
-			if err != nil {
+		for _, w := range s.words {
+			if err := w.next(); err != nil {
 				return nil, err
 			}
-			s.currs[k] = dm
 		}
 		s.initialized = true
 	}
@@ -109,78 +152,72 @@ func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch,
 
 // Advance returns the first matching release at or after id.
 func (s *phraseSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInternalID) (*search.DocumentMatch, error) {
-	for k, t := range s.terms {
-		if s.initialized && (s.currs[k] == nil || s.currs[k].IndexInternalID.Compare(id) >= 0) {
+	for _, w := range s.words {
+		if s.initialized && (w.doc == nil || w.doc.ID.Compare(id) >= 0) {
 			continue
 		}
-		if s.currs[k] != nil {
-			ctx.DocumentMatchPool.Put(s.currs[k])
-		}
-		dm, err := t.Advance(ctx, id)
-		if err != nil {
+		if err := w.advance(id); err != nil {
 			return nil, err
 		}
-		s.currs[k] = dm
 	}
 	s.initialized = true
 	return s.find(ctx)
 }
 
-// find returns the first matching release from the current matches of the
-// term searchers on, and moves them all past it.
+// find returns the first matching release from the current releases of
+// the words on, and moves them all past it.
 func (s *phraseSearcher) find(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	for {
 		maxK, done := s.max()
 		if done {
 			return nil, nil
 		}
-		maxID := s.currs[maxK].IndexInternalID
+		maxID := s.words[maxK].doc.ID
 		behind := false
-		for k, t := range s.terms {
-			if k == maxK || s.currs[k].IndexInternalID.Compare(maxID) == 0 {
+		for k, w := range s.words {
+			if k == maxK || w.doc.ID.Compare(maxID) == 0 {
 				continue
 			}
-			ctx.DocumentMatchPool.Put(s.currs[k])
-			dm, err := t.Advance(ctx, maxID)
-			if err != nil {
+			if err := w.advance(maxID); err != nil {
 				return nil, err
 			}
-			s.currs[k] = dm
 			behind = true
 		}
 		if behind {
-			continue // some searcher may have gone past maxID
+			continue // some word may have gone past maxID
 		}
 		var rv *search.DocumentMatch
 		if s.inOrder() {
-			rv = s.currs[0]
-			for _, dm := range s.currs[1:] {
-				rv.Score += dm.Score
-			}
-		}
-		if rv == nil {
-			ctx.DocumentMatchPool.Put(s.currs[0])
+			rv = s.match(ctx)
 		}
 		// Only the leading word moves on; the others follow it above.
-		dm, err := s.terms[0].Next(ctx)
-		if err != nil {
+		if err := s.words[0].next(); err != nil {
 			return nil, err
 		}
-		s.currs[0] = dm
 		if rv != nil {
 			return rv, nil
 		}
 	}
 }
 
-// max returns the index of the current match with the highest ID, or done
-// when a term searcher has no more matches.
+// match returns the match of the release all words are on.
+func (s *phraseSearcher) match(ctx *search.SearchContext) *search.DocumentMatch {
+	rv := ctx.DocumentMatchPool.Get()
+	rv.IndexInternalID = bleveapi.NewIndexInternalIDFrom(rv.IndexInternalID, s.words[0].doc.ID)
+	for _, w := range s.words {
+		rv.Score += w.score(ctx)
+	}
+	return rv
+}
+
+// max returns the index of the word on the release with the highest ID, or
+// done when a word has no more releases.
 func (s *phraseSearcher) max() (k int, done bool) {
-	for i, dm := range s.currs {
-		if dm == nil {
+	for i, w := range s.words {
+		if w.doc == nil {
 			return 0, true
 		}
-		if dm.IndexInternalID.Compare(s.currs[k].IndexInternalID) > 0 {
+		if w.doc.ID.Compare(s.words[k].doc.ID) > 0 {
 			k = i
 		}
 	}
@@ -188,17 +225,18 @@ func (s *phraseSearcher) max() (k int, done bool) {
 }
 
 // inOrder reports whether the words of the phrase are in order in the
-// release all term searchers are on.
+// release they are all on.
 func (s *phraseSearcher) inOrder() bool {
-	for k, dm := range s.currs {
-		s.pos[k] = s.pos[k][:0]
-		for _, l := range dm.FieldTermLocations {
-			s.pos[k] = append(s.pos[k], l.Location.Pos)
+	for _, w := range s.words {
+		w.pos = w.pos[:0]
+		for _, v := range w.doc.Vectors {
+			w.pos = append(w.pos, v.Pos)
 		}
-		slices.Sort(s.pos[k])
+		slices.Sort(w.pos)
 	}
-	for _, p := range s.pos[0] {
-		if p >= s.offsets[0] && s.startsAt(p-s.offsets[0]) {
+	lead := s.words[0]
+	for _, p := range lead.pos {
+		if p >= lead.offset && s.startsAt(p-lead.offset) {
 			return true
 		}
 	}
@@ -207,8 +245,8 @@ func (s *phraseSearcher) inOrder() bool {
 
 // startsAt reports whether the phrase starts at position p.
 func (s *phraseSearcher) startsAt(p uint64) bool {
-	for k := 1; k < len(s.pos); k++ {
-		if _, found := slices.BinarySearch(s.pos[k], p+s.offsets[k]); !found {
+	for _, w := range s.words[1:] {
+		if _, found := slices.BinarySearch(w.pos, p+w.offset); !found {
 			return false
 		}
 	}
@@ -217,36 +255,36 @@ func (s *phraseSearcher) startsAt(p uint64) bool {
 
 // Weight is the sum of the words' weights.
 func (s *phraseSearcher) Weight() float64 {
-	var w float64
-	for _, t := range s.terms {
-		w += t.Weight()
+	var weight float64
+	for _, w := range s.words {
+		weight += w.scorer.Weight()
 	}
-	return w
+	return weight
 }
 
-// SetQueryNorm passes the norm on to the words' searchers.
+// SetQueryNorm passes the norm on to the words' scorers.
 func (s *phraseSearcher) SetQueryNorm(norm float64) {
-	for _, t := range s.terms {
-		t.SetQueryNorm(norm)
+	for _, w := range s.words {
+		w.scorer.SetQueryNorm(norm)
 	}
 }
 
 // Count estimates the matches: those of the rarest word.
 func (s *phraseSearcher) Count() uint64 {
 	var n uint64
-	for k, t := range s.terms {
-		if c := t.Count(); k == 0 || c < n {
+	for k, w := range s.words {
+		if c := w.reader.Count(); k == 0 || c < n {
 			n = c
 		}
 	}
 	return n
 }
 
-// Close closes the words' searchers.
+// Close closes the words' readers.
 func (s *phraseSearcher) Close() error {
 	var err error
-	for _, t := range s.terms {
-		if cerr := t.Close(); err == nil {
+	for _, w := range s.words {
+		if cerr := w.reader.Close(); err == nil {
 			err = cerr
 		}
 	}
@@ -259,18 +297,12 @@ func (s *phraseSearcher) Min() int { return 0 }
 // Size estimates the memory the searcher holds.
 func (s *phraseSearcher) Size() int {
 	n := 0
-	for k, t := range s.terms {
-		n += t.Size() + 8*cap(s.pos[k])
+	for _, w := range s.words {
+		n += w.reader.Size() + w.scorer.Size() + 8*cap(w.pos)
 	}
 	return n
 }
 
-// DocumentMatchPoolSize is the number of matches the searcher and its
-// words' searchers hold at once.
-func (s *phraseSearcher) DocumentMatchPoolSize() int {
-	n := len(s.currs)
-	for _, t := range s.terms {
-		n += t.DocumentMatchPoolSize()
-	}
-	return n
-}
+// DocumentMatchPoolSize is 2: the match Next returns, and one to score a
+// word with.
+func (s *phraseSearcher) DocumentMatchPoolSize() int { return 2 }
