@@ -99,7 +99,6 @@ type Report struct {
 	DeadRules         []string                   `json:"dead_rules"`
 	Gaps              []Gap                      `json:"gaps"`
 	Errors            []Misclassified            `json:"errors"`
-	verdicts          map[string]Verdict         // by gold id, for Codebook
 	rulesFired        map[string]map[string]bool // gold id → rule ids
 }
 
@@ -152,12 +151,11 @@ func Evaluate(rs *Rules, gold []GoldRelease) Report {
 		RulesVersion: rs.version, Total: len(gold),
 		MacroLabels: append(rs.LabelNames(), Neither),
 		PerLabel:    make(map[Label]LabelStats), Confusion: make(map[Label]map[Label]int),
-		verdicts: make(map[string]Verdict), rulesFired: make(map[string]map[string]bool),
+		rulesFired: make(map[string]map[string]bool),
 	}
 	relevantRight := 0
 	for _, g := range gold {
 		v := rs.Classify(g.Release())
-		rep.verdicts[g.ID] = v
 		rep.rulesFired[g.ID] = firedRules(v)
 		if rep.Confusion[g.Label] == nil {
 			rep.Confusion[g.Label] = make(map[Label]int)
