@@ -52,12 +52,9 @@ func startMirror(t *testing.T, opts mirror.Options) *mirror.Server {
 }
 
 // requestsSince returns the requests the mirror began to answer at or after
-// mark, in the order they began. The mirror records a request after its
-// response is written, so a client can finish a crawl before the record of
-// its last request exists: counting records taken before a second crawl
-// would let that late record count as the second crawl's (the intermittent
-// "second crawl fetched article" failure). Request.Time is when handling
-// began, which precedes the client's receipt of the response.
+// mark, in the order they began. Concurrent requests are logged in the order
+// their answers were decided, so the log is sorted by Request.Time, when
+// handling began.
 func requestsSince(srv *mirror.Server, mark time.Time) []mirror.Request {
 	var out []mirror.Request
 	for _, r := range srv.Requests() {

@@ -62,7 +62,8 @@ type Options struct {
 	// requests whose Accept header is exactly "*/*", as the live CMS is
 	// reported to do.
 	ScriptVariant bool
-	// OnRequest, if set, is called after every request is answered.
+	// OnRequest, if set, is called for every request once its status is
+	// decided, before the response is sent.
 	OnRequest func(Request)
 }
 
@@ -196,10 +197,11 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	start := time.Now()
-	h.serve(rec, r)
-	if h.opts.OnRequest != nil {
+	rec := &statusRecorder{ResponseWriter: w, record: func(status int) {
+		if h.opts.OnRequest == nil {
+			return
+		}
 		h.opts.OnRequest(Request{
 			Method: r.Method,
 			Host:   hostOf(r),
@@ -207,9 +209,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Query:  r.URL.RawQuery,
 			Header: headerSubset(r.Header),
 			Time:   start,
-			Status: rec.status,
+			Status: status,
 		})
-	}
+	}}
+	h.serve(rec, r)
+	rec.WriteHeader(http.StatusOK) // a no-op unless serve wrote nothing
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
@@ -321,12 +325,24 @@ func headerSubset(h http.Header) http.Header {
 	return out
 }
 
+// statusRecorder reports the status of a response before it is sent, so
+// that a request is logged before its client can see the answer.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	record func(status int)
+	sent   bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if s.sent {
+		return
+	}
+	s.sent = true
+	s.record(code)
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return s.ResponseWriter.Write(b)
 }
