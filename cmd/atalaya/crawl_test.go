@@ -287,3 +287,58 @@ func warcResponses(t *testing.T, dir string) map[string]int {
 	}
 	return counts
 }
+
+// TestReindexKilledMidwayKeepsIndex kills the real binary with SIGKILL
+// while it rebuilds the index: the old index must still answer, and the
+// next rebuild must succeed.
+func TestReindexKilledMidwayKeepsIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "atalaya")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	const n = 3000
+	for _, args := range [][]string{{"generate", "--n", "3000"}, {"reindex"}} {
+		if code, _, errOut := runCmd(t, append([]string{"--data", data, "--log-level", "warn"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+	}
+	if got := indexedCount(t, data); got != n {
+		t.Fatalf("index holds %d releases before the rebuild, want %d", got, n)
+	}
+	cmd := exec.Command(bin, "--data", data, "--log-level", "error", "reindex")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	current, err := filepath.EvalSymlinks(filepath.Join(data, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// building reports whether the new generation holds part of the index.
+	building := func() bool {
+		gens, _ := filepath.Glob(filepath.Join(data, "index.gen-*"))
+		for _, g := range gens {
+			if n, _ := dirSize(g); g != current && n > 256<<10 {
+				return true
+			}
+		}
+		return false
+	}
+	if !waitAndKill(t, cmd, done, building) {
+		t.Log("the rebuild finished before it could be killed")
+	}
+	if got := indexedCount(t, data); got != n {
+		t.Errorf("after a killed rebuild the index answers with %d releases, want %d", got, n)
+	}
+	if code, out, errOut := runCmd(t, "--data", data, "--log-level", "warn", "reindex"); code != 0 || !strings.Contains(out, "indexed 3000 releases") {
+		t.Errorf("reindex after the kill: exit %d, %q, %q", code, out, errOut)
+	}
+	if got := indexedCount(t, data); got != n {
+		t.Errorf("after a full rebuild the index holds %d releases, want %d", got, n)
+	}
+}
