@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"slices"
 
@@ -147,16 +148,34 @@ type Misclassified struct {
 
 // Evaluate classifies every gold release with rs and compares.
 func Evaluate(rs *Rules, gold []GoldRelease) Report {
+	return EvaluateSeq(rs, slices.Values(gold))
+}
+
+// EvaluateSeq is Evaluate over a sequence, holding no release text once it
+// is classified, so that it can run over a whole archive. A release with no
+// gold label counts towards rule coverage, overlaps, conflicts and gaps
+// (when marked relevant), but not towards the per-label scores or errors.
+func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 	rep := Report{
-		RulesVersion: rs.version, Total: len(gold),
-		MacroLabels: append(rs.LabelNames(), Neither),
-		PerLabel:    make(map[Label]LabelStats), Confusion: make(map[Label]map[Label]int),
+		RulesVersion: rs.version,
+		MacroLabels:  append(rs.LabelNames(), Neither),
+		PerLabel:     make(map[Label]LabelStats), Confusion: make(map[Label]map[Label]int),
 		rulesFired: make(map[string]map[string]bool),
 	}
-	relevantRight := 0
-	for _, g := range gold {
+	var slim []GoldRelease // without their text, for ruleStats
+	labelled, relevantRight := 0, 0
+	for g := range gold {
+		rep.Total++
 		v := rs.Classify(g.Release())
 		rep.rulesFired[g.ID] = firedRules(v)
+		slim = append(slim, GoldRelease{ID: g.ID, Label: g.Label, Relevant: g.Relevant})
+		if g.Relevant && !slices.ContainsFunc(v.Evidence, func(e Evidence) bool { return e.Label != "" }) {
+			rep.Gaps = append(rep.Gaps, Gap{ID: g.ID, Title: g.Title, Label: g.Label})
+		}
+		if g.Label == "" {
+			continue
+		}
+		labelled++
 		if rep.Confusion[g.Label] == nil {
 			rep.Confusion[g.Label] = make(map[Label]int)
 		}
@@ -168,15 +187,12 @@ func Evaluate(rs *Rules, gold []GoldRelease) Report {
 			rep.Errors = append(rep.Errors, Misclassified{ID: g.ID, Title: g.Title, Gold: g.Label, Got: v.Label,
 				Scores: v.Scores, Evidence: v.Evidence, NearMisses: v.NearMisses})
 		}
-		if g.Relevant && !slices.ContainsFunc(v.Evidence, func(e Evidence) bool { return e.Label != "" }) {
-			rep.Gaps = append(rep.Gaps, Gap{ID: g.ID, Title: g.Title, Label: g.Label})
-		}
 	}
-	if len(gold) > 0 {
-		rep.RelevanceAccuracy = float64(relevantRight) / float64(len(gold))
+	if labelled > 0 {
+		rep.RelevanceAccuracy = float64(relevantRight) / float64(labelled)
 	}
 	rep.perLabel(append(slices.Clone(rep.MacroLabels), Mixed))
-	rep.ruleStats(rs, gold)
+	rep.ruleStats(rs, slim)
 	return rep
 }
 

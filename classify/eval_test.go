@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,5 +135,26 @@ func TestDevGold(t *testing.T) {
 	}
 	if rep := Evaluate(Default(), gold); rep.MacroF1 < 0.9 {
 		t.Errorf("got macro-F1 %.3f on dev.jsonl, want ≥ 0.90", rep.MacroF1)
+	}
+}
+
+// TestEvaluateUnlabelled checks that releases without a gold label count
+// for rule coverage but are never errors or confusion entries.
+func TestEvaluateUnlabelled(t *testing.T) {
+	rs := Default()
+	gold := []GoldRelease{
+		{ID: "a", Language: "en", Title: "Extradition", Body: "The suspect was extradited to the United States to face charges of drug trafficking."},
+		{ID: "b", Language: "en", Title: "Visit", Body: "The minister visited the embassy."},
+	}
+	rep := EvaluateSeq(rs, slices.Values(gold))
+	if rep.Total != 2 || len(rep.Errors) != 0 || len(rep.Confusion) != 0 {
+		t.Errorf("unlabelled evaluation: total %d, %d errors, confusion %v; want 2, 0, empty", rep.Total, len(rep.Errors), rep.Confusion)
+	}
+	covered := 0
+	for _, st := range rep.Rules {
+		covered += st.Coverage
+	}
+	if covered == 0 {
+		t.Error("no rule coverage counted for unlabelled releases")
 	}
 }

@@ -275,33 +275,39 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var g []classify.GoldRelease
 	if *gold != "" {
-		if g, err = loadGold(*gold, rs); err != nil {
+		g, err := loadGold(*gold, rs)
+		if err != nil {
 			return err
 		}
-	} else if g, err = e.unlabelled(ctx, rs); err != nil {
+		return writeMatrix(e.stdout, classify.Evaluate(rs, g))
+	}
+	var rep classify.Report
+	err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		rep = classify.EvaluateSeq(rs, unlabelled(rs, rels))
+	})
+	if err != nil {
 		return err
 	}
-	return writeMatrix(e.stdout, classify.Evaluate(rs, g))
+	return writeMatrix(e.stdout, rep)
 }
 
-// unlabelled returns the archived releases as gold releases without a
-// label, relevant when rs finds them relevant, so that an evaluation
-// reports coverage, overlaps, conflicts, dead rules and gaps over the
-// archive.
-func (e *env) unlabelled(ctx context.Context, rs *classify.Rules) ([]classify.GoldRelease, error) {
-	var g []classify.GoldRelease
-	err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+// unlabelled turns archived releases into gold releases without a label,
+// relevant when rs finds them relevant, so that an evaluation reports
+// coverage, overlaps, conflicts, dead rules and gaps over the archive.
+func unlabelled(rs *classify.Rules, rels iter.Seq[atalaya.Release]) iter.Seq[classify.GoldRelease] {
+	return func(yield func(classify.GoldRelease) bool) {
 		for rel := range rels {
-			g = append(g, classify.GoldRelease{
+			g := classify.GoldRelease{
 				ID: string(rel.ID), URL: rel.URL, Agency: rel.Agency, Country: string(rel.Country),
 				Language: string(rel.Language), Title: rel.Title, Body: rel.Body,
 				Relevant: rs.Classify(rel).Relevant,
-			})
+			}
+			if !yield(g) {
+				return
+			}
 		}
-	})
-	return g, err
+	}
 }
 
 // writeMatrix writes the pairwise co-firing matrix of the label rules
