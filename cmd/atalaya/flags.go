@@ -40,3 +40,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	return words, nil
 }
+
+// parseNoArgs parses flags anywhere on the command line and rejects
+// positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return badUsage(fs, "unexpected argument %q", pos[0])
+	}
+	return nil
+}

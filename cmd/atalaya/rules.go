@@ -167,7 +167,7 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
@@ -245,7 +245,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	format := fs.String("format", "md", "output `format`: md or html")
 	gold := fs.String("gold", "", "gold `file` for coverage and precision")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
@@ -268,7 +268,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) to report on instead of the archive")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	rs, err := e.rulesFor(*rulesPath)
