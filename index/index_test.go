@@ -744,15 +744,27 @@ func TestHitVersion(t *testing.T) {
 // TestPhraseQueryMatchesBleve checks, on synthetic releases, that
 // phraseQuery matches the releases bleve's match-phrase query matches, with
 // the same scores, for phrases of two to five words taken from them (stop
-// words included) and for the same words in another order.
+// words included) and for the same words in another order. The releases
+// are in several segments, and a third of them were indexed again with
+// another release's body, so that segments hold deleted versions whose
+// words must not match.
 func TestPhraseQueryMatchesBleve(t *testing.T) {
-	x, err := OpenMem()
+	x, err := OpenMemWith(Options{BatchSize: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer x.Close()
 	docs, phrases := synthPhrases(300)
 	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	var changed []Document
+	for k := 0; k+1 < len(docs); k += 3 {
+		d := docs[k]
+		d.Release.Body = docs[k+1].Release.Body
+		changed = append(changed, d)
+	}
+	if err := x.Put(context.Background(), changed...); err != nil {
 		t.Fatal(err)
 	}
 	bi, release, err := x.acquire()

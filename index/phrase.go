@@ -7,21 +7,24 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/scorer"
 	"github.com/blevesearch/bleve/v2/search/searcher"
 	bleveapi "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // phraseQuery matches a phrase in one text field: the words of text, as
 // that field's analyzer splits them, at consecutive positions (a word the
 // analyzer drops, such as a stop word, leaves a position any word may
 // fill). It matches what bleve's match-phrase query matches, with the same
-// scores, several times faster: bleve merges the positions of the words in
-// every candidate release, turns them into maps and walks them
-// recursively, while phraseSearcher looks them up in sorted slices it
-// reuses.
+// scores, several times faster. Bleve decodes the positions of every word
+// in every release that holds it, copies them into term vectors, and
+// walks them as maps; phraseSearcher walks the releases of each word by
+// number alone, segment by segment, and decodes positions only in the
+// releases that hold every word of the phrase.
 //
 // Highlighting needs the positions of the phrase only, which bleve's query
 // reports; so the highlighter uses bleve's query.
@@ -38,33 +41,39 @@ func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 }
 
 // searcher returns the searcher of q, split in parts if its rarest word is
-// in at least minSplit releases (see splitPhrase).
+// in at least minSplit releases (see splitPhrase). A reader that is not a
+// scorch snapshot, or a phrase with two words at one position (which our
+// analyzers do not make), gets bleve's match-phrase searcher.
 func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions, parts int, minSplit uint64) (search.Searcher, error) {
 	toks := m.AnalyzerNamed(m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
 	if len(toks) == 0 {
 		return searcher.NewMatchNoneSearcher(i)
 	}
+	snap, ok := i.(*scorch.IndexSnapshot)
+	if !ok {
+		return matchPhrase(q.text, q.field).Searcher(ctx, i, m, options)
+	}
 	first := toks[0].Position
 	slots := make([]string, toks[len(toks)-1].Position-first+1)
 	for _, t := range toks {
-		if slots[t.Position-first] != "" { // two words at one position: not made by our analyzers
+		if slots[t.Position-first] != "" {
 			return matchPhrase(q.text, q.field).Searcher(ctx, i, m, options)
 		}
 		slots[t.Position-first] = string(t.Term)
 	}
-	s, err := newPhraseSearcher(ctx, i, q.field, slots, options)
+	s, err := newPhraseSearcher(snap, q.field, slots, options)
 	if err != nil {
 		return nil, err
 	}
-	return splitPhrase(ctx, i, s, func() (*phraseSearcher, error) {
-		return newPhraseSearcher(ctx, i, q.field, slots, options)
+	return splitPhrase(ctx, snap, s, func() (*phraseSearcher, error) {
+		return newPhraseSearcher(snap, q.field, slots, options)
 	}, parts, minSplit)
 }
 
 // newPhraseSearcher returns a searcher of the words of slots ("" for any
-// word) at consecutive positions of field.
-func newPhraseSearcher(ctx context.Context, i bleveapi.IndexReader, field string, slots []string, options search.SearcherOptions) (*phraseSearcher, error) {
-	docs, err := i.DocCount()
+// word) at consecutive positions of field in the snapshot snap.
+func newPhraseSearcher(snap *scorch.IndexSnapshot, field string, slots []string, options search.SearcherOptions) (*phraseSearcher, error) {
+	docs, err := snap.DocCount()
 	if err != nil {
 		return nil, err
 	}
@@ -76,28 +85,143 @@ func newPhraseSearcher(ctx context.Context, i bleveapi.IndexReader, field string
 		if term == "" {
 			continue
 		}
-		r, err := i.TermFieldReader(ctx, []byte(term), field, freqNorm, freqNorm, true)
+		p, err := newWordPostings(snap, field, []byte(term), freqNorm)
 		if err != nil {
-			s.Close()
 			return nil, err
 		}
-		sc := scorer.NewTermQueryScorer([]byte(term), field, 1, docs, r.Count(), 0, scoring)
-		s.words = append(s.words, &phraseWord{reader: r, scorer: sc, offset: uint64(k)})
+		sc := scorer.NewTermQueryScorer([]byte(term), field, 1, docs, p.count, 0, scoring)
+		s.words = append(s.words, &phraseWord{postings: p, scorer: sc, offset: uint64(k)})
 	}
-	// The rarest word leads: the others are only moved to its matches.
-	slices.SortStableFunc(s.words, func(a, b *phraseWord) int { return cmp.Compare(a.reader.Count(), b.reader.Count()) })
+	// The rarest word leads: the others are only moved to its releases.
+	slices.SortStableFunc(s.words, func(a, b *phraseWord) int { return cmp.Compare(a.postings.count, b.postings.count) })
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
 	return s, nil
 }
 
+// wordPostings walks the releases that hold one word in one field of a
+// scorch snapshot, in order of document number, segment after segment.
+// Each segment has two iterators over the word's postings: one that reads
+// document numbers only, to walk with, and one that also reads
+// frequencies, norms and positions, moved only to the releases where they
+// are needed (see load).
+type wordPostings struct {
+	segs  []segmentPostings
+	seg   int    // the segment of the current release
+	num   uint64 // the document number of the current release
+	done  bool   // no more releases
+	count uint64 // the releases that hold the word
+
+	freq uint64   // in the current release, once loaded
+	norm float64  // of the current release, once loaded
+	pos  []uint64 // the word's positions in the current release, sorted, once loaded
+}
+
+// segmentPostings is a word's postings in one segment.
+type segmentPostings struct {
+	offset uint64 // the document number of the segment's first document
+	list   segment.PostingsList
+	walk   segment.PostingsIterator // document numbers only
+	full   segment.PostingsIterator // frequencies, norms and positions; nil until used
+	freqs  bool                     // full reads frequencies and norms
+}
+
+// newWordPostings returns the postings of term in field over the
+// segments of snap, leaving out deleted documents; freqNorm asks for the
+// frequencies and norms that scoring needs.
+func newWordPostings(snap *scorch.IndexSnapshot, field string, term []byte, freqNorm bool) (*wordPostings, error) {
+	w := &wordPostings{}
+	var offset uint64
+	for _, ss := range snap.Segments() {
+		seg := ss.Segment()
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, err
+		}
+		list, err := dict.PostingsList(term, ss.Deleted(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if n := list.Count(); n > 0 {
+			w.count += n
+			w.segs = append(w.segs, segmentPostings{
+				offset: offset, list: list, freqs: freqNorm,
+				walk: list.Iterator(false, false, false, nil),
+			})
+		}
+		offset += seg.Count()
+	}
+	return w, nil
+}
+
+// next moves w to its next release.
+func (w *wordPostings) next() error {
+	for w.seg < len(w.segs) {
+		s := &w.segs[w.seg]
+		p, err := s.walk.Next()
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			w.num = s.offset + p.Number()
+			return nil
+		}
+		w.seg++
+	}
+	w.done = true
+	return nil
+}
+
+// advance moves w to its first release at or after document number num.
+func (w *wordPostings) advance(num uint64) error {
+	for w.seg+1 < len(w.segs) && w.segs[w.seg+1].offset <= num {
+		w.seg++
+	}
+	if w.seg < len(w.segs) && num > w.segs[w.seg].offset {
+		s := &w.segs[w.seg]
+		p, err := s.walk.Advance(num - s.offset)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			w.num = s.offset + p.Number()
+			return nil
+		}
+		w.seg++
+	}
+	return w.next()
+}
+
+// load reads the frequency, norm and positions of the word in the current
+// release.
+func (w *wordPostings) load() error {
+	s := &w.segs[w.seg]
+	if s.full == nil {
+		s.full = s.list.Iterator(s.freqs, s.freqs, true, nil)
+	}
+	p, err := s.full.Advance(w.num - s.offset)
+	if err != nil {
+		return err
+	}
+	w.pos = w.pos[:0]
+	if p == nil || s.offset+p.Number() != w.num {
+		return nil // cannot happen: the walk found the release in the same postings
+	}
+	w.freq, w.norm = p.Frequency(), p.Norm()
+	for _, l := range p.Locations() {
+		w.pos = append(w.pos, l.Pos())
+	}
+	slices.Sort(w.pos)
+	return nil
+}
+
 // phraseSearcher finds the releases that hold the words of a phrase in
-// order: it walks the term field readers of the words together, as bleve's
+// order: it walks the postings of the words together, as bleve's
 // conjunction searcher walks term searchers, and checks the positions of
-// each word in sorted slices it reuses. Only the releases that match are
-// scored: each word by a term scorer built as bleve's term searcher builds
-// it (tf-idf), and the phrase by the sum of the words' scores, as in
-// bleve's phrase searcher. Text fields hold one value each, so positions
-// are compared without array positions.
+// each word in the releases that hold them all. Only the releases that
+// match are scored: each word by a term scorer built as bleve's term
+// searcher builds it (tf-idf), and the phrase by the sum of the words'
+// scores, as in bleve's phrase searcher. Text fields hold one value each,
+// so positions are compared without array positions.
 type phraseSearcher struct {
 	words       []*phraseWord // the rarest first
 	initialized bool
@@ -105,33 +229,19 @@ type phraseSearcher struct {
 
 // phraseWord is one word of a phrase being searched.
 type phraseWord struct {
-	reader bleveapi.TermFieldReader
-	scorer *scorer.TermQueryScorer
-	offset uint64                 // the word's position in the phrase
-	doc    *bleveapi.TermFieldDoc // the current release of reader; nil once done
-	buf    bleveapi.TermFieldDoc  // what doc points to, reused
-	pos    []uint64               // scratch: the word's positions in a release
+	postings *wordPostings
+	scorer   *scorer.TermQueryScorer
+	offset   uint64                // the word's position in the phrase
+	doc      bleveapi.TermFieldDoc // reused to score the word
 }
 
-// next moves w to its next release.
-func (w *phraseWord) next() error {
-	doc, err := w.reader.Next(w.buf.Reset())
-	w.doc = doc
-	return err
-}
-
-// advance moves w to its first release at or after id.
-func (w *phraseWord) advance(id bleveapi.IndexInternalID) error {
-	doc, err := w.reader.Advance(id, w.buf.Reset())
-	w.doc = doc
-	return err
-}
-
-// score returns w's score in its current release.
+// score returns w's score in its current release, whose positions are
+// loaded.
 func (w *phraseWord) score(ctx *search.SearchContext) float64 {
-	doc := *w.doc
-	doc.Vectors = nil // not copied into the match
-	dm := w.scorer.Score(ctx, &doc)
+	p := w.postings
+	w.doc.ID = bleveapi.NewIndexInternalID(w.doc.ID, p.num)
+	w.doc.Freq, w.doc.Norm = p.freq, p.norm
+	dm := w.scorer.Score(ctx, &w.doc)
 	score := dm.Score
 	ctx.DocumentMatchPool.Put(dm)
 	return score
@@ -141,7 +251,7 @@ func (w *phraseWord) score(ctx *search.SearchContext) float64 {
 func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	if !s.initialized {
 		for _, w := range s.words {
-			if err := w.next(); err != nil {
+			if err := w.postings.next(); err != nil {
 				return nil, err
 			}
 		}
@@ -152,11 +262,13 @@ func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch,
 
 // Advance returns the first matching release at or after id.
 func (s *phraseSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInternalID) (*search.DocumentMatch, error) {
+	num := id.Value()
 	for _, w := range s.words {
-		if s.initialized && (w.doc == nil || w.doc.ID.Compare(id) >= 0) {
+		p := w.postings
+		if s.initialized && (p.done || p.num >= num) {
 			continue
 		}
-		if err := w.advance(id); err != nil {
+		if err := p.advance(num); err != nil {
 			return nil, err
 		}
 	}
@@ -168,30 +280,33 @@ func (s *phraseSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInt
 // the words on, and moves them all past it.
 func (s *phraseSearcher) find(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	for {
-		maxK, done := s.max()
+		maxNum, done := s.max()
 		if done {
 			return nil, nil
 		}
-		maxID := s.words[maxK].doc.ID
 		behind := false
-		for k, w := range s.words {
-			if k == maxK || w.doc.ID.Compare(maxID) == 0 {
+		for _, w := range s.words {
+			if w.postings.num == maxNum {
 				continue
 			}
-			if err := w.advance(maxID); err != nil {
+			if err := w.postings.advance(maxNum); err != nil {
 				return nil, err
 			}
 			behind = true
 		}
 		if behind {
-			continue // some word may have gone past maxID
+			continue // some word may have gone past maxNum
+		}
+		found, err := s.inOrder()
+		if err != nil {
+			return nil, err
 		}
 		var rv *search.DocumentMatch
-		if s.inOrder() {
+		if found {
 			rv = s.match(ctx)
 		}
 		// Only the leading word moves on; the others follow it above.
-		if err := s.words[0].next(); err != nil {
+		if err := s.words[0].postings.next(); err != nil {
 			return nil, err
 		}
 		if rv != nil {
@@ -203,50 +318,46 @@ func (s *phraseSearcher) find(ctx *search.SearchContext) (*search.DocumentMatch,
 // match returns the match of the release all words are on.
 func (s *phraseSearcher) match(ctx *search.SearchContext) *search.DocumentMatch {
 	rv := ctx.DocumentMatchPool.Get()
-	rv.IndexInternalID = bleveapi.NewIndexInternalIDFrom(rv.IndexInternalID, s.words[0].doc.ID)
+	rv.IndexInternalID = bleveapi.NewIndexInternalID(rv.IndexInternalID, s.words[0].postings.num)
 	for _, w := range s.words {
 		rv.Score += w.score(ctx)
 	}
 	return rv
 }
 
-// max returns the index of the word on the release with the highest ID, or
-// done when a word has no more releases.
-func (s *phraseSearcher) max() (k int, done bool) {
-	for i, w := range s.words {
-		if w.doc == nil {
+// max returns the highest document number the words are on, or done when
+// a word has no more releases.
+func (s *phraseSearcher) max() (num uint64, done bool) {
+	for _, w := range s.words {
+		if w.postings.done {
 			return 0, true
 		}
-		if w.doc.ID.Compare(s.words[k].doc.ID) > 0 {
-			k = i
-		}
+		num = max(num, w.postings.num)
 	}
-	return k, false
+	return num, false
 }
 
 // inOrder reports whether the words of the phrase are in order in the
-// release they are all on.
-func (s *phraseSearcher) inOrder() bool {
+// release they are all on, loading their positions there.
+func (s *phraseSearcher) inOrder() (bool, error) {
 	for _, w := range s.words {
-		w.pos = w.pos[:0]
-		for _, v := range w.doc.Vectors {
-			w.pos = append(w.pos, v.Pos)
+		if err := w.postings.load(); err != nil {
+			return false, err
 		}
-		slices.Sort(w.pos)
 	}
 	lead := s.words[0]
-	for _, p := range lead.pos {
+	for _, p := range lead.postings.pos {
 		if p >= lead.offset && s.startsAt(p-lead.offset) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // startsAt reports whether the phrase starts at position p.
 func (s *phraseSearcher) startsAt(p uint64) bool {
 	for _, w := range s.words[1:] {
-		if _, found := slices.BinarySearch(w.pos, p+w.offset); !found {
+		if _, found := slices.BinarySearch(w.postings.pos, p+w.offset); !found {
 			return false
 		}
 	}
@@ -273,23 +384,15 @@ func (s *phraseSearcher) SetQueryNorm(norm float64) {
 func (s *phraseSearcher) Count() uint64 {
 	var n uint64
 	for k, w := range s.words {
-		if c := w.reader.Count(); k == 0 || c < n {
+		if c := w.postings.count; k == 0 || c < n {
 			n = c
 		}
 	}
 	return n
 }
 
-// Close closes the words' readers.
-func (s *phraseSearcher) Close() error {
-	var err error
-	for _, w := range s.words {
-		if cerr := w.reader.Close(); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
+// Close does nothing: postings hold no resources of their own.
+func (s *phraseSearcher) Close() error { return nil }
 
 // Min is 0: the searcher takes no part in a minimum-should-match.
 func (s *phraseSearcher) Min() int { return 0 }
@@ -298,7 +401,13 @@ func (s *phraseSearcher) Min() int { return 0 }
 func (s *phraseSearcher) Size() int {
 	n := 0
 	for _, w := range s.words {
-		n += w.reader.Size() + w.scorer.Size() + 8*cap(w.pos)
+		n += w.scorer.Size() + 8*cap(w.postings.pos)
+		for _, sp := range w.postings.segs {
+			n += sp.list.Size() + sp.walk.Size()
+			if sp.full != nil {
+				n += sp.full.Size()
+			}
+		}
 	}
 	return n
 }

@@ -31,7 +31,7 @@ const (
 // (whose document numbers are known) with at least parts of them, and the
 // phrase's rarest word is in at least minCount releases. more makes
 // another searcher of the phrase.
-func splitPhrase(ctx context.Context, i bleveapi.IndexReader, s *phraseSearcher, more func() (*phraseSearcher, error), parts int, minCount uint64) (search.Searcher, error) {
+func splitPhrase(ctx context.Context, i *scorch.IndexSnapshot, s *phraseSearcher, more func() (*phraseSearcher, error), parts int, minCount uint64) (search.Searcher, error) {
 	docs := docNumbers(i)
 	if parts < 2 || s.Count() < minCount || docs < uint64(parts) {
 		return s, nil
@@ -52,12 +52,8 @@ func splitPhrase(ctx context.Context, i bleveapi.IndexReader, s *phraseSearcher,
 }
 
 // docNumbers returns how many document numbers a scorch snapshot spans,
-// deleted documents included, or 0 for another reader.
-func docNumbers(i bleveapi.IndexReader) uint64 {
-	snap, ok := i.(*scorch.IndexSnapshot)
-	if !ok {
-		return 0
-	}
+// deleted documents included.
+func docNumbers(snap *scorch.IndexSnapshot) uint64 {
 	var n uint64
 	for _, s := range snap.Segments() {
 		n += s.Segment().Count()
