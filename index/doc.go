@@ -23,11 +23,8 @@
 //     languages. Term vectors are kept, as phrase queries and highlighting
 //     need positions. Only the body is stored, for highlighting and Get.
 //   - label, theme, source, country, language, year: keyword fields
-//     (lower-cased, one term per value), for filters.
-//   - facet: the values of those six fields again, as "l:kingpin",
-//     "y:2025" and so on (a one-letter code per field), with doc values:
-//     facets are counted from this one field, several times faster than
-//     from six.
+//     (lower-cased, one term per value), for filters and facets. They have
+//     no doc values: facets are counted from their postings (see below).
 //   - month ("2025-06"): keyword field, indexed only, for date ranges.
 //   - agency, rules_version: keyword fields, indexed only.
 //   - published: date field, indexed only, for date ranges; indexed_at:
@@ -70,19 +67,26 @@
 // term query, a prefix a prefix query, a date range a date range query;
 // AND, OR and NOT become conjunction, disjunction and boolean queries.
 //
-// Phrases are matched by the package's own phrase query: a conjunction of
-// the phrase's words, read from Bleve's term field readers with their
-// positions, filtered down to the releases that hold them in order, and
-// only those scored (tf-idf, as Bleve's term searcher scores a word). It
-// matches what Bleve's match-phrase query matches, with the same scores,
-// several times faster, as it looks positions up in sorted slices instead
-// of building maps of them for every candidate release, and does not copy
-// the positions into every match. Reading the positions is most of the
-// work, so a phrase whose rarest word is in 2,000 releases or more is
-// searched in parts, one per CPU (up to four), each over its own range of
-// Bleve's document numbers: the first part on the searching goroutine,
-// the others on goroutines of their own, whose matches wait in memory
-// until the search reaches them.
+// Phrases are matched by the package's own phrase query, which reads
+// the postings of the phrase's words straight from each scorch segment:
+// it walks their document numbers together, and only in the releases that
+// hold every word does it decode the words' positions, check their order,
+// and score the release (tf-idf, as Bleve's term searcher scores a word).
+// It matches what Bleve's match-phrase query matches, with the same
+// scores, several times faster: Bleve decodes every position of every
+// word in every release that holds it, copies them into term vectors and
+// matches them through maps. Decoding positions is still most of the work,
+// so a phrase whose rarest word is in 2,000 releases or more is searched
+// in parts, one per CPU (up to four), each over its own range of Bleve's
+// document numbers: the first part on the searching goroutine, the others
+// on goroutines of their own, whose matches wait in memory until the
+// search reaches them.
+//
+// Facets are not Bleve's, which read each match's values from compressed
+// doc values. The search notes the document number of every match, per
+// segment; then each value of a facet field counts the matches in its
+// postings bitmap (a roaring-bitmap intersection), a few dozen values in
+// all.
 //
 // The filters of a [Query] are ANDed with its text without being scored:
 // unscored, Bleve turns their term queries into one bitmap operation, and

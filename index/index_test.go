@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -825,4 +826,78 @@ func synthPhrases(n int) ([]Document, []string) {
 		}
 	}
 	return docs, phrases
+}
+
+// TestFacetsCountEveryMatch checks facet counts against counts made from
+// the documents themselves, on synthetic releases in several segments, a
+// third of them indexed again with another label and year (so segments
+// hold deleted versions that must not count), for queries that match all,
+// some or none of them, sorted by relevance or date.
+func TestFacetsCountEveryMatch(t *testing.T) {
+	x, err := OpenMemWith(Options{BatchSize: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Document
+	for d := range synthDocs(400) {
+		docs = append(docs, d)
+	}
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < len(docs); k += 3 {
+		docs[k].Verdict.Label = "neither"
+		docs[k].Release.Published = docs[k].Release.Published.AddDate(-1, 0, 0)
+		if err := x.Put(context.Background(), docs[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(match func(d *Document) bool) map[string][]FacetCount {
+		counts := make(map[string]map[string]int)
+		for _, f := range facetFields {
+			counts[f] = make(map[string]int)
+		}
+		for k := range docs {
+			d := &docs[k]
+			if !match(d) {
+				continue
+			}
+			r := &d.Release
+			counts[fieldLabel][string(d.Verdict.Label)]++
+			for _, th := range d.Verdict.Themes {
+				counts[fieldTheme][th]++
+			}
+			counts[fieldSource][string(r.Source)]++
+			counts[fieldCountry][strings.ToLower(string(r.Country))]++
+			counts[fieldLanguage][string(r.Language)]++
+			counts[fieldYear][strconv.Itoa(r.Published.Year())]++
+		}
+		return facetCounts(counts)
+	}
+	kingpin := func(d *Document) bool { return d.Verdict.Label == "kingpin" }
+	tests := []struct {
+		name  string
+		q     Query
+		match func(d *Document) bool
+	}{
+		{"all", Query{}, func(*Document) bool { return true }},
+		{"all by date", Query{Sort: SortDate}, func(*Document) bool { return true }},
+		{"label filter", Query{Labels: []string{"kingpin"}}, kingpin},
+		{"label filter by date", Query{Labels: []string{"kingpin"}, Sort: SortDate}, kingpin},
+		{"label in query", Query{Text: "label:kingpin"}, kingpin},
+		{"none", Query{Text: "zzzzunknownword"}, func(*Document) bool { return false }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.Facets = true
+			r, err := x.Search(context.Background(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want(tt.match), r.Facets); diff != "" {
+				t.Errorf("facets mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

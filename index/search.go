@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -101,10 +100,6 @@ var facetSizes = map[string]int{
 	fieldLabel: 10, fieldTheme: 30, fieldSource: 20, fieldCountry: 5, fieldLanguage: 5, fieldYear: 50,
 }
 
-// maxFacetTerms bounds the distinct "field=value" terms counted in the
-// facet field, over all facets.
-const maxFacetTerms = 2000
-
 // Search runs q. It returns an error wrapping ErrBadQuery (and a
 // *SyntaxError for query text that does not parse) when q is invalid.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
@@ -120,13 +115,17 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var facets *facetCounter
+	if q.Facets {
+		facets = &facetCounter{}
+		defer facets.close()
+	}
 	var res *bleve.SearchResult
 	if q.Sort == SortDate {
-		res, err = searchByDate(ctx, bi, bq, &q)
+		res, err = searchByDate(ctx, bi, bq, &q, facets)
 	} else {
-		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
+		req := bleve.NewSearchRequestOptions(withFacets(bq, facets), q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
-		addFacets(req, &q)
 		res, err = bi.SearchInContext(ctx, req)
 	}
 	if err != nil {
@@ -135,6 +134,13 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	r, err := toResult(res)
 	if err != nil {
 		return nil, err
+	}
+	if facets != nil {
+		counts, err := facets.counts()
+		if err != nil {
+			return nil, fmt.Errorf("index: search: %v", err)
+		}
+		r.Facets = facetCounts(counts)
 	}
 	if q.Highlight && strings.TrimSpace(q.Text) != "" && len(r.Hits) > 0 {
 		if err := highlight(ctx, bi, &q, r); err != nil {
@@ -151,11 +157,13 @@ func searchError(ctx context.Context, err error) error {
 	return fmt.Errorf("index: search: %v", err)
 }
 
-func addFacets(req *bleve.SearchRequest, q *Query) {
-	if !q.Facets {
-		return
+// withFacets returns bq, made to note its matches in facets when facets
+// are asked for.
+func withFacets(bq query.Query, facets *facetCounter) query.Query {
+	if facets == nil {
+		return bq
 	}
-	req.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, maxFacetTerms))
+	return &facetQuery{q: bq, c: facets}
 }
 
 // highlight adds fragments to the hits of r. It runs the query again on
@@ -195,8 +203,8 @@ func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result) error {
 // index), then in windows four times wider, and only then among all. The releases outside a window that
 // holds the whole page are all older, so the page is the same. Total and
 // facets come from a first search that neither sorts nor loads hits.
-func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query) (*bleve.SearchResult, error) {
-	all, err := count(ctx, bi, bq, q)
+func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query, facets *facetCounter) (*bleve.SearchResult, error) {
+	all, err := count(ctx, bi, bq, facets)
 	if err != nil {
 		return nil, err
 	}
@@ -234,19 +242,19 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query)
 			return nil, err
 		}
 	}
-	res.Total, res.Facets = all.Total, all.Facets
+	res.Total = all.Total
 	return res, nil
 }
 
-// count returns the number of matches of bq, and the facets q asks for.
-func count(ctx context.Context, bi bleve.Index, bq query.Query, q *Query) (*bleve.SearchResult, error) {
-	if _, all := bq.(*query.MatchAllQuery); all && !q.Facets {
+// count returns the number of matches of bq, noting them in facets when
+// facets are asked for.
+func count(ctx context.Context, bi bleve.Index, bq query.Query, facets *facetCounter) (*bleve.SearchResult, error) {
+	if _, all := bq.(*query.MatchAllQuery); all && facets == nil {
 		n, err := bi.DocCount()
 		return &bleve.SearchResult{Total: n}, err
 	}
-	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+	req := bleve.NewSearchRequestOptions(withFacets(bq, facets), 0, 0, false)
 	req.Score = bleve.ScoreNone
-	addFacets(req, q)
 	return bi.SearchInContext(ctx, req)
 }
 
@@ -412,9 +420,6 @@ func toResult(res *bleve.SearchResult) (*Result, error) {
 		}
 		r.Hits = append(r.Hits, hit)
 	}
-	if f, ok := res.Facets[fieldFacet]; ok {
-		r.Facets = facetCounts(f)
-	}
 	return r, nil
 }
 
@@ -443,46 +448,4 @@ func toHit(h *search.DocumentMatch) (Hit, error) {
 		hit.Fragments = append(hit.Fragments, h.Fragments[f]...)
 	}
 	return hit, nil
-}
-
-// facetCounts splits the counts of the facet field by field. Each facet
-// lists its values by count, most first, except years, newest first.
-// Countries are reported upper-case, as atalaya.Country.
-func facetCounts(f *search.FacetResult) map[string][]FacetCount {
-	out := make(map[string][]FacetCount, len(facetFields))
-	for _, name := range facetFields {
-		out[name] = []FacetCount{}
-	}
-	names := make(map[string]string, len(facetCodes))
-	for name, code := range facetCodes {
-		names[code] = name
-	}
-	if f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			code, v, _ := strings.Cut(t.Term, ":")
-			name, ok := names[code]
-			if !ok {
-				continue
-			}
-			if name == fieldCountry {
-				v = strings.ToUpper(v)
-			}
-			out[name] = append(out[name], FacetCount{Value: v, Count: t.Count})
-		}
-	}
-	for name, counts := range out {
-		sort.SliceStable(counts, func(i, j int) bool {
-			if name == fieldYear {
-				return counts[i].Value > counts[j].Value
-			}
-			if counts[i].Count != counts[j].Count {
-				return counts[i].Count > counts[j].Count
-			}
-			return counts[i].Value < counts[j].Value
-		})
-		if len(counts) > facetSizes[name] {
-			out[name] = counts[:facetSizes[name]]
-		}
-	}
-	return out
 }
