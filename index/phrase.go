@@ -11,7 +11,6 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/scorer"
-	"github.com/blevesearch/bleve/v2/search/searcher"
 	bleveapi "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -46,11 +45,8 @@ func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 // analyzers do not make), gets bleve's match-phrase searcher.
 func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions, parts int, minSplit uint64) (search.Searcher, error) {
 	toks := m.AnalyzerNamed(m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
-	if len(toks) == 0 {
-		return searcher.NewMatchNoneSearcher(i)
-	}
 	snap, ok := i.(*scorch.IndexSnapshot)
-	if !ok {
+	if len(toks) == 0 || !ok {
 		return matchPhrase(q.text, q.field).Searcher(ctx, i, m, options)
 	}
 	first := toks[0].Position
@@ -61,111 +57,135 @@ func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 		}
 		slots[t.Position-first] = string(t.Term)
 	}
-	s, err := newPhraseSearcher(snap, q.field, slots, options)
-	if err != nil {
-		return nil, err
-	}
-	return splitPhrase(ctx, snap, s, func() (*phraseSearcher, error) {
-		return newPhraseSearcher(snap, q.field, slots, options)
-	}, parts, minSplit)
-}
-
-// newPhraseSearcher returns a searcher of the words of slots ("" for any
-// word) at consecutive positions of field in the snapshot snap.
-func newPhraseSearcher(snap *scorch.IndexSnapshot, field string, slots []string, options search.SearcherOptions) (*phraseSearcher, error) {
 	docs, err := snap.DocCount()
 	if err != nil {
 		return nil, err
 	}
-	s := &phraseSearcher{}
-	freqNorm := options.Score != "none"
-	scoring := options
-	scoring.IncludeTermVectors = false
+	var words []phraseTerm
 	for k, term := range slots {
 		if term == "" {
 			continue
 		}
-		p, err := newWordPostings(snap, field, []byte(term), freqNorm)
+		lists, count, err := postingsOf(snap, q.field, []byte(term))
 		if err != nil {
 			return nil, err
 		}
-		sc := scorer.NewTermQueryScorer([]byte(term), field, 1, docs, p.count, 0, scoring)
-		s.words = append(s.words, &phraseWord{postings: p, scorer: sc, offset: uint64(k)})
+		words = append(words, phraseTerm{term: term, offset: uint64(k), lists: lists, count: count})
 	}
 	// The rarest word leads: the others are only moved to its releases.
-	slices.SortStableFunc(s.words, func(a, b *phraseWord) int { return cmp.Compare(a.postings.count, b.postings.count) })
-	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
-	return s, nil
+	slices.SortStableFunc(words, func(a, b phraseTerm) int { return cmp.Compare(a.count, b.count) })
+	newSearcher := func() *phraseSearcher { return newPhraseSearcher(q.field, words, docs, options) }
+	return splitPhrase(ctx, snap, newSearcher(), newSearcher, parts, minSplit), nil
 }
 
-// wordPostings walks the releases that hold one word in one field of a
-// scorch snapshot, in order of document number, segment after segment.
-// Each segment has two iterators over the word's postings: one that reads
-// document numbers only, to walk with, and one that also reads
-// frequencies, norms and positions, moved only to the releases where they
-// are needed (see load).
-type wordPostings struct {
-	segs  []segmentPostings
-	seg   int    // the segment of the current release
-	num   uint64 // the document number of the current release
-	done  bool   // no more releases
-	count uint64 // the releases that hold the word
-
-	freq uint64   // in the current release, once loaded
-	norm float64  // of the current release, once loaded
-	pos  []uint64 // the word's positions in the current release, sorted, once loaded
+// phraseTerm is one word of a phrase and its postings in a snapshot,
+// shared by the searchers of the phrase's parts.
+type phraseTerm struct {
+	term   string
+	offset uint64 // the word's position in the phrase
+	lists  []segmentPostings
+	count  uint64 // the releases that hold the word
 }
 
 // segmentPostings is a word's postings in one segment.
 type segmentPostings struct {
 	offset uint64 // the document number of the segment's first document
 	list   segment.PostingsList
-	walk   segment.PostingsIterator // document numbers only
-	full   segment.PostingsIterator // frequencies, norms and positions; nil until used
-	freqs  bool                     // full reads frequencies and norms
 }
 
-// newWordPostings returns the postings of term in field over the
-// segments of snap, leaving out deleted documents; freqNorm asks for the
-// frequencies and norms that scoring needs.
-func newWordPostings(snap *scorch.IndexSnapshot, field string, term []byte, freqNorm bool) (*wordPostings, error) {
-	w := &wordPostings{}
-	var offset uint64
+// postingsOf returns the postings of term in field in the segments of
+// snap that hold it, leaving out deleted documents, and the number of
+// releases they hold.
+func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmentPostings, uint64, error) {
+	var lists []segmentPostings
+	var offset, count uint64
 	for _, ss := range snap.Segments() {
 		seg := ss.Segment()
 		dict, err := seg.Dictionary(field)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		list, err := dict.PostingsList(term, ss.Deleted(), nil)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if n := list.Count(); n > 0 {
-			w.count += n
-			w.segs = append(w.segs, segmentPostings{
-				offset: offset, list: list, freqs: freqNorm,
-				walk: list.Iterator(false, false, false, nil),
-			})
+			count += n
+			lists = append(lists, segmentPostings{offset: offset, list: list})
 		}
 		offset += seg.Count()
 	}
-	return w, nil
+	return lists, count, nil
+}
+
+// newPhraseSearcher returns a searcher of words, the rarest first, at
+// their offsets in field, in an index of docs releases.
+func newPhraseSearcher(field string, words []phraseTerm, docs uint64, options search.SearcherOptions) *phraseSearcher {
+	s := &phraseSearcher{}
+	scoring := options
+	scoring.IncludeTermVectors = false
+	for _, t := range words {
+		w := &phraseWord{
+			postings: newWordPostings(t.lists, options.Score != "none"),
+			scorer:   scorer.NewTermQueryScorer([]byte(t.term), field, 1, docs, t.count, 0, scoring),
+			offset:   t.offset,
+			count:    t.count,
+		}
+		s.words = append(s.words, w)
+	}
+	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
+	return s
+}
+
+// wordPostings walks the releases that hold one word in one field of a
+// scorch snapshot, in order of document number, segment after segment,
+// with two iterators over the current segment's postings: one that reads
+// document numbers only, to walk with, and one that also reads
+// frequencies, norms and positions, moved only to the releases where they
+// are needed (see load). A segment's iterators are reused for the next
+// one, with their buffers.
+type wordPostings struct {
+	segs    []segmentPostings
+	freqs   bool // read frequencies and norms too
+	seg     int  // the segment of the current release
+	walk    segment.PostingsIterator
+	full    segment.PostingsIterator
+	fullSeg int    // the segment full is on, or -1
+	num     uint64 // the document number of the current release
+	done    bool   // no more releases
+
+	freq uint64   // in the current release, once loaded
+	norm float64  // of the current release, once loaded
+	pos  []uint64 // the word's positions in the current release, sorted, once loaded
+}
+
+// newWordPostings returns a walk over segs, before its first release.
+func newWordPostings(segs []segmentPostings, freqs bool) *wordPostings {
+	w := &wordPostings{segs: segs, freqs: freqs, fullSeg: -1}
+	w.enter(0)
+	return w
+}
+
+// enter moves w's walk to the start of segment k.
+func (w *wordPostings) enter(k int) {
+	w.seg = k
+	if k < len(w.segs) {
+		w.walk = w.segs[k].list.Iterator(false, false, false, w.walk)
+	}
 }
 
 // next moves w to its next release.
 func (w *wordPostings) next() error {
 	for w.seg < len(w.segs) {
-		s := &w.segs[w.seg]
-		p, err := s.walk.Next()
+		p, err := w.walk.Next()
 		if err != nil {
 			return err
 		}
 		if p != nil {
-			w.num = s.offset + p.Number()
+			w.num = w.segs[w.seg].offset + p.Number()
 			return nil
 		}
-		w.seg++
+		w.enter(w.seg + 1)
 	}
 	w.done = true
 	return nil
@@ -173,20 +193,24 @@ func (w *wordPostings) next() error {
 
 // advance moves w to its first release at or after document number num.
 func (w *wordPostings) advance(num uint64) error {
-	for w.seg+1 < len(w.segs) && w.segs[w.seg+1].offset <= num {
-		w.seg++
+	k := w.seg
+	for k+1 < len(w.segs) && w.segs[k+1].offset <= num {
+		k++
+	}
+	if k != w.seg {
+		w.enter(k)
 	}
 	if w.seg < len(w.segs) && num > w.segs[w.seg].offset {
-		s := &w.segs[w.seg]
-		p, err := s.walk.Advance(num - s.offset)
+		offset := w.segs[w.seg].offset
+		p, err := w.walk.Advance(num - offset)
 		if err != nil {
 			return err
 		}
 		if p != nil {
-			w.num = s.offset + p.Number()
+			w.num = offset + p.Number()
 			return nil
 		}
-		w.seg++
+		w.enter(w.seg + 1)
 	}
 	return w.next()
 }
@@ -194,16 +218,17 @@ func (w *wordPostings) advance(num uint64) error {
 // load reads the frequency, norm and positions of the word in the current
 // release.
 func (w *wordPostings) load() error {
-	s := &w.segs[w.seg]
-	if s.full == nil {
-		s.full = s.list.Iterator(s.freqs, s.freqs, true, nil)
+	if w.fullSeg != w.seg {
+		w.full = w.segs[w.seg].list.Iterator(w.freqs, w.freqs, true, w.full)
+		w.fullSeg = w.seg
 	}
-	p, err := s.full.Advance(w.num - s.offset)
+	offset := w.segs[w.seg].offset
+	p, err := w.full.Advance(w.num - offset)
 	if err != nil {
 		return err
 	}
 	w.pos = w.pos[:0]
-	if p == nil || s.offset+p.Number() != w.num {
+	if p == nil || offset+p.Number() != w.num {
 		return nil // cannot happen: the walk found the release in the same postings
 	}
 	w.freq, w.norm = p.Frequency(), p.Norm()
@@ -232,6 +257,7 @@ type phraseWord struct {
 	postings *wordPostings
 	scorer   *scorer.TermQueryScorer
 	offset   uint64                // the word's position in the phrase
+	count    uint64                // the releases that hold the word
 	doc      bleveapi.TermFieldDoc // reused to score the word
 }
 
@@ -384,7 +410,7 @@ func (s *phraseSearcher) SetQueryNorm(norm float64) {
 func (s *phraseSearcher) Count() uint64 {
 	var n uint64
 	for k, w := range s.words {
-		if c := w.postings.count; k == 0 || c < n {
+		if c := w.count; k == 0 || c < n {
 			n = c
 		}
 	}
@@ -401,11 +427,14 @@ func (s *phraseSearcher) Min() int { return 0 }
 func (s *phraseSearcher) Size() int {
 	n := 0
 	for _, w := range s.words {
-		n += w.scorer.Size() + 8*cap(w.postings.pos)
-		for _, sp := range w.postings.segs {
-			n += sp.list.Size() + sp.walk.Size()
-			if sp.full != nil {
-				n += sp.full.Size()
+		p := w.postings
+		n += w.scorer.Size() + 8*cap(p.pos)
+		for _, sp := range p.segs {
+			n += sp.list.Size()
+		}
+		for _, it := range []segment.PostingsIterator{p.walk, p.full} {
+			if it != nil {
+				n += it.Size()
 			}
 		}
 	}

@@ -27,28 +27,22 @@ const (
 )
 
 // splitPhrase returns s, or a searcher that runs s's phrase in up to
-// parts parts at once when it is worth it: the reader is a scorch snapshot
-// (whose document numbers are known) with at least parts of them, and the
-// phrase's rarest word is in at least minCount releases. more makes
-// another searcher of the phrase.
-func splitPhrase(ctx context.Context, i *scorch.IndexSnapshot, s *phraseSearcher, more func() (*phraseSearcher, error), parts int, minCount uint64) (search.Searcher, error) {
-	docs := docNumbers(i)
+// parts parts at once when it is worth it: the snapshot has at least parts
+// document numbers, and the phrase's rarest word is in at least minCount
+// releases. more makes another searcher of the phrase.
+func splitPhrase(ctx context.Context, snap *scorch.IndexSnapshot, s *phraseSearcher, more func() *phraseSearcher, parts int, minCount uint64) search.Searcher {
+	docs := docNumbers(snap)
 	if parts < 2 || s.Count() < minCount || docs < uint64(parts) {
-		return s, nil
+		return s
 	}
 	p := &splitSearcher{ctx: ctx, parts: []*phraseSearcher{s}}
 	for range parts - 1 {
-		t, err := more()
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		p.parts = append(p.parts, t)
+		p.parts = append(p.parts, more())
 	}
 	for k := range parts {
 		p.starts = append(p.starts, docs*uint64(k)/uint64(parts))
 	}
-	return p, nil
+	return p
 }
 
 // docNumbers returns how many document numbers a scorch snapshot spans,
