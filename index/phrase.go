@@ -235,7 +235,9 @@ func (w *wordPostings) load() error {
 	for _, l := range p.Locations() {
 		w.pos = append(w.pos, l.Pos())
 	}
-	slices.Sort(w.pos)
+	if !slices.IsSorted(w.pos) { // they are, in segments written by zap
+		slices.Sort(w.pos)
+	}
 	return nil
 }
 
