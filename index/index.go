@@ -88,6 +88,8 @@ type Index struct {
 	mu     sync.RWMutex
 	bi     bleve.Index // nil once closed
 	target string      // the generation dir links to, "" if dir is a plain directory
+
+	scratch phraseScratch
 }
 
 // OpenMem returns an empty index held in memory, for tests and demos.

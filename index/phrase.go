@@ -74,7 +74,8 @@ func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 	}
 	// The rarest word leads: the others are only moved to its releases.
 	slices.SortStableFunc(words, func(a, b phraseTerm) int { return cmp.Compare(a.count, b.count) })
-	newSearcher := func() *phraseSearcher { return newPhraseSearcher(q.field, words, docs, options) }
+	scratch := phraseScratchOf(ctx)
+	newSearcher := func() *phraseSearcher { return newPhraseSearcher(q.field, words, docs, options, scratch) }
 	return splitPhrase(ctx, snap, newSearcher(), newSearcher, parts, minSplit), nil
 }
 
@@ -119,14 +120,15 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 }
 
 // newPhraseSearcher returns a searcher of words, the rarest first, at
-// their offsets in field, in an index of docs releases.
-func newPhraseSearcher(field string, words []phraseTerm, docs uint64, options search.SearcherOptions) *phraseSearcher {
-	s := &phraseSearcher{}
+// their offsets in field, in an index of docs releases, with iterators
+// from scratch.
+func newPhraseSearcher(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
+	s := &phraseSearcher{scratch: scratch}
 	scoring := options
 	scoring.IncludeTermVectors = false
 	for _, t := range words {
 		w := &phraseWord{
-			postings: newWordPostings(t.lists, options.Score != "none"),
+			postings: newWordPostings(t.lists, options.Score != "none", scratch),
 			scorer:   scorer.NewTermQueryScorer([]byte(t.term), field, 1, docs, t.count, 0, scoring),
 			offset:   t.offset,
 			count:    t.count,
@@ -159,9 +161,10 @@ type wordPostings struct {
 	pos  []uint64 // the word's positions in the current release, sorted, once loaded
 }
 
-// newWordPostings returns a walk over segs, before its first release.
-func newWordPostings(segs []segmentPostings, freqs bool) *wordPostings {
-	w := &wordPostings{segs: segs, freqs: freqs, fullSeg: -1}
+// newWordPostings returns a walk over segs, before its first release,
+// with iterators from scratch.
+func newWordPostings(segs []segmentPostings, freqs bool, scratch *phraseScratch) *wordPostings {
+	w := &wordPostings{segs: segs, freqs: freqs, fullSeg: -1, walk: scratch.iterator(), full: scratch.iterator()}
 	w.enter(0)
 	return w
 }
@@ -252,6 +255,7 @@ func (w *wordPostings) load() error {
 type phraseSearcher struct {
 	words       []*phraseWord // the rarest first
 	initialized bool
+	scratch     *phraseScratch // takes the iterators back on Close
 }
 
 // phraseWord is one word of a phrase being searched.
@@ -419,8 +423,15 @@ func (s *phraseSearcher) Count() uint64 {
 	return n
 }
 
-// Close does nothing: postings hold no resources of their own.
-func (s *phraseSearcher) Close() error { return nil }
+// Close gives the words' iterators back to the scratch they came from.
+func (s *phraseSearcher) Close() error {
+	for _, w := range s.words {
+		s.scratch.keepIterator(w.postings.walk)
+		s.scratch.keepIterator(w.postings.full)
+		w.postings.walk, w.postings.full, w.postings.fullSeg = nil, nil, -1
+	}
+	return nil
+}
 
 // Min is 0: the searcher takes no part in a minimum-should-match.
 func (s *phraseSearcher) Min() int { return 0 }

@@ -175,7 +175,7 @@ func (s *splitSearcher) wait() error {
 func (s *splitSearcher) walk(ctx context.Context, k int) ([]splitMatch, error) {
 	p := s.parts[k]
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(p.DocumentMatchPoolSize()+1, 0)}
-	out := make([]splitMatch, 0, p.Count()/uint64(len(s.parts)))
+	out := p.scratch.matchBuffer(int(p.Count() / uint64(len(s.parts))))
 	dm, err := p.Advance(sctx, bleveapi.NewIndexInternalID(nil, s.starts[k]))
 	for n := 0; err == nil && dm != nil; n++ {
 		num := dm.IndexInternalID.Value()
@@ -207,12 +207,17 @@ func (s *splitSearcher) SetQueryNorm(norm float64) {
 // Count estimates the matches: those of the rarest word in the whole index.
 func (s *splitSearcher) Count() uint64 { return s.parts[0].Count() }
 
-// Close stops the other parts and closes all.
+// Close stops the other parts and closes all, giving the match buffers
+// back to the scratch they came from.
 func (s *splitSearcher) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 		s.wg.Wait()
 	}
+	for _, m := range s.found {
+		s.parts[0].scratch.keepMatchBuffer(m)
+	}
+	s.found = nil
 	var err error
 	for _, p := range s.parts {
 		if cerr := p.Close(); err == nil {

@@ -120,6 +120,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		facets = &facetCounter{}
 		defer facets.close()
 	}
+	ctx = withPhraseScratch(ctx, &x.scratch)
 	var res *bleve.SearchResult
 	if q.Sort == SortDate {
 		res, err = searchByDate(ctx, bi, bq, &q, facets)
