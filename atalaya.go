@@ -139,6 +139,7 @@ type CrawlRun struct {
 	Revised   int // releases archived again with changed content
 	Unchanged int // releases already archived
 	Failed    int // releases that could not be fetched or extracted
+	Gone      int // links not fetched: they answered 404 or 410 before and are not due for a retry
 	Blocked   bool
 	Issues    []SourceIssue
 }

@@ -46,11 +46,15 @@ var (
 	bucketCounts     = []byte("counts")     // source → number of releases (8 bytes BE)
 	bucketRuns       = []byte("runs")       // source → last CrawlRun
 	bucketIssues     = []byte("issues")     // source → open []SourceIssue
+	bucketGone       = []byte("gone")       // article URL → when it last answered 404 or 410 (RFC 3339)
 )
 
+// allBuckets are created by Open when missing, so a state.db written before
+// a bucket was added gains it empty, without a schema change.
 var allBuckets = [][]byte{
 	bucketMeta, bucketFiles, bucketReleases, bucketVersions, bucketURLs,
 	bucketPublished, bucketValidators, bucketWalks, bucketUnindexed, bucketCounts, bucketRuns, bucketIssues,
+	bucketGone,
 }
 
 // Options configures an Archive. The zero value is ready to use.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"atalaya"
 )
@@ -562,6 +563,87 @@ func TestWalkComplete(t *testing.T) {
 	a = openTest(t, dir, Options{})
 	if got, err := a.WalkComplete(ctx, start); !got || err != nil {
 		t.Errorf("WalkComplete after reopening = %v, %v; want true: the walk state must survive a restart", got, err)
+	}
+}
+
+func TestGone(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTest(t, dir, Options{})
+	url, other := "https://example.test/releases/dead", "https://example.test/releases/alive"
+	later := t0.Add(7 * 24 * time.Hour)
+	steps := []struct {
+		name string
+		set  time.Time // zero clears
+		gone bool
+	}{
+		{"recorded", t0.In(mexico), true},
+		{"refreshed", later, true},
+		{"cleared", time.Time{}, false},
+		{"cleared again", time.Time{}, false},
+		{"recorded again", t0, true},
+	}
+	if at, gone, err := a.Gone(ctx, url); gone || !at.IsZero() || err != nil {
+		t.Fatalf("Gone before any record = %v, %v, %v; want zero, false, nil", at, gone, err)
+	}
+	for _, s := range steps {
+		if err := a.SetGone(ctx, url, s.set); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if at, gone, err := a.Gone(ctx, url); gone != s.gone || !at.Equal(s.set) || err != nil {
+			t.Errorf("%s: Gone = %v, %v, %v; want %v, %v, nil", s.name, at, gone, err, s.set, s.gone)
+		}
+	}
+	if _, gone, err := a.Gone(ctx, other); gone || err != nil {
+		t.Errorf("Gone of another URL = %v, %v; want false, nil", gone, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a = openTest(t, dir, Options{})
+	if at, gone, err := a.Gone(ctx, url); !gone || !at.Equal(t0) || err != nil {
+		t.Errorf("Gone after reopening = %v, %v, %v; want %v, true: the record must survive a restart", at, gone, err, t0)
+	}
+}
+
+// TestGoneOldStateDB opens a state.db written before the gone bucket
+// existed: Open adds it, and the rest of the state is kept.
+func TestGoneOldStateDB(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTest(t, dir, Options{})
+	start := "https://example.test/listing"
+	if err := a.SetWalkComplete(ctx, start, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketGone) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("removing the gone bucket: %v", err)
+	}
+
+	a = openTest(t, dir, Options{})
+	url := "https://example.test/releases/dead"
+	if _, gone, err := a.Gone(ctx, url); gone || err != nil {
+		t.Errorf("Gone on an old state.db = %v, %v; want false, nil", gone, err)
+	}
+	if err := a.SetGone(ctx, url, t0); err != nil {
+		t.Errorf("SetGone on an old state.db: %v", err)
+	}
+	if at, gone, err := a.Gone(ctx, url); !gone || !at.Equal(t0) || err != nil {
+		t.Errorf("Gone after SetGone = %v, %v, %v; want %v, true", at, gone, err, t0)
+	}
+	if done, err := a.WalkComplete(ctx, start); !done || err != nil {
+		t.Errorf("WalkComplete = %v, %v; want the state written before kept", done, err)
 	}
 }
 

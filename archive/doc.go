@@ -28,8 +28,11 @@
 // state.db records, per release, its versions (content hash and the file,
 // offset and lengths of its records), the latest version, an index by
 // publication date for [Archive.Releases], the URLs it is known by, the
-// listing validators (ETag, Last-Modified), the last [atalaya.CrawlRun] and
-// open issues of each source, and the committed length of every WARC file.
+// listing validators (ETag, Last-Modified), the article links that answered
+// 404 or 410 and when ([Archive.Gone]), the last [atalaya.CrawlRun] and open
+// issues of each source, and the committed length of every WARC file. Open
+// creates the buckets a state.db lacks, so one written by an older atalaya
+// keeps working.
 //
 // # Exactly once across crashes
 //

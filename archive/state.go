@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -237,4 +238,47 @@ func (a *Archive) LastRun(ctx context.Context, src atalaya.SourceID) (atalaya.Cr
 		return run, fmt.Errorf("archive: last run of %s: %v", src, err)
 	}
 	return run, nil
+}
+
+// Gone reports whether the article at url was recorded by SetGone as gone
+// (it answered 404 or 410), and when it last did.
+func (a *Archive) Gone(ctx context.Context, url string) (at time.Time, gone bool, err error) {
+	if err := checkCtx(ctx, "gone state of "+url); err != nil {
+		return time.Time{}, false, err
+	}
+	err = a.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketGone).Get([]byte(url))
+		if data == nil {
+			return nil
+		}
+		gone = true
+		return at.UnmarshalText(data)
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("archive: gone state of %s: %v", url, err)
+	}
+	return at, gone, nil
+}
+
+// SetGone records that the article at url answered 404 or 410 at time at;
+// a zero at forgets it.
+func (a *Archive) SetGone(ctx context.Context, url string, at time.Time) error {
+	if err := checkCtx(ctx, "set gone state of "+url); err != nil {
+		return err
+	}
+	err := a.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketGone)
+		if at.IsZero() {
+			return b.Delete([]byte(url))
+		}
+		data, err := at.UTC().MarshalText()
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(url), data)
+	})
+	if err != nil {
+		return fmt.Errorf("archive: set gone state of %s: %v", url, err)
+	}
+	return nil
 }

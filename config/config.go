@@ -76,6 +76,9 @@ type Source struct {
 	// Revisit is how long after publication a release is fetched again to
 	// detect revisions; 0 never.
 	Revisit time.Duration `yaml:"revisit"`
+	// GoneRetry is how long an article link that answered 404 or 410 is
+	// left alone before it is fetched again (default 7 days).
+	GoneRetry time.Duration `yaml:"gone_retry"`
 }
 
 // Listing holds the selectors that read a listing page. Item is applied to
@@ -165,7 +168,8 @@ func defaultSource() Source {
 			Retries:      2,
 			RetryBackoff: time.Second,
 		},
-		Expect: Expect{MinItems: 1, MinFillRate: 0.98},
+		Expect:    Expect{MinItems: 1, MinFillRate: 0.98},
+		GoneRetry: 7 * 24 * time.Hour,
 	}
 }
 

@@ -130,6 +130,7 @@ func TestProfiles(t *testing.T) {
 		BlockMarkers:   []string{"Please wait"},
 		Politeness:     Politeness{Delay: 4 * time.Second, Parallelism: 1, Timeout: 30 * time.Second, MaxBodySize: 10 << 20, Retries: 5, RetryBackoff: time.Second},
 		Expect:         Expect{MinItems: 1, MinFillRate: 0.98},
+		GoneRetry:      7 * 24 * time.Hour,
 	}
 	alpha := base
 	alpha.Name, alpha.Agency = "alpha", "Alpha Agency"
@@ -217,6 +218,8 @@ func TestParseErrors(t *testing.T) {
 		{"time zone", source("time_zone: Mars/Olympus"), []string{`bad.yaml:7: sources[0].time_zone: unknown time zone "Mars/Olympus"`}},
 		{"duration", source("revisit: 3 days"), []string{`bad.yaml:12: sources[0].revisit: duration "3 days" does not parse`}},
 		{"negative duration", source("politeness: {delay: -1s}"), []string{`bad.yaml:12: sources[0].politeness.delay: must not be negative`}},
+		{"gone retry", source("gone_retry: 24h"), nil},
+		{"gone retry zero", source("gone_retry: 0s"), []string{`bad.yaml:12: sources[0].gone_retry: must be positive, as in "168h"`}},
 		{"size", source("politeness: {max_body_size: 10 lots}"), []string{`bad.yaml:12: sources[0].politeness.max_body_size: size "10 lots" does not parse`}},
 		{"wrong type", source("politeness: {parallelism: many}"), []string{`bad.yaml:12: sources[0].politeness.parallelism: `}},
 		{"list for a string", source("agency: [a, b]"), []string{`bad.yaml:4: sources[0].agency: `}},

@@ -192,6 +192,9 @@ func checkFields(c checker, s *Source) {
 	if c.has("revisit") && s.Revisit < 0 {
 		c.problemf("revisit", "must not be negative")
 	}
+	if c.has("gone_retry") && s.GoneRetry <= 0 {
+		c.problemf("gone_retry", "must be positive, as in \"168h\"")
+	}
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)

@@ -18,10 +18,12 @@ import (
 
 // revisingSite serves a listing without validators (so every run reads it
 // and must ask the archive what it already has) and articles with ETags;
-// the text of an article can be changed between runs.
+// the text of an article can be changed between runs, and an article
+// without text answers missing (404 when 0).
 type revisingSite struct {
-	mu    sync.Mutex
-	texts map[string]string // article path → body paragraph
+	mu      sync.Mutex
+	texts   map[string]string // article path → body paragraph
+	missing int
 }
 
 func (s *revisingSite) set(path, text string) {
@@ -54,7 +56,11 @@ func (s *revisingSite) handler(paths []string) http.Handler {
 	mux.HandleFunc("GET /r/{name}", func(w http.ResponseWriter, r *http.Request) {
 		text, ok := s.text(r.URL.Path)
 		if !ok {
-			http.NotFound(w, r)
+			code := s.missing
+			if code == 0 {
+				code = http.StatusNotFound
+			}
+			http.Error(w, http.StatusText(code), code)
 			return
 		}
 		etag := fmt.Sprintf(`"%x"`, atalaya.ContentHash("", time.Time{}, text)[:12])
@@ -253,4 +259,62 @@ func TestCrawlInterruptedIntoArchive(t *testing.T) {
 			t.Errorf("%s fetched %d times over both runs, want 1", it, n)
 		}
 	}
+}
+
+// TestCrawlGoneLinkComesBack crawls into the real archive a listing with a
+// link that answers 404 or 410: the next run does not request it, and once
+// the page is there and GoneRetry has passed it is archived and no longer
+// recorded as gone.
+func TestCrawlGoneLinkComesBack(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusGone} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			s := &revisingSite{texts: map[string]string{"/r/one": "Text of one."}, missing: status}
+			srv, log := serve(t, s.handler([]string{"/r/one", "/r/late"}))
+			src := siteSource(srv.URL)
+			src.GoneRetry = 24 * time.Hour
+			late := Canonical(srv.URL + "/r/late")
+			dir := t.TempDir()
+			start := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+
+			run := crawlInto(t, dir, src, start)
+			if run.New != 1 || run.Failed != 1 || !hasIssue(run, atalaya.IssueFetch, fmt.Sprint(status)) {
+				t.Fatalf("first run = %+v, want 1 new, 1 failed and the %d reported", run, status)
+			}
+			if at, gone := goneState(t, dir, late); !gone || !at.Equal(start) {
+				t.Fatalf("after the first run: gone = %v at %v, want recorded at %v", gone, at, start)
+			}
+
+			mark := log.count("/r/late")
+			run = crawlInto(t, dir, src, start.Add(time.Hour))
+			if n := log.count("/r/late") - mark; n != 0 || run.Gone != 1 || run.Failed != 0 || len(run.Issues) != 0 {
+				t.Errorf("run an hour later = %+v with %d requests of /r/late; want it gone, not requested, no issues", run, n)
+			}
+
+			s.set("/r/late", "Text of late, published at last.")
+			run = crawlInto(t, dir, src, start.Add(src.GoneRetry))
+			if n := log.count("/r/late") - mark; n != 1 || run.New != 1 || run.Gone != 0 || len(run.Issues) != 0 {
+				t.Errorf("run after GoneRetry = %+v with %d requests of /r/late; want it fetched once and archived, no issues", run, n)
+			}
+			if _, gone := goneState(t, dir, late); gone {
+				t.Error("after the page came back it is still recorded as gone")
+			}
+			a := openArchive(t, dir)
+			defer a.Close()
+			if rel, err := a.ReleaseByURL(context.Background(), late); err != nil || rel.Body != "Text of late, published at last." {
+				t.Errorf("archived %s: %+v, %v; want its text", late, rel, err)
+			}
+		})
+	}
+}
+
+// goneState opens the archive in dir and returns its gone record of url.
+func goneState(t *testing.T, dir, url string) (time.Time, bool) {
+	t.Helper()
+	a := openArchive(t, dir)
+	defer a.Close()
+	at, gone, err := a.Gone(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at, gone
 }

@@ -41,6 +41,9 @@ const DefaultUserAgent = "atalaya/dev (+https://atalaya.example/contact)"
 // defaultMinFillRate is Expect.MinFillRate when unset.
 const defaultMinFillRate = 0.98
 
+// DefaultGoneRetry is Source.GoneRetry when unset.
+const DefaultGoneRetry = 7 * 24 * time.Hour
+
 // State is the crawl state the crawler consults.
 type State interface {
 	// Known reports whether the release at url (canonical) is archived.
@@ -54,6 +57,12 @@ type State interface {
 	WalkComplete(ctx context.Context, startURL string) (bool, error)
 	// SetWalkComplete records whether the walk of startURL reached its end.
 	SetWalkComplete(ctx context.Context, startURL string, complete bool) error
+	// Gone reports whether the article at url (canonical) is recorded as
+	// gone (it answered 404 or 410), and when it last did.
+	Gone(ctx context.Context, url string) (at time.Time, gone bool, err error)
+	// SetGone records that url answered 404 or 410 at time at; a zero at
+	// clears the record.
+	SetGone(ctx context.Context, url string, at time.Time) error
 }
 
 // Sink archives one fetched release page and the release extracted from it.
@@ -65,10 +74,10 @@ type Sink interface {
 
 // Progress reports the state of a crawl after each release.
 type Progress struct {
-	Source                          atalaya.SourceID
-	URL                             string // the release just processed
-	Items                           int    // listing items seen so far
-	New, Revised, Unchanged, Failed int
+	Source                                atalaya.SourceID
+	URL                                   string // the release just processed
+	Items                                 int    // listing items seen so far
+	New, Revised, Unchanged, Failed, Gone int
 }
 
 // Options configure a Crawler.
@@ -158,7 +167,7 @@ func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, erro
 	r.run.Finished = c.opts.Now()
 	r.log.Info("crawl finished", "listings", r.run.Listings, "items", r.run.Items, "new", r.run.New,
 		"revised", r.run.Revised, "unchanged", r.run.Unchanged, "failed", r.run.Failed,
-		"blocked", r.run.Blocked, "issues", len(r.run.Issues), "duration", r.run.Finished.Sub(r.run.Started))
+		"gone", r.run.Gone, "blocked", r.run.Blocked, "issues", len(r.run.Issues), "duration", r.run.Finished.Sub(r.run.Started))
 	if err := ctx.Err(); err != nil {
 		return r.run, fmt.Errorf("crawler: crawl %s: %w", src.ID, err)
 	}

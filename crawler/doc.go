@@ -15,6 +15,14 @@
 // which sends no validators and goes on past pages that bring nothing new
 // (see State.WalkComplete), so a crash never hides a release.
 //
+// An article link that answers 404 or 410 is reported once and recorded as
+// gone (State.SetGone); later runs do not request it, and count it in
+// CrawlRun.Gone, until Source.GoneRetry has passed. Then it is fetched
+// again: a page that answers is archived as usual and the record cleared,
+// while another 404 or 410 is reported again and restarts the wait. A
+// listing page with a gone link keeps its old validators, so the link is
+// seen again when its retry is due.
+//
 // # Politeness and safety
 //
 // Requests go through a colly collector whose every option is set

@@ -19,8 +19,9 @@ type memStore struct {
 	releases   map[string][]atalaya.Release // by canonical URL, oldest version first
 	pages      map[string]atalaya.Page
 	validators map[string][2]string
-	walks      map[string]bool // listing start URL → last walk complete
-	order      []string        // URLs in the order first stored
+	walks      map[string]bool      // listing start URL → last walk complete
+	gone       map[string]time.Time // canonical URL → when it last answered 404 or 410
+	order      []string             // URLs in the order first stored
 }
 
 func newMemStore() *memStore {
@@ -64,6 +65,27 @@ func (m *memStore) SetWalkComplete(_ context.Context, startURL string, complete 
 		m.walks = map[string]bool{}
 	}
 	m.walks[startURL] = complete
+	return nil
+}
+
+func (m *memStore) Gone(_ context.Context, url string) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.gone[url]
+	return at, ok, nil
+}
+
+func (m *memStore) SetGone(_ context.Context, url string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if at.IsZero() {
+		delete(m.gone, url)
+		return nil
+	}
+	if m.gone == nil {
+		m.gone = map[string]time.Time{}
+	}
+	m.gone[url] = at
 	return nil
 }
 

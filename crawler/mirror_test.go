@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -379,6 +380,78 @@ func TestSinceIsACalendarDate(t *testing.T) {
 	for _, r := range store.latest() {
 		if r.Published.Format(time.DateOnly) < "2026-02-20" {
 			t.Errorf("release of %s archived with --since 2026-02-20: %s", r.Published.Format(time.DateOnly), r.URL)
+		}
+	}
+}
+
+// TestMirrorGoneLink crawls Treasury, whose listing links to a page that
+// answers 404, run after run: the 404 is reported and the link recorded
+// gone; later runs do not request it and report nothing until
+// DefaultGoneRetry has passed, when it is requested (and reported) once
+// more and the wait starts again.
+func TestMirrorGoneLink(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dead *url.URL
+	for _, l := range m.Listings {
+		for _, it := range l.Items {
+			if it.Status == http.StatusNotFound && strings.HasPrefix(it.URL, "https://"+mirror.HostTreasury+"/") {
+				if dead, err = url.Parse(it.URL); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if dead == nil {
+		t.Fatal("the mirror's Treasury listing has no dead link")
+	}
+	srv := startMirror(t, mirror.Options{})
+	store := newMemStore()
+	src := mirrorSources(t, "treasury")[0]
+	src.Politeness.MaxCrawlDelay = time.Millisecond
+	start := time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
+	steps := []struct {
+		name            string
+		at              time.Time
+		requests, issue int // requests of the dead link, 404 issues reported
+		gone            int // CrawlRun.Gone
+	}{
+		{"first run", start, 1, 1, 0},
+		{"next day", start.Add(24 * time.Hour), 0, 0, 1},
+		{"just before the retry", start.Add(DefaultGoneRetry - time.Minute), 0, 0, 1},
+		{"retry", start.Add(DefaultGoneRetry), 1, 1, 0},
+		{"day after the retry", start.Add(DefaultGoneRetry + 24*time.Hour), 0, 0, 1},
+	}
+	for _, step := range steps {
+		c := newCrawler(t, store, Options{Transport: srv.Transport(), Now: func() time.Time { return step.at }})
+		mark := time.Now()
+		run, err := c.Crawl(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requests := 0
+		for _, r := range requestsSince(srv, mark) {
+			if r.Host == dead.Host && r.Path == dead.Path {
+				requests++
+			}
+		}
+		issues := 0
+		for _, is := range run.Issues {
+			if is.Kind == atalaya.IssueFetch {
+				issues++
+				if is.URL != dead.String() || !strings.Contains(is.Message, "404") {
+					t.Errorf("%s: issue %+v, want only the 404 of %s", step.name, is, dead)
+				}
+			}
+		}
+		if requests != step.requests || issues != step.issue || run.Gone != step.gone {
+			t.Errorf("%s: dead link requested %d times, %d fetch issues, run.Gone = %d; want %d, %d, %d",
+				step.name, requests, issues, run.Gone, step.requests, step.issue, step.gone)
+		}
+		if at, gone, _ := store.Gone(context.Background(), Canonical(dead.String())); !gone || (step.requests > 0 && !at.Equal(step.at)) {
+			t.Errorf("%s: gone record = %v, %v; want it recorded at the last request", step.name, at, gone)
 		}
 	}
 }

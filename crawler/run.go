@@ -39,13 +39,16 @@ const (
 	outKnown                  // archived already; unchanged
 	outFresh                  // archived as new or revised
 	outFailed                 // could not be fetched, extracted or stored
+	outGone                   // answered 404 or 410 before; not fetched until its retry
 )
 
 // pageResult sums the outcomes of a listing page's items.
 type pageResult struct {
 	fresh, known int
 	// failed or partial pages keep their old validators, so the next run
-	// sees their items again.
+	// sees their items again: a page with an item too old for Since, or
+	// with a gone link (to be tried again after Source.GoneRetry), is
+	// partial.
 	failed, partial bool
 }
 
@@ -218,25 +221,15 @@ func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, 
 // false then, marking w broken when the stop is a failure rather than the
 // listing's end. w is nil for feeds.
 func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, first bool) (*response, bool) {
-	var etag, modified string
+	extra := map[string]string{}
 	if w == nil || !w.resume {
-		var err error
-		if etag, modified, err = r.c.opts.State.Validators(ctx, pageURL); err != nil {
-			r.log.Warn("crawl state unavailable", "url", pageURL, "error", err)
-		}
+		extra = r.conditional(ctx, pageURL)
 	}
 	broken := func() (*response, bool) {
 		if w != nil {
 			w.broken = true
 		}
 		return nil, false
-	}
-	extra := map[string]string{}
-	if etag != "" {
-		extra["If-None-Match"] = etag
-	}
-	if modified != "" {
-		extra["If-Modified-Since"] = modified
 	}
 	resp, err := r.f.get(ctx, pageURL, extra)
 	if err != nil {
@@ -279,6 +272,23 @@ func (r *crawlRun) blockedPage(resp *response, text string) bool {
 		return true
 	}
 	return false
+}
+
+// conditional returns the request headers that make a request for url
+// conditional on the validators stored for it: none when there are none.
+func (r *crawlRun) conditional(ctx context.Context, url string) map[string]string {
+	extra := map[string]string{}
+	etag, modified, err := r.c.opts.State.Validators(ctx, url)
+	if err != nil {
+		r.log.Warn("crawl state unavailable", "url", url, "error", err)
+	}
+	if etag != "" {
+		extra["If-None-Match"] = etag
+	}
+	if modified != "" {
+		extra["If-Modified-Since"] = modified
+	}
+	return extra
 }
 
 func (r *crawlRun) setValidators(ctx context.Context, pageURL string, resp *response) {
@@ -347,7 +357,7 @@ func (r *crawlRun) process(ctx context.Context, items []Item) pageResult {
 					res.known++
 				case outFailed:
 					res.failed = true
-				case outTooOld:
+				case outTooOld, outGone:
 					res.partial = true
 				}
 				mu.Unlock()
@@ -398,28 +408,37 @@ func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 	if err != nil {
 		return r.failed(ctx, it, "crawl state unavailable", err)
 	}
+	if known && !r.revisit(it) {
+		r.count(func(run *atalaya.CrawlRun) { run.Unchanged++ })
+		r.progress(it)
+		return outKnown
+	}
+	gone, due := r.gone(ctx, canon)
+	if gone && !due {
+		log.Debug("link gone; not fetched before its retry")
+		r.count(func(run *atalaya.CrawlRun) { run.Gone++ })
+		r.progress(it)
+		return outGone
+	}
+	return r.fetchArticle(ctx, it, canon, known, gone)
+}
+
+// fetchArticle fetches the article page of it, conditionally when the
+// release is known, and archives it. A link that answers 404 or 410 is
+// recorded as gone; one recorded as gone (wasGone) that answers again is
+// no longer.
+func (r *crawlRun) fetchArticle(ctx context.Context, it Item, canon string, known, wasGone bool) outcome {
 	extra := map[string]string{}
 	if known {
-		if !r.revisit(it) {
-			r.count(func(run *atalaya.CrawlRun) { run.Unchanged++ })
-			r.progress(it)
-			return outKnown
-		}
-		etag, modified, err := r.c.opts.State.Validators(ctx, canon)
-		if err != nil {
-			log.Warn("crawl state unavailable", "error", err)
-		}
-		if etag != "" {
-			extra["If-None-Match"] = etag
-		}
-		if modified != "" {
-			extra["If-Modified-Since"] = modified
-		}
+		extra = r.conditional(ctx, canon)
 	}
 	resp, err := r.f.get(ctx, it.URL, extra)
 	if err != nil {
 		r.fetchFailed(ctx, it.URL, err)
 		return r.failed(ctx, it, "", nil)
+	}
+	if wasGone && (resp.Status == http.StatusOK || resp.Status == http.StatusNotModified) {
+		r.setGone(ctx, canon, time.Time{})
 	}
 	switch {
 	case resp.Status == http.StatusNotModified && known:
@@ -428,6 +447,10 @@ func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 		return outKnown
 	case resp.Status == http.StatusForbidden:
 		r.issue(atalaya.IssueBlocked, it.URL, "", "HTTP 403 Forbidden")
+		return r.failed(ctx, it, "", nil)
+	case resp.Status == http.StatusNotFound || resp.Status == http.StatusGone:
+		r.issue(atalaya.IssueFetch, it.URL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
+		r.setGone(ctx, canon, r.c.opts.Now())
 		return r.failed(ctx, it, "", nil)
 	case resp.Status != http.StatusOK:
 		r.issue(atalaya.IssueFetch, it.URL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
@@ -502,6 +525,28 @@ func (r *crawlRun) failed(ctx context.Context, it Item, msg string, err error) o
 	return outFailed
 }
 
+// gone reports whether the link canon is recorded as gone and, if so,
+// whether its retry is due. A link whose state cannot be read is fetched.
+func (r *crawlRun) gone(ctx context.Context, canon string) (gone, due bool) {
+	at, gone, err := r.c.opts.State.Gone(ctx, canon)
+	if err != nil {
+		r.log.Warn("crawl state unavailable", "url", canon, "error", err)
+		return false, false
+	}
+	retry := r.src.GoneRetry
+	if retry <= 0 {
+		retry = DefaultGoneRetry
+	}
+	return gone, gone && r.c.opts.Now().Sub(at) >= retry
+}
+
+// setGone records canon as gone at at, or as not gone when at is zero.
+func (r *crawlRun) setGone(ctx context.Context, canon string, at time.Time) {
+	if err := r.c.opts.State.SetGone(ctx, canon, at); err != nil {
+		r.log.Warn("crawl state unavailable", "url", canon, "error", err)
+	}
+}
+
 // revisit reports whether an archived release is young enough to fetch again.
 func (r *crawlRun) revisit(it Item) bool {
 	return r.src.Revisit > 0 && !it.Published.IsZero() && r.c.opts.Now().Sub(it.Published) <= r.src.Revisit
@@ -513,7 +558,7 @@ func (r *crawlRun) progress(it Item) {
 	}
 	r.mu.Lock()
 	p := Progress{Source: r.src.ID, URL: it.URL, Items: r.run.Items, New: r.run.New,
-		Revised: r.run.Revised, Unchanged: r.run.Unchanged, Failed: r.run.Failed}
+		Revised: r.run.Revised, Unchanged: r.run.Unchanged, Failed: r.run.Failed, Gone: r.run.Gone}
 	r.mu.Unlock()
 	r.c.opts.Progress(p)
 }

@@ -44,6 +44,10 @@ type Source struct {
 	// Revisit is how long after publication an archived release is fetched
 	// again (with a conditional request) to detect revisions; 0 never.
 	Revisit time.Duration
+	// GoneRetry is how long an article link that answered 404 or 410 is
+	// left alone before it is fetched again, in case the error was
+	// transient; 0 means DefaultGoneRetry.
+	GoneRetry time.Duration
 }
 
 // Pagination says how to reach listing page 2, 3, … from the start URL.

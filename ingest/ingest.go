@@ -144,7 +144,7 @@ func (r *Runner) Run(ctx context.Context, sources []Source) (Stats, error) {
 		stats.Sources = append(stats.Sources, st)
 		if st.Err == nil {
 			r.log.Info("source crawled", "source_id", src.ID, "new", st.Run.New, "revised", st.Run.Revised,
-				"unchanged", st.Run.Unchanged, "failed", st.Run.Failed, "indexed", st.Indexed,
+				"unchanged", st.Run.Unchanged, "failed", st.Run.Failed, "gone", st.Run.Gone, "indexed", st.Indexed,
 				"blocked", st.Run.Blocked, "issues", len(st.Run.Issues))
 		}
 	}

@@ -71,7 +71,7 @@ func printStats(w io.Writer, stats ingest.Stats) {
 		fmt.Fprintf(w, "indexed %d releases archived by an earlier run that did not index them\n", stats.CaughtUp)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tNEW\tREVISED\tUNCHANGED\tFAILED\tINDEXED\tSTATUS")
+	fmt.Fprintln(tw, "SOURCE\tNEW\tREVISED\tUNCHANGED\tFAILED\tGONE\tINDEXED\tSTATUS")
 	for _, s := range stats.Sources {
 		status := "ok"
 		switch {
@@ -82,7 +82,7 @@ func printStats(w io.Writer, stats ingest.Stats) {
 		case len(s.Run.Issues) > 0:
 			status = fmt.Sprintf("%d issues", len(s.Run.Issues))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Indexed, status)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
 	}
 	tw.Flush()
 }
@@ -106,6 +106,6 @@ func (p *progressBar) done() {
 func (p *progressBar) update(pr crawler.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d",
-		pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed)
+	fmt.Fprintf(p.w, "\r\033[K%-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d  gone %3d",
+		pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed, pr.Gone)
 }

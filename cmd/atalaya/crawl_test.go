@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,6 +79,10 @@ func TestCrawlOfflineIsIncremental(t *testing.T) {
 			t.Errorf("mirror article %s was not archived", url)
 		}
 	}
+	// The mirror's dead links are reported by the first crawl.
+	if code, out, errOut := runCmd(t, "--data", data, "sources"); code != 0 || !strings.Contains(out, "HTTP 404") {
+		t.Errorf("sources after the first crawl: exit %d, stderr %q; want the 404s reported:\n%s", code, errOut, out)
+	}
 
 	// The mirror runs inside the process here, so the requests of the
 	// second crawl are not visible; crawler's TestMirrorCrawl shows from the
@@ -86,10 +91,22 @@ func TestCrawlOfflineIsIncremental(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second crawl: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	// Columns: SOURCE NEW REVISED UNCHANGED FAILED GONE INDEXED STATUS.
+	gone := 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-		if f := strings.Fields(line); len(f) < 3 || f[1] != "0" || f[2] != "0" {
-			t.Errorf("second crawl archived something new or revised: %q", line)
+		f := strings.Fields(line)
+		if len(f) < 8 || f[1] != "0" || f[2] != "0" || f[4] != "0" {
+			t.Errorf("second crawl archived something new or revised, or failed: %q", line)
+			continue
 		}
+		n, _ := strconv.Atoi(f[5])
+		gone += n
+	}
+	if gone == 0 {
+		t.Errorf("second crawl counted no gone links; the mirror's dead links must be skipped as gone:\n%s", out)
+	}
+	if code, out, errOut := runCmd(t, "--data", data, "sources"); code != 0 || strings.Contains(out, "HTTP 404") {
+		t.Errorf("sources after the second crawl: exit %d, stderr %q; want no 404 reported again:\n%s", code, errOut, out)
 	}
 	if n := len(archivedReleases(t, data)); n != len(rels) {
 		t.Errorf("after the second crawl the archive holds %d releases, want %d", n, len(rels))
@@ -113,7 +130,7 @@ func checkArchiveCommands(t *testing.T, data string, rel atalaya.Release) {
 		{[]string{"rules", "explain", string(rel.ID)}, []string{rel.Title}},
 		{[]string{"rules", "report"}, []string{"co-firing", "dead rules"}},
 		{[]string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml"}, []string{"== archive", "change label"}},
-		{[]string{"sources"}, []string{"state", "404"}},
+		{[]string{"sources"}, []string{"state", "GONE"}},
 		{[]string{"reclassify"}, []string{"reclassified with rules"}},
 		{[]string{"reindex"}, []string{"indexed"}},
 	}

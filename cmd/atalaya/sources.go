@@ -39,11 +39,11 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		byID[string(st.Source)] = i
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tAGENCY\tLAST RUN\tRELEASES\tNEW\tFAILED\tISSUES\tSTATUS")
+	fmt.Fprintln(tw, "SOURCE\tAGENCY\tLAST RUN\tRELEASES\tNEW\tFAILED\tGONE\tISSUES\tSTATUS")
 	for _, src := range srcs {
 		i, ok := byID[string(src.ID)]
 		if !ok {
-			fmt.Fprintf(tw, "%s\t%s\tnever\t0\t-\t-\t-\tnot crawled\n", src.ID, src.Agency)
+			fmt.Fprintf(tw, "%s\t%s\tnever\t0\t-\t-\t-\t-\tnot crawled\n", src.ID, src.Agency)
 			continue
 		}
 		st := statuses[i]
@@ -54,8 +54,8 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		case len(st.Issues) > 0:
 			status = "issues"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", src.ID, src.Agency, st.LastRun.Finished.Format(time.DateTime),
-			st.Releases, st.LastRun.New, st.LastRun.Failed, len(st.Issues), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", src.ID, src.Agency, st.LastRun.Finished.Format(time.DateTime),
+			st.Releases, st.LastRun.New, st.LastRun.Failed, st.LastRun.Gone, len(st.Issues), status)
 	}
 	tw.Flush()
 	for _, src := range srcs {

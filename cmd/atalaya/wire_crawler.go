@@ -89,7 +89,8 @@ func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) 
 			MinItems:    s.Expect.MinItems,
 			MinFillRate: s.Expect.MinFillRate,
 		},
-		Revisit: s.Revisit,
+		Revisit:   s.Revisit,
+		GoneRetry: s.GoneRetry,
 	}, nil
 }
 

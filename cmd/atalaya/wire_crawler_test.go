@@ -89,6 +89,7 @@ func TestCrawlerSourceMapping(t *testing.T) {
 		Politeness:   config.Politeness{Delay: 2 * time.Second, Parallelism: 1, Timeout: time.Minute, MaxBodySize: 1 << 20, Retries: 3, RetryBackoff: time.Second, IgnoreRobots: true, MaxCrawlDelay: time.Minute},
 		Expect:       config.Expect{MinItems: 4, MinFillRate: 0.9},
 		Revisit:      48 * time.Hour,
+		GoneRetry:    24 * time.Hour,
 	}}}
 	got, err := crawlerSources(cfg)
 	if err != nil {
@@ -117,6 +118,7 @@ func TestCrawlerSourceMapping(t *testing.T) {
 		Politeness:   crawler.Politeness{Delay: 2 * time.Second, Parallelism: 1, Timeout: time.Minute, MaxBodySize: 1 << 20, Retries: 3, RetryBackoff: time.Second, IgnoreRobots: true, MaxCrawlDelay: time.Minute},
 		Expect:       crawler.Expect{MinItems: 4, MinFillRate: 0.9},
 		Revisit:      48 * time.Hour,
+		GoneRetry:    24 * time.Hour,
 	}}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("crawlerSources (-want +got):\n%s", diff)
