@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -38,6 +39,9 @@ func (f *facetQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m map
 	snap, ok := i.(*scorch.IndexSnapshot)
 	if !ok {
 		return nil, fmt.Errorf("counting facets: index reader is a %T, not a scorch snapshot", i)
+	}
+	if f.c.snap != nil {
+		return nil, errors.New("counting facets: a facet query can be searched only once")
 	}
 	s, err := f.q.Searcher(ctx, i, m, options)
 	if err != nil {
@@ -143,7 +147,7 @@ func countSegment(seg segment.Segment, field string, hits *roaring.Bitmap, count
 	}
 	var list segment.PostingsList
 	var it segment.PostingsIterator
-	terms := dict.AutomatonIterator(nil, nil, nil)
+	terms := allTerms(dict)
 	for {
 		e, err := terms.Next()
 		if err != nil || e == nil {
@@ -162,6 +166,19 @@ func countSegment(seg segment.Segment, field string, hits *roaring.Bitmap, count
 			counts[e.Term] += n
 		}
 	}
+}
+
+// allTerms iterates over the terms of dict, without reading each one's
+// postings to count them when the dictionary can (zap's can): countSegment
+// reads them anyway.
+func allTerms(dict segment.TermDictionary) segment.DictionaryIterator {
+	type omitCounter interface {
+		AutomatonIteratorOmitCount(a segment.Automaton, startKeyInclusive, endKeyExclusive []byte) segment.DictionaryIterator
+	}
+	if d, ok := dict.(omitCounter); ok {
+		return d.AutomatonIteratorOmitCount(nil, nil, nil)
+	}
+	return dict.AutomatonIterator(nil, nil, nil)
 }
 
 // intersection returns how many of hits it holds: from its bitmap when it

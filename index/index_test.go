@@ -901,3 +901,24 @@ func TestFacetsCountEveryMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestFacetQuerySearchedTwice checks that a facet query refuses a second
+// search, whose matches would mix with the first's, instead of counting
+// them wrong.
+func TestFacetQuerySearchedTwice(t *testing.T) {
+	x := openCorpus(t)
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	c := &facetCounter{}
+	defer c.close()
+	q := &facetQuery{q: bleve.NewMatchAllQuery(), c: c}
+	if _, err := bi.Search(bleve.NewSearchRequest(q)); err != nil {
+		t.Fatalf("first search: %v", err)
+	}
+	if _, err := bi.Search(bleve.NewSearchRequest(q)); err == nil || !strings.Contains(err.Error(), "only once") {
+		t.Errorf("second search: got error %v, want one saying a facet query is searched only once", err)
+	}
+}

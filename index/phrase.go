@@ -3,6 +3,7 @@ package index
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -59,7 +60,7 @@ func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 	}
 	docs, err := snap.DocCount()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("phrase %q: counting releases: %v", q.text, err)
 	}
 	var words []phraseTerm
 	for k, term := range slots {
@@ -68,14 +69,14 @@ func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 		}
 		lists, count, err := postingsOf(snap, q.field, []byte(term))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("phrase %q: word %q in %s: %v", q.text, term, q.field, err)
 		}
 		words = append(words, phraseTerm{term: term, offset: uint64(k), lists: lists, count: count})
 	}
 	// The rarest word leads: the others are only moved to its releases.
 	slices.SortStableFunc(words, func(a, b phraseTerm) int { return cmp.Compare(a.count, b.count) })
 	scratch := phraseScratchOf(ctx)
-	newSearcher := func() *phraseSearcher { return newPhraseSearcher(q.field, words, docs, options, scratch) }
+	newSearcher := func() *phraseSearcher { return newPhraseSearcher(ctx, q.field, words, docs, options, scratch) }
 	return splitPhrase(ctx, snap, newSearcher(), newSearcher, parts, minSplit), nil
 }
 
@@ -121,9 +122,9 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 
 // newPhraseSearcher returns a searcher of words, the rarest first, at
 // their offsets in field, in an index of docs releases, with iterators
-// from scratch.
-func newPhraseSearcher(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
-	s := &phraseSearcher{scratch: scratch}
+// from scratch. It stops with ctx's error once ctx is done.
+func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
+	s := &phraseSearcher{scratch: scratch, ctx: ctx, end: math.MaxUint64}
 	scoring := options
 	scoring.IncludeTermVectors = false
 	for _, t := range words {
@@ -232,7 +233,7 @@ func (w *wordPostings) load() error {
 	}
 	w.pos = w.pos[:0]
 	if p == nil || offset+p.Number() != w.num {
-		return nil // cannot happen: the walk found the release in the same postings
+		return fmt.Errorf("release %d is in the postings walked but not in those read", w.num)
 	}
 	w.freq, w.norm = p.Frequency(), p.Norm()
 	for _, l := range p.Locations() {
@@ -255,8 +256,15 @@ func (w *wordPostings) load() error {
 type phraseSearcher struct {
 	words       []*phraseWord // the rarest first
 	initialized bool
-	scratch     *phraseScratch // takes the iterators back on Close
+	scratch     *phraseScratch  // takes the iterators back on Close
+	ctx         context.Context // checked every checkEvery releases walked
+	walked      int
+	end         uint64 // no match at or past this document number
 }
+
+// checkEvery is how many releases a phrase searcher walks between looks at
+// its context.
+const checkEvery = 1024
 
 // phraseWord is one word of a phrase being searched.
 type phraseWord struct {
@@ -313,8 +321,13 @@ func (s *phraseSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInt
 func (s *phraseSearcher) find(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	for {
 		maxNum, done := s.max()
-		if done {
+		if done || maxNum >= s.end {
 			return nil, nil
+		}
+		if s.walked++; s.walked%checkEvery == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
 		behind := false
 		for _, w := range s.words {
@@ -436,7 +449,8 @@ func (s *phraseSearcher) Close() error {
 // Min is 0: the searcher takes no part in a minimum-should-match.
 func (s *phraseSearcher) Min() int { return 0 }
 
-// Size estimates the memory the searcher holds.
+// Size estimates the memory the searcher holds. Bleve asks before the
+// search starts, while no other goroutine uses the searcher.
 func (s *phraseSearcher) Size() int {
 	n := 0
 	for _, w := range s.words {

@@ -42,6 +42,9 @@ func splitPhrase(ctx context.Context, snap *scorch.IndexSnapshot, s *phraseSearc
 	for k := range parts {
 		p.starts = append(p.starts, docs*uint64(k)/uint64(parts))
 	}
+	for k := range parts - 1 {
+		p.parts[k].end = p.starts[k+1]
+	}
 	return p
 }
 
@@ -88,7 +91,7 @@ func (s *splitSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, 
 	s.start()
 	if !s.firstDone {
 		dm, err := s.parts[0].Next(ctx)
-		if err != nil || s.inFirst(ctx, dm) {
+		if err != nil || s.inFirst(dm) {
 			return dm, err
 		}
 	}
@@ -100,24 +103,20 @@ func (s *splitSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInte
 	s.start()
 	if !s.firstDone {
 		dm, err := s.parts[0].Advance(ctx, id)
-		if err != nil || s.inFirst(ctx, dm) {
+		if err != nil || s.inFirst(dm) {
 			return dm, err
 		}
 	}
 	return s.other(ctx, id.Value())
 }
 
-// inFirst reports whether dm, from the first part, is in the first part's
-// range; if not, the first part is done.
-func (s *splitSearcher) inFirst(ctx *search.SearchContext, dm *search.DocumentMatch) bool {
-	if dm != nil && dm.IndexInternalID.Value() < s.starts[1] {
-		return true
+// inFirst reports whether the first part found dm, which it stops short
+// of the second part's range; if not, the first part is done.
+func (s *splitSearcher) inFirst(dm *search.DocumentMatch) bool {
+	if dm == nil {
+		s.firstDone = true
 	}
-	if dm != nil {
-		ctx.DocumentMatchPool.Put(dm)
-	}
-	s.firstDone = true
-	return false
+	return dm != nil
 }
 
 // other returns the first match of the other parts at or after document
@@ -170,25 +169,18 @@ func (s *splitSearcher) wait() error {
 	return s.err
 }
 
-// walk returns the matches of part k. The part has a search context of its
-// own, as document match pools are not safe for concurrent use.
+// walk returns the matches of part k, stopping with ctx's error once ctx
+// is done. The part has a search context of its own, as document match
+// pools are not safe for concurrent use.
 func (s *splitSearcher) walk(ctx context.Context, k int) ([]splitMatch, error) {
 	p := s.parts[k]
+	p.ctx = ctx
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(p.DocumentMatchPoolSize()+1, 0)}
 	out := p.scratch.matchBuffer(int(p.Count() / uint64(len(s.parts))))
 	dm, err := p.Advance(sctx, bleveapi.NewIndexInternalID(nil, s.starts[k]))
-	for n := 0; err == nil && dm != nil; n++ {
-		num := dm.IndexInternalID.Value()
-		if k+1 < len(s.starts) && num >= s.starts[k+1] {
-			break
-		}
-		out = append(out, splitMatch{num: num, score: dm.Score})
+	for err == nil && dm != nil {
+		out = append(out, splitMatch{num: dm.IndexInternalID.Value(), score: dm.Score})
 		sctx.DocumentMatchPool.Put(dm)
-		if n%1024 == 0 {
-			if err = ctx.Err(); err != nil {
-				break
-			}
-		}
 		dm, err = p.Next(sctx)
 	}
 	return out, err

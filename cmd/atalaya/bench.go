@@ -124,8 +124,9 @@ func bench(ctx context.Context, e *env, dir string, n, batch, runs int, seed int
 		}
 		rep.Searches = append(rep.Searches, s)
 	}
-	// Measured once the index is closed: scorch removes the files of
-	// merged segments in the background, after the rebuild has returned.
+	// Measured after the searches: a rebuild can leave the files of
+	// segments its last merge replaced, which scorch removes once the
+	// index is opened again.
 	if err := idx.Close(); err != nil {
 		return nil, err
 	}
