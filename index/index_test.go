@@ -607,18 +607,7 @@ func TestSearchByDateWindows(t *testing.T) {
 // TestDateQuerySplit checks that splitting a date range into years, months
 // and days matches what one numeric range matches.
 func TestDateQuerySplit(t *testing.T) {
-	x, err := OpenMemWith(quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	var docs []Document
-	for d := range synthDocs(1500) {
-		docs = append(docs, d)
-	}
-	if err := x.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
+	x, _ := indexSynth(t, 1500, quiet())
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	for _, r := range [][2]string{
 		{"2021-01-01", "2025-06-30"}, {"2020-03-15", "2024-02-10"}, {"2022-05-01", "2022-05-31"},
@@ -834,18 +823,7 @@ func synthPhrases(n int) ([]Document, []string) {
 // hold deleted versions that must not count), for queries that match all,
 // some or none of them, sorted by relevance or date.
 func TestFacetsCountEveryMatch(t *testing.T) {
-	x, err := OpenMemWith(Options{BatchSize: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	var docs []Document
-	for d := range synthDocs(400) {
-		docs = append(docs, d)
-	}
-	if err := x.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
+	x, docs := indexSynth(t, 400, Options{BatchSize: 40})
 	for k := 0; k < len(docs); k += 3 {
 		docs[k].Verdict.Label = "neither"
 		docs[k].Release.Published = docs[k].Release.Published.AddDate(-1, 0, 0)
@@ -921,4 +899,23 @@ func TestFacetQuerySearchedTwice(t *testing.T) {
 	if _, err := bi.Search(bleve.NewSearchRequest(q)); err == nil || !strings.Contains(err.Error(), "only once") {
 		t.Errorf("second search: got error %v, want one saying a facet query is searched only once", err)
 	}
+}
+
+// indexSynth returns an in-memory index, closed when t ends, holding n
+// synthetic documents, and the documents.
+func indexSynth(t *testing.T, n int, opts Options) (*Index, []Document) {
+	t.Helper()
+	x, err := OpenMemWith(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	var docs []Document
+	for d := range synthDocs(n) {
+		docs = append(docs, d)
+	}
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	return x, docs
 }
