@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,13 +95,15 @@ type Archive struct {
 type fileState struct {
 	Source atalaya.SourceID `json:"source"`
 	Seq    int              `json:"seq"`
-	Size   int64            `json:"size"` // committed length: bytes past it are discarded on Open
+	Size   int64            `json:"size"` // committed length: Open adopts or truncates the bytes past it
 }
 
 // Open opens the archive in dir, creating dir, dir/warc and dir/state.db if
-// they are missing, and recovers from an interrupted run: WARC bytes written
-// after the last committed Put are truncated. It fails with ErrLocked when
-// another process has the store open.
+// they are missing, and recovers from an interrupted run or a lost state.db:
+// complete versions in the WARC files that state.db does not record are
+// adopted into it, and an incomplete record at the end of a file is
+// truncated; no WARC file is removed. It fails with ErrLocked when another
+// process has the store open.
 func Open(dir string, opts Options) (*Archive, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -119,7 +123,7 @@ func Open(dir string, opts Options) (*Archive, error) {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("archive: open %s: another atalaya process is using it (lock not obtained in %s); stop that process or use another data directory: %w", path, opts.LockTimeout, ErrLocked)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
-		return nil, fmt.Errorf("archive: open %s: not a valid state database (%v); move it aside to start a new one (the WARC files in %s are kept)", path, err, filepath.Join(dir, "warc"))
+		return nil, fmt.Errorf("archive: open %s: not a valid state database (%v); move it aside and the next Open rebuilds it from the WARC files in %s (listing validators, walks, runs, issues and gone links are not in them and start empty, so the next crawl walks every listing in full)", path, err, filepath.Join(dir, "warc"))
 	case err != nil:
 		return nil, fmt.Errorf("archive: open %s: %v", path, err)
 	}
@@ -168,21 +172,14 @@ func (a *Archive) init() error {
 	return err
 }
 
-// recover brings every WARC file back to its committed length: bytes past it
-// belong to a Put whose state commit never happened, and files state.db does
-// not know were created by such a Put.
+// recover brings state.db and the WARC files into agreement before any Put,
+// without removing a file. A file state.db does not record, and the bytes of
+// a recorded file past its committed length, are adopted (see adopt): files
+// are taken in source and number order, so that the versions of a release
+// arrive oldest first. A recorded file that is missing or shorter than its
+// committed length has lost records, which is reported.
 func (a *Archive) recover() error {
-	committed := make(map[string]int64)
-	err := a.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
-			var fs fileState
-			if err := json.Unmarshal(v, &fs); err != nil {
-				return fmt.Errorf("archive: state of WARC file %s: %v", k, err)
-			}
-			committed[string(k)] = fs.Size
-			return nil
-		})
-	})
+	committed, err := a.committedFiles()
 	if err != nil {
 		return err
 	}
@@ -191,32 +188,69 @@ func (a *Archive) recover() error {
 	if err != nil {
 		return fmt.Errorf("archive: listing %s: %v", warcDir, err)
 	}
+	var pending []fileState // files with bytes to adopt, from Size on
+	unknown := 0
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasPrefix(name, "atalaya-") || !strings.HasSuffix(name, ".warc.gz") {
 			continue
 		}
-		size, ok := committed[name]
-		if !ok {
-			a.log.Warn("archive removing uncommitted WARC file", "file", name)
-			if err := os.Remove(filepath.Join(warcDir, name)); err != nil {
-				return fmt.Errorf("archive: removing uncommitted %s: %v", name, err)
-			}
-			continue
-		}
-		if err := truncateTo(filepath.Join(warcDir, name), size, a.log); err != nil {
-			return err
-		}
+		fs, recorded := committed[name]
 		delete(committed, name)
+		if !recorded {
+			var ok bool
+			if fs, ok = parseFileName(name); !ok {
+				a.log.Warn("archive ignoring WARC file with an unexpected name", "file", name)
+				continue
+			}
+			unknown++
+		}
+		info, err := e.Info()
+		if err != nil {
+			return fmt.Errorf("archive: recovering %s: %v", filepath.Join(warcDir, name), err)
+		}
+		switch {
+		case info.Size() < fs.Size:
+			return fmt.Errorf("archive: %s is %d bytes but %d are committed: records were lost; restore the file from backup", filepath.Join(warcDir, name), info.Size(), fs.Size)
+		case info.Size() > fs.Size || !recorded:
+			pending = append(pending, fs)
+		}
 	}
 	for name := range committed {
 		return fmt.Errorf("archive: WARC file %s is recorded in %s but missing; restore it from backup", filepath.Join(warcDir, name), a.db.Path())
 	}
+	if unknown > 0 {
+		a.log.Info("archive adopting WARC files state.db does not record", "files", unknown, "state", a.db.Path())
+	}
+	slices.SortFunc(pending, func(x, y fileState) int {
+		return cmp.Or(cmp.Compare(x.Source, y.Source), cmp.Compare(x.Seq, y.Seq))
+	})
+	for _, fs := range pending {
+		if err := a.adopt(fs); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// truncateTo cuts the file at path back to size and syncs it. A file shorter
-// than size has lost committed records, which is reported.
+// committedFiles returns what state.db records of each WARC file, by name.
+func (a *Archive) committedFiles() (map[string]fileState, error) {
+	committed := make(map[string]fileState)
+	err := a.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			var fs fileState
+			if err := json.Unmarshal(v, &fs); err != nil {
+				return fmt.Errorf("archive: state of WARC file %s in %s: %v", k, a.db.Path(), err)
+			}
+			committed[string(k)] = fs
+			return nil
+		})
+	})
+	return committed, err
+}
+
+// truncateTo cuts the file at path back to size, if it is longer, and syncs
+// it.
 func truncateTo(path string, size int64, log *slog.Logger) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -227,13 +261,10 @@ func truncateTo(path string, size int64, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("archive: recovering %s: %v", path, err)
 	}
-	switch {
-	case fi.Size() < size:
-		return fmt.Errorf("archive: %s is %d bytes but %d are committed: records were lost; restore the file from backup", path, fi.Size(), size)
-	case fi.Size() == size:
+	if fi.Size() <= size {
 		return nil
 	}
-	log.Warn("archive discarding uncommitted WARC bytes", "file", filepath.Base(path), "committed", size, "discarded", fi.Size()-size)
+	log.Warn("archive discarding incomplete WARC record at the end of a file", "file", filepath.Base(path), "kept", size, "discarded", fi.Size()-size)
 	if err := f.Truncate(size); err != nil {
 		return fmt.Errorf("archive: truncating %s to %d bytes: %v", path, size, err)
 	}

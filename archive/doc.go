@@ -21,8 +21,9 @@
 // internetarchive/gowarc), but they serve general web archiving (many record
 // types, validation modes, capture and deduplication) and would be a new
 // module dependency, while the archive needs only three record types written
-// by itself and read back at known offsets: about 200 lines, fuzzed by
-// FuzzReadRecord and FuzzRecordRoundTrip. The files are standard WARC 1.1
+// by itself and read back at known offsets, or in order to rebuild state.db
+// (adopt.go): a few hundred lines, fuzzed by FuzzReadRecord,
+// FuzzRecordRoundTrip and FuzzScanMembers. The files are standard WARC 1.1
 // and can be read by other WARC tools.
 //
 // state.db records, per release, its versions (content hash and the file,
@@ -48,16 +49,45 @@
 //     commit (bbolt fsyncs).
 //
 // A crash before step 3 commits leaves bytes past the committed length, or
-// a file state.db does not know. [Open] truncates every WARC file to its
-// committed length and removes unknown files before any Put, so such a
-// record is discarded, [Archive.Known] still reports the URL unknown, and
-// the crawler fetches it again: no release is lost and none is archived
-// twice. A crash after step 3 leaves a fully synced version that Known
-// reports. A file shorter than its committed length means data was lost
+// a file state.db does not know. Before any Put, [Open] reads those bytes
+// record by record (see Rebuilding state.db below): a version whose two
+// records are complete is recorded as step 3 would have recorded it, so
+// [Archive.Known] reports it and the crawler does not fetch it again, and an
+// incomplete record after the last complete version is truncated, so Known
+// still reports its URL unknown and the crawler fetches it again. Either way
+// no release is lost and none is archived twice. A crash after step 3 leaves
+// a fully synced version that Known reports. Open never removes a WARC file;
+// a file shorter than its committed length, or missing, means data was lost
 // outside this protocol and Open refuses to continue.
 //
 // Only one process may use a directory: state.db is locked while open, and
 // Open fails with [ErrLocked] after [Options.LockTimeout].
+//
+// # Rebuilding state.db
+//
+// The WARC files are the source of truth, and state.db can be rebuilt from
+// them: when it is lost, or corrupt and moved aside, Open creates a new one
+// and adopts every WARC file; when it is restored from an older backup, Open
+// adopts the files and the records it does not know. Files are adopted in
+// order of source and number, so the versions of a release arrive oldest
+// first, and each complete response and metadata pair is recorded as Put
+// records it: versions, URLs, the date index, counts and the releases
+// awaiting indexing (every adopted release is indexed again). An adopted
+// version keeps the number its metadata record holds. One newer than the
+// latest recorded becomes the latest; numbers of versions no file holds stay
+// unused, so [Archive.Versions] lists the versions that exist and the next
+// Put continues after the highest. One older than the latest and not
+// recorded is added to the versions and the latest is kept. One already
+// recorded is skipped, so adopting a file again changes nothing. Bytes that
+// do not decode but are followed by complete records (damage, not a crash)
+// are left in place and logged; only what follows the last complete version
+// of a file (or its opening warcinfo record) is truncated.
+//
+// The rest of state.db is not in the WARC files, and a rebuilt one starts
+// without it: listing validators and walk states (the next crawl walks every
+// listing in full, unconditionally), the last run and open issues of each
+// source, and the article links that answered 404 or 410 (fetched again by
+// the next crawl).
 //
 // # Concurrency
 //

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,15 +143,25 @@ func validSource(src atalaya.SourceID) bool {
 func (a *Archive) releaseState(id atalaya.ID) (*releaseState, error) {
 	var st *releaseState
 	err := a.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketReleases).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		st = new(releaseState)
-		return json.Unmarshal(v, st)
+		var err error
+		st, err = releaseStateIn(tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive: reading state of release %s: %v", id, err)
+	}
+	return st, nil
+}
+
+// releaseStateIn returns the recorded state of release id within tx, or nil.
+func releaseStateIn(tx *bolt.Tx, id atalaya.ID) (*releaseState, error) {
+	v := tx.Bucket(bucketReleases).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	st := new(releaseState)
+	if err := json.Unmarshal(v, st); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -185,9 +196,14 @@ func commitPut(tx *bolt.Tx, page atalaya.Page, rel atalaya.Release, prev *releas
 	if err := tx.Bucket(bucketUnindexed).Put([]byte(rel.ID), []byte{}); err != nil {
 		return err
 	}
-	urls := tx.Bucket(bucketURLs)
-	for _, u := range []string{rel.URL, page.URL} {
-		if err := urls.Put([]byte(u), []byte(rel.ID)); err != nil {
+	return putURLs(tx, rel.ID, rel.URL, page.URL)
+}
+
+// putURLs records that release id is known by urls.
+func putURLs(tx *bolt.Tx, id atalaya.ID, urls ...string) error {
+	b := tx.Bucket(bucketURLs)
+	for _, u := range urls {
+		if err := b.Put([]byte(u), []byte(id)); err != nil {
 			return err
 		}
 	}
@@ -280,7 +296,29 @@ func (a *Archive) writer(src atalaya.SourceID) (*warcWriter, error) {
 
 // name returns the file name of the writer's current file.
 func (w *warcWriter) name() string {
-	return fmt.Sprintf("atalaya-%s-%05d.warc.gz", w.source, w.seq)
+	return fileName(w.source, w.seq)
+}
+
+// fileName returns the name of WARC file number seq of source src.
+func fileName(src atalaya.SourceID, seq int) string {
+	return fmt.Sprintf("atalaya-%s-%05d.warc.gz", src, seq)
+}
+
+// parseFileName returns the source and number of the WARC file called name,
+// and reports whether name is one that fileName returns.
+func parseFileName(name string) (fileState, bool) {
+	rest, ok := strings.CutPrefix(name, "atalaya-")
+	rest, ok2 := strings.CutSuffix(rest, ".warc.gz")
+	i := strings.LastIndexByte(rest, '-')
+	if !ok || !ok2 || i < 0 {
+		return fileState{}, false
+	}
+	src := atalaya.SourceID(rest[:i])
+	seq, err := strconv.Atoi(rest[i+1:])
+	if err != nil || seq < 1 || !validSource(src) || fileName(src, seq) != name {
+		return fileState{}, false
+	}
+	return fileState{Source: src, Seq: seq}, true
 }
 
 // state returns the fileState to commit once the file is end bytes long.

@@ -59,20 +59,47 @@ func TestCrashRecovery(t *testing.T) {
 		wantWARC    []string
 	}{
 		{
-			name:        "new release written, not committed",
+			name:        "new release written, not committed: adopted",
 			crash:       func(t *testing.T, a *Archive, dir string) { crashPut(t, a, url2, "two") },
+			url:         url2,
+			body:        "two",
+			wantVersion: 0,
+			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url2, "metadata " + url2},
+		},
+		{
+			name:        "revision written, not committed: adopted",
+			crash:       func(t *testing.T, a *Archive, dir string) { crashPut(t, a, url1, "one, revised") },
+			url:         url1,
+			body:        "one, revised",
+			wantVersion: 0,
+			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url1, "metadata " + url1},
+		},
+		{
+			name: "new file started and written, not committed: adopted",
+			crash: func(t *testing.T, a *Archive, dir string) {
+				a.writers["sre"].max = 1 // the next Put starts atalaya-sre-00002
+				crashPut(t, a, url2, "two")
+			},
+			url:         url2,
+			body:        "two",
+			wantVersion: 0,
+			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "warcinfo", "response " + url2, "metadata " + url2},
+		},
+		{
+			name: "torn record past the committed length",
+			crash: func(t *testing.T, a *Archive, dir string) {
+				crashPut(t, a, url2, "two")
+				path := filepath.Join(dir, file1)
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.Truncate(path, fi.Size()-10) // the metadata record is cut short
+			},
 			url:         url2,
 			body:        "two",
 			wantVersion: 1,
 			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url2, "metadata " + url2},
-		},
-		{
-			name:        "revision written, not committed",
-			crash:       func(t *testing.T, a *Archive, dir string) { crashPut(t, a, url1, "one, revised") },
-			url:         url1,
-			body:        "one, revised",
-			wantVersion: 2,
-			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url1, "metadata " + url1},
 		},
 		{
 			name: "partial record at the tail",
@@ -86,7 +113,7 @@ func TestCrashRecovery(t *testing.T) {
 			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url2, "metadata " + url2},
 		},
 		{
-			name: "new file created, not committed",
+			name: "new file created, torn",
 			crash: func(t *testing.T, a *Archive, dir string) {
 				a.Close()
 				appendBytes(t, filepath.Join(dir, "warc", "atalaya-ofac-00001.warc.gz"), []byte("partial"))
@@ -157,7 +184,7 @@ func TestOpenErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantErr: []string{"state.db", "not a valid state database", "move it aside"},
+			wantErr: []string{"state.db", "not a valid state database", "move it aside", "rebuilds it from the WARC files"},
 		},
 		{
 			name: "short garbage state.db",
