@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"atalaya"
+	"atalaya/internal/mirror"
 )
 
 func readSmallGold(t *testing.T) []GoldRelease {
@@ -135,6 +138,32 @@ func TestDevGold(t *testing.T) {
 	}
 	if rep := Evaluate(Default(), gold); rep.MacroF1 < 0.9 {
 		t.Errorf("got macro-F1 %.3f on dev.jsonl, want ≥ 0.90", rep.MacroF1)
+	}
+}
+
+// TestMirrorLabels measures the default rules on the test mirror's
+// releases, whose text the team wrote and labelled by the labeling guide
+// without looking at the rules: closer to unseen releases than dev.jsonl,
+// on which the rules were tuned, though not unseen either (two general
+// rules and arms-flow's unless clause followed disagreements here). 34 of
+// 36 agree; the two misses are joint statements labelled mixed.
+func TestMirrorLabels(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := Default()
+	agree := 0
+	for _, a := range m.Articles {
+		v := rs.Classify(atalaya.Release{Language: atalaya.Language(a.Language), Title: a.Title, Body: a.Body})
+		if string(v.Label) == a.Label {
+			agree++
+		} else {
+			t.Logf("%s: got %s, labelled %s", a.Title, v.Label, a.Label)
+		}
+	}
+	if want := len(m.Articles) - 2; agree < want {
+		t.Errorf("rules agree with %d of %d mirror labels, want at least %d", agree, len(m.Articles), want)
 	}
 }
 
