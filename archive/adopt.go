@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,20 +27,41 @@ import (
 
 // adoption is what adopting the records of one file found.
 type adoption struct {
-	end      int64       // the file's new committed length
-	releases int         // releases state.db did not know
-	versions int         // versions recorded
-	recorded int         // versions skipped because state.db has them
-	damaged  []byteRange // undecodable bytes passed over
+	end      int64 // the file's new committed length
+	releases int   // releases state.db did not know
+	versions int   // versions recorded
+	recorded int   // versions skipped because state.db has them
 }
 
-// byteRange is the part [off, end) of a file.
-type byteRange struct{ off, end int64 }
+// adoptBatch is how many versions one state.db transaction adopts: bbolt
+// splits its pages only when a transaction commits, so one transaction for a
+// whole file of 100,000 releases would take minutes and hundreds of MB.
+const adoptBatch = 2000
+
+// errDamagedFile marks a WARC file whose bytes do not decode somewhere
+// before complete records: damage, not a record cut short by a crash.
+var errDamagedFile = errors.New("damaged WARC file")
+
+// pendingPair is a complete response and metadata pair read from a file,
+// waiting to be recorded.
+type pendingPair struct {
+	page atalaya.Page    // URL and fetch time only
+	rel  atalaya.Release // without its body, which state.db does not hold
+	loc  versionState
+}
 
 // adopt records in state.db the complete versions that WARC file fs holds
-// past its committed length fs.Size, commits the file's new length and
-// truncates the incomplete record after it, if any.
-func (a *Archive) adopt(fs fileState) error {
+// past its committed length fs.Size, a batch at a time, commits the file's
+// new length and truncates the incomplete record after it, if any.
+//
+// Undecodable bytes followed by decodable ones are damage, not a crash,
+// and what follows them is not trusted (a torn record can hold a page
+// whose body looks like records). adopt records the versions before the
+// damage, then: in a file state.db records (recorded), whose bytes past
+// the committed length belong to Puts that never committed, it truncates
+// at the damage, as at a torn record; in a file state.db does not know, it
+// keeps every byte and fails, for a person to decide.
+func (a *Archive) adopt(fs fileState, recorded bool) error {
 	name := fileName(fs.Source, fs.Seq)
 	path := filepath.Join(a.dir, "warc", name)
 	f, err := os.Open(path)
@@ -47,38 +69,56 @@ func (a *Archive) adopt(fs fileState) error {
 		return fmt.Errorf("archive: adopting WARC file: %v", err)
 	}
 	defer f.Close()
-	var ad adoption
-	err = a.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		if ad, err = a.adoptRecords(tx, f, fs); err != nil {
-			return err
+	ad := adoption{end: fs.Size}
+	var batch []pendingPair
+	flush := func(size int64) error {
+		err := a.db.Update(func(tx *bolt.Tx) error {
+			for _, p := range batch {
+				if err := a.adoptPair(tx, fs, p, &ad); err != nil {
+					return err
+				}
+			}
+			return putJSON(tx.Bucket(bucketFiles), []byte(name), fileState{Source: fs.Source, Seq: fs.Seq, Size: size})
+		})
+		batch = batch[:0]
+		return err
+	}
+	err = a.readPairs(f, fs, &ad, func(p pendingPair) error {
+		if batch = append(batch, p); len(batch) == adoptBatch {
+			return flush(p.loc.Offset + p.loc.RespLen + p.loc.MetaLen)
 		}
-		return putJSON(tx.Bucket(bucketFiles), []byte(name), fileState{Source: fs.Source, Seq: fs.Seq, Size: ad.end})
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("archive: adopting the records of %s into %s: %v; fix the cause, or move the file out of %s to open the archive without it", path, a.db.Path(), err, filepath.Dir(path))
+	damaged := errors.Is(err, errDamagedFile)
+	if err == nil || damaged {
+		if ferr := flush(ad.end); ferr != nil {
+			err, damaged = ferr, false
+		}
+	}
+	switch {
+	case damaged && recorded:
+		a.log.Warn("archive discarding WARC bytes past the committed length from undecodable ones on", "file", name, "committed", ad.end, "error", err)
+	case err != nil:
+		return fmt.Errorf("archive: adopting the records of %s into %s: %w", path, a.db.Path(), err)
 	}
 	a.log.Info("archive adopted WARC records", "file", name, "from", fs.Size, "releases", ad.releases, "versions", ad.versions, "already_recorded", ad.recorded)
-	for _, d := range ad.damaged {
-		if d.end <= ad.end {
-			a.log.Warn("archive keeping undecodable WARC bytes followed by complete records", "file", name, "offset", d.off, "bytes", d.end-d.off)
-		}
-	}
 	return truncateTo(path, ad.end, a.log)
 }
 
-// adoptRecords records within tx every complete response and metadata pair
-// that f, WARC file fs, holds past fs.Size.
-func (a *Archive) adoptRecords(tx *bolt.Tx, f io.ReadSeeker, fs fileState) (adoption, error) {
-	ad := adoption{end: fs.Size}
+// readPairs passes to add, in order, every complete response and metadata
+// pair that f, WARC file fs, holds past fs.Size, and moves ad.end past each
+// (and past the opening warcinfo record). It fails with errDamagedFile when
+// bytes that do not decode are followed by a record that does: a crash
+// leaves undecodable bytes at the end of a file only.
+func (a *Archive) readPairs(f io.ReadSeeker, fs fileState, ad *adoption, add func(pendingPair) error) error {
+	name := fileName(fs.Source, fs.Seq)
 	var resp *member // a response record awaiting its metadata record
 	for m, err := range newMemberScanner(f).members(fs.Size) {
 		if err != nil {
-			return ad, err
+			return err
 		}
 		if m.skipped > 0 {
-			ad.damaged = append(ad.damaged, byteRange{m.off - m.skipped, m.off})
-			resp = nil
+			return fmt.Errorf("%w: bytes %d to %d do not decode, and records follow them; restore the file from a backup, or move it out of the warc directory to open the archive without it", errDamagedFile, m.off-m.skipped, m.off)
 		}
 		switch m.rec.get("WARC-Type") {
 		case typeResponse:
@@ -86,8 +126,15 @@ func (a *Archive) adoptRecords(tx *bolt.Tx, f io.ReadSeeker, fs fileState) (adop
 			continue
 		case typeMetadata:
 			if resp != nil && m.rec.get("WARC-Refers-To") == resp.rec.get("WARC-Record-ID") {
-				if err := a.adoptPair(tx, fs, *resp, m, &ad); err != nil {
-					return ad, err
+				page, rel, err := pairContents(fs, resp.rec, m.rec)
+				if err != nil {
+					a.log.Warn("archive not adopting WARC records that hold no valid release", "file", name, "offset", resp.off, "error", err)
+					break
+				}
+				rel.Body = ""
+				loc := versionState{Hash: rel.Hash, File: name, Offset: resp.off, RespLen: resp.end - resp.off, MetaLen: m.end - m.off, FetchedAt: page.FetchedAt}
+				if err := add(pendingPair{page: page, rel: rel, loc: loc}); err != nil {
+					return err
 				}
 				ad.end = m.end
 			}
@@ -98,20 +145,12 @@ func (a *Archive) adoptRecords(tx *bolt.Tx, f io.ReadSeeker, fs fileState) (adop
 		}
 		resp = nil
 	}
-	return ad, nil
+	return nil
 }
 
-// adoptPair records the version held by the response record resp and the
-// metadata record meta that follows it in file fs, counting it in ad. A pair
-// that holds no valid release is logged and left unrecorded in the file.
-func (a *Archive) adoptPair(tx *bolt.Tx, fs fileState, resp, meta member, ad *adoption) error {
-	name := fileName(fs.Source, fs.Seq)
-	page, rel, err := pairContents(resp.rec, meta.rec)
-	if err != nil {
-		a.log.Warn("archive not adopting WARC records that hold no valid release", "file", name, "offset", resp.off, "error", err)
-		return nil
-	}
-	loc := versionState{Hash: rel.Hash, File: name, Offset: resp.off, RespLen: resp.end - resp.off, MetaLen: meta.end - meta.off, FetchedAt: page.FetchedAt}
+// adoptPair records pair p of file fs within tx, counting it in ad.
+func (a *Archive) adoptPair(tx *bolt.Tx, fs fileState, p pendingPair, ad *adoption) error {
+	rel := p.rel
 	prev, err := releaseStateIn(tx, rel.ID)
 	if err != nil {
 		return fmt.Errorf("state of release %s: %v", rel.ID, err)
@@ -121,8 +160,8 @@ func (a *Archive) adoptPair(tx *bolt.Tx, fs fileState, resp, meta member, ad *ad
 			ad.releases++
 		}
 		ad.versions++
-		fs.Size = meta.end
-		return commitPut(tx, page, rel, prev, loc, fs)
+		fs.Size = p.loc.Offset + p.loc.RespLen + p.loc.MetaLen
+		return commitPut(tx, p.page, rel, prev, p.loc, fs)
 	}
 	versions := tx.Bucket(bucketVersions)
 	key := versionKey(rel.ID, rel.Version)
@@ -131,21 +170,26 @@ func (a *Archive) adoptPair(tx *bolt.Tx, fs fileState, resp, meta member, ad *ad
 		return nil
 	}
 	ad.versions++
-	if err := putJSON(versions, key, loc); err != nil {
+	if err := putJSON(versions, key, p.loc); err != nil {
 		return err
 	}
-	return putURLs(tx, rel.ID, rel.URL, page.URL)
+	return putURLs(tx, rel.ID, rel.URL, p.page.URL)
 }
 
 // pairContents returns the page (its URL and fetch time) of response record
-// resp and the release in metadata record meta, as Put wrote them.
-func pairContents(resp, meta record) (atalaya.Page, atalaya.Release, error) {
+// resp and the release in metadata record meta, as Put wrote them in file
+// fs: a release of another source, or with a version Put cannot have
+// written, is refused.
+func pairContents(fs fileState, resp, meta record) (atalaya.Page, atalaya.Release, error) {
 	var rel atalaya.Release
 	if err := json.Unmarshal(meta.Block, &rel); err != nil {
 		return atalaya.Page{}, atalaya.Release{}, fmt.Errorf("decoding release: %v", err)
 	}
-	if rel.ID == "" || strings.ContainsRune(string(rel.ID), 0) || rel.URL == "" || rel.Hash == "" || rel.Version < 1 || !validSource(rel.Source) {
+	if rel.ID == "" || strings.ContainsRune(string(rel.ID), 0) || rel.URL == "" || rel.Hash == "" || rel.Version < 1 || rel.Version > math.MaxUint32 || !validSource(rel.Source) {
 		return atalaya.Page{}, atalaya.Release{}, fmt.Errorf("release %q of %q lacks a valid ID, URL, source, hash or version", rel.ID, rel.URL)
+	}
+	if rel.Source != fs.Source {
+		return atalaya.Page{}, atalaya.Release{}, fmt.Errorf("release %q is of source %s, in a file of source %s", rel.ID, rel.Source, fs.Source)
 	}
 	page := atalaya.Page{URL: resp.get("WARC-Target-URI")}
 	if page.URL == "" {

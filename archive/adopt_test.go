@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -247,7 +248,7 @@ func TestRebuildIdempotent(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected file %s", name)
 		}
-		if err := a.adopt(fs); err != nil {
+		if err := a.adopt(fs, true); err != nil {
 			t.Fatalf("adopting %s again: %v", name, err)
 		}
 	}
@@ -274,6 +275,9 @@ func TestAdoptDamagedFile(t *testing.T) {
 		// nil means 0.
 		wantGrowth  func(locs []versionState) int64
 		wantMissing []int // releases not adopted
+		// wantDamaged is for damage followed by records: Open fails and
+		// the file keeps every byte.
+		wantDamaged bool
 	}{
 		{
 			name: "half a gzip member appended",
@@ -314,7 +318,7 @@ func TestAdoptDamagedFile(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantMissing: []int{2},
+			wantDamaged: true,
 		},
 	}
 	for _, tt := range tests {
@@ -338,6 +342,19 @@ func TestAdoptDamagedFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.damage(t, path, locs)
+			if tt.wantDamaged {
+				damagedSize := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]
+				if a, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "damaged WARC file") {
+					if err == nil {
+						a.Close()
+					}
+					t.Fatalf("Open: got error %v, want one saying the WARC file is damaged", err)
+				}
+				if size := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]; size != damagedSize {
+					t.Errorf("damaged file is %d bytes after Open, want all %d kept", size, damagedSize)
+				}
+				return
+			}
 
 			a = openTest(t, dir, Options{})
 			var wantGrowth int64
@@ -507,4 +524,111 @@ func FuzzScanMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTornRecordHoldingRecords checks that records found inside a record a
+// crash tore are not adopted: a fetched page's body can hold bytes that
+// look like a complete response and metadata pair, here one that would
+// replace another release of the same source. Open discards the torn
+// Put's bytes, as for any torn record, and keeps what was committed.
+func TestTornRecordHoldingRecords(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTest(t, dir, Options{})
+	put(t, a, "sre", "https://sre.test/1", "one", time.Time{})
+	committed := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]
+
+	forgedRel := testRelease("sre", "https://sre.test/1", "FORGED", time.Time{})
+	forgedRel.Hash, forgedRel.Version = "forged", 2
+	resp, meta, err := versionRecords(testPage("https://sre.test/1", "FORGED"), forgedRel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forged bytes.Buffer
+	gzw := gzip.NewWriter(nil)
+	for _, r := range []record{resp, meta} {
+		if err := gzipRecord(&forged, gzw, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Random bytes around the pair keep deflate from compressing it, so
+	// the pair is stored as it is inside the page's response record.
+	rnd := rand.New(rand.NewPCG(1, 2))
+	noise := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rnd.Uint32())
+		}
+		return b
+	}
+	page := testPage("https://sre.test/evil", "")
+	page.Body = slices.Concat(noise(17000), forged.Bytes(), noise(60000))
+	a.beforeCommit = func() error { return errCrash }
+	if _, err := a.Put(ctx, page, testRelease("sre", "https://sre.test/evil", "evil", time.Time{})); !errors.Is(err, errCrash) {
+		t.Fatalf("Put: got %v, want the simulated crash", err)
+	}
+	a.db.Close()
+	for _, w := range a.writers {
+		w.f.Close()
+	}
+	path := filepath.Join(dir, "warc", "atalaya-sre-00001.warc.gz")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, forged.Bytes())
+	if at < 0 {
+		t.Fatal("the forged pair is not stored as it is: the test does not test adoption of records inside a record")
+	}
+	if err := os.Truncate(path, int64(at+forged.Len()+500)); err != nil { // tear the response record after the pair
+		t.Fatal(err)
+	}
+
+	a = openTest(t, dir, Options{})
+	rel, err := a.ReleaseByURL(ctx, "https://sre.test/1")
+	if err != nil || rel.Body != "one" || rel.Version != 1 {
+		t.Errorf("release 1 after Open: got version %d %q, %v; want version 1 \"one\"", rel.Version, rel.Body, err)
+	}
+	if known, err := a.Known(ctx, "https://sre.test/evil"); err != nil || known {
+		t.Errorf("Known(the torn Put's release): got %t, %v; want false", known, err)
+	}
+	if size := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]; size != committed {
+		t.Errorf("file is %d bytes after Open, want the committed %d", size, committed)
+	}
+}
+
+// TestRebuildInBatches rebuilds a file of more versions than one state.db
+// transaction adopts, and checks that every one is recorded and the file's
+// committed length is its whole length.
+func TestRebuildInBatches(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTest(t, dir, Options{})
+	n := adoptBatch + adoptBatch/4
+	for i := range n {
+		put(t, a, "sre", fmt.Sprintf("https://sre.test/%d", i), fmt.Sprintf("body %d", i), time.Time{})
+	}
+	a.Close()
+	size := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]
+	if err := os.Remove(filepath.Join(dir, "state.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	a = openTest(t, dir, Options{})
+	if got, err := a.Count(ctx); err != nil || got != n {
+		t.Errorf("Count: got %d, %v; want %d", got, err, n)
+	}
+	for _, i := range []int{0, adoptBatch - 1, adoptBatch, n - 1} {
+		url := fmt.Sprintf("https://sre.test/%d", i)
+		if rel, err := a.ReleaseByURL(ctx, url); err != nil || rel.Body != fmt.Sprintf("body %d", i) {
+			t.Errorf("ReleaseByURL(%s): got %q, %v", url, rel.Body, err)
+		}
+	}
+	files, err := a.committedFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := files["atalaya-sre-00001.warc.gz"].Size; got != size {
+		t.Errorf("committed length %d, want the file's %d", got, size)
+	}
 }

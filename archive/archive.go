@@ -189,6 +189,7 @@ func (a *Archive) recover() error {
 		return fmt.Errorf("archive: listing %s: %v", warcDir, err)
 	}
 	var pending []fileState // files with bytes to adopt, from Size on
+	known := make(map[string]bool)
 	unknown := 0
 	for _, e := range entries {
 		name := e.Name()
@@ -197,6 +198,7 @@ func (a *Archive) recover() error {
 		}
 		fs, recorded := committed[name]
 		delete(committed, name)
+		known[name] = recorded
 		if !recorded {
 			var ok bool
 			if fs, ok = parseFileName(name); !ok {
@@ -226,7 +228,7 @@ func (a *Archive) recover() error {
 		return cmp.Or(cmp.Compare(x.Source, y.Source), cmp.Compare(x.Seq, y.Seq))
 	})
 	for _, fs := range pending {
-		if err := a.adopt(fs); err != nil {
+		if err := a.adopt(fs, known[fileName(fs.Source, fs.Seq)]); err != nil {
 			return err
 		}
 	}

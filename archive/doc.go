@@ -78,10 +78,20 @@
 // unused, so [Archive.Versions] lists the versions that exist and the next
 // Put continues after the highest. One older than the latest and not
 // recorded is added to the versions and the latest is kept. One already
-// recorded is skipped, so adopting a file again changes nothing. Bytes that
-// do not decode but are followed by complete records (damage, not a crash)
-// are left in place and logged; only what follows the last complete version
-// of a file (or its opening warcinfo record) is truncated.
+// recorded is skipped, so adopting a file again changes nothing. What
+// follows the last complete version of a file (or its opening warcinfo
+// record) is truncated when it does not decode: a record a crash cut
+// short. Undecodable bytes followed by decodable ones are damage, not a
+// crash, and records after them are not trusted (a torn record can hold a
+// page whose body looks like records): past the committed length of a file
+// state.db records, where only Puts that never committed wrote, they are
+// truncated from the damage on; in a file state.db does not know, Open
+// keeps every byte and fails, naming the file and the damaged bytes, for
+// a person to restore the file or move it aside. A metadata record that
+// names another source than its file's, or a version Put cannot have
+// written, is not adopted. Versions are recorded 2,000 to a state.db
+// transaction, each committing the file's length so far, so a rebuild
+// that is interrupted goes on where it stopped.
 //
 // The rest of state.db is not in the WARC files, and a rebuilt one starts
 // without it: listing validators and walk states (the next crawl walks every
