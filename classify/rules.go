@@ -315,23 +315,24 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		return
 	}
 	id := spec.ID
+	at := func(key string, i int) int { return keyLine(node, key, i, line) }
 	before := len(p.problems)
 	switch prev, dup := seen[id]; {
 	case id == "":
 		p.add(line, "", "rule has no id")
 	case dup:
-		p.add(line, id, "duplicate id (first defined on line %d)", prev)
+		p.add(at("id", -1), id, "duplicate id (first defined on line %d)", prev)
 	default:
 		seen[id] = line
 	}
 	r := Rule{ID: id, Label: Label(spec.Label), Topic: spec.Topic, Theme: spec.Theme, Description: strings.TrimSpace(spec.Description),
 		Weight: spec.Weight, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless,
 		Examples: Examples{Fire: spec.Examples.Fire, Not: spec.Examples.Not}, Line: line}
-	p.ruleTarget(rs, &r, &spec)
-	p.ruleScope(&r, &spec)
-	for _, n := range spec.Near {
+	p.ruleTarget(rs, &r, &spec, at)
+	p.ruleScope(&r, &spec, at)
+	for i, n := range spec.Near {
 		if len(n.Terms) != 2 || n.Within < 1 {
-			p.add(line, id, "near needs two terms and within ≥ 1")
+			p.add(at("near", i), id, "near needs two terms and within ≥ 1")
 			continue
 		}
 		r.Near = append(r.Near, Near{Terms: [2]string{n.Terms[0], n.Terms[1]}, Within: n.Within})
@@ -339,16 +340,16 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 	if len(r.Patterns)+len(r.Regex)+len(r.Near) == 0 {
 		p.add(line, id, "rule has no patterns, regex or near clauses")
 	}
-	for _, expr := range r.Regex {
+	for i, expr := range r.Regex {
 		re, err := regexp.Compile("(?i)" + expr)
 		if err != nil {
-			p.add(line, id, "bad regex %s: %v", quote(expr), err)
+			p.add(at("regex", i), id, "bad regex %s: %v", quote(expr), err)
 			continue
 		}
 		r.regex = append(r.regex, re)
 	}
 	ruleIdx := len(rs.rules)
-	p.compilePhrases(rs, ruleIdx, &r, line)
+	p.compilePhrases(rs, ruleIdx, &r, at)
 	if len(p.problems) > before {
 		return
 	}
@@ -358,43 +359,44 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 	rs.rules = append(rs.rules, r)
 }
 
-// ruleTarget checks the rule's label or topic, theme and weight.
-func (p *parser) ruleTarget(rs *Rules, r *Rule, spec *ruleSpec) {
+// ruleTarget checks the rule's label or topic, theme and weight; at gives
+// the line of a key of the rule, or of an element of its value.
+func (p *parser) ruleTarget(rs *Rules, r *Rule, spec *ruleSpec, at func(key string, i int) int) {
 	line, id := r.Line, r.ID
 	switch {
 	case spec.Label == "" && spec.Topic == "":
 		p.add(line, id, "rule needs a label or a topic")
 	case spec.Label != "" && spec.Topic != "":
-		p.add(line, id, "rule has both a label and a topic")
+		p.add(at("topic", -1), id, "rule has both a label and a topic")
 	case spec.Label != "" && !slices.ContainsFunc(rs.labels, func(d LabelDef) bool { return d.Name == r.Label }):
-		p.add(line, id, "unknown label %q (declared: %s)", spec.Label, labelNames(rs.labels))
+		p.add(at("label", -1), id, "unknown label %q (declared: %s)", spec.Label, labelNames(rs.labels))
 	case spec.Topic != "" && !slices.Contains(rs.topics, spec.Topic):
-		p.add(line, id, "unknown topic %q (declared: %s)", spec.Topic, strings.Join(rs.topics, ", "))
+		p.add(at("topic", -1), id, "unknown topic %q (declared: %s)", spec.Topic, strings.Join(rs.topics, ", "))
 	}
 	if spec.Theme != "" && !slices.Contains(rs.themes, spec.Theme) {
-		p.add(line, id, "unknown theme %q (declared: %s)", spec.Theme, strings.Join(rs.themes, ", "))
+		p.add(at("theme", -1), id, "unknown theme %q (declared: %s)", spec.Theme, strings.Join(rs.themes, ", "))
 	}
 	switch {
 	case spec.Weight < 0:
-		p.add(line, id, "weight must not be negative")
+		p.add(at("weight", -1), id, "weight must not be negative")
 	case spec.Weight == 0:
 		r.Weight = 1
 	}
 }
 
-// ruleScope checks the rule's languages and fields.
-func (p *parser) ruleScope(r *Rule, spec *ruleSpec) {
-	for _, l := range spec.Languages {
+// ruleScope checks the rule's languages and fields; at is ruleTarget's.
+func (p *parser) ruleScope(r *Rule, spec *ruleSpec, at func(key string, i int) int) {
+	for i, l := range spec.Languages {
 		switch lang := atalaya.Language(l); lang {
 		case atalaya.English, atalaya.Spanish:
 			r.Languages = append(r.Languages, lang)
 		default:
-			p.add(r.Line, r.ID, "unknown language %q (known: en, es)", l)
+			p.add(at("languages", i), r.ID, "unknown language %q (known: en, es)", l)
 		}
 	}
-	for _, f := range spec.Fields {
+	for i, f := range spec.Fields {
 		if f != FieldTitle && f != FieldBody {
-			p.add(r.Line, r.ID, "unknown field %q (known: title, body)", f)
+			p.add(at("fields", i), r.ID, "unknown field %q (known: title, body)", f)
 			continue
 		}
 		r.Fields = append(r.Fields, f)
@@ -405,9 +407,9 @@ func (p *parser) ruleScope(r *Rule, spec *ruleSpec) {
 }
 
 // compilePhrases adds the rule's patterns, unless phrases and near terms to
-// the matcher.
-func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, line int) {
-	add := func(pattern string, ph phrase) {
+// the matcher; at is ruleTarget's.
+func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, at func(key string, i int) int) {
+	add := func(pattern string, ph phrase, line int) {
 		words, msg := compilePhrase(pattern)
 		if msg != "" {
 			p.add(line, r.ID, "%s", msg)
@@ -416,15 +418,15 @@ func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, line int) {
 		ph.rule, ph.text = ruleIdx, pattern
 		p.phrases.add(words, ph)
 	}
-	for _, s := range r.Patterns {
-		add(s, phrase{kind: kindPattern})
+	for i, s := range r.Patterns {
+		add(s, phrase{kind: kindPattern}, at("patterns", i))
 	}
-	for _, s := range r.Unless {
-		add(s, phrase{kind: kindUnless})
+	for i, s := range r.Unless {
+		add(s, phrase{kind: kindUnless}, at("unless", i))
 	}
 	for i, n := range r.Near {
-		add(n.Terms[0], phrase{kind: kindNearA, near: i})
-		add(n.Terms[1], phrase{kind: kindNearB, near: i})
+		add(n.Terms[0], phrase{kind: kindNearA, near: i}, at("near", -1))
+		add(n.Terms[1], phrase{kind: kindNearB, near: i}, at("near", -1))
 	}
 }
 
@@ -451,6 +453,40 @@ func nodeLine(n ast.Node) int {
 		return tk.Position.Line
 	}
 	return 1
+}
+
+// keyLine returns the line of key in the rule mapping n, or, when i ≥ 0
+// and key's value is a sequence, the line of its element i; fallback when
+// there is no such key or element.
+func keyLine(n ast.Node, key string, i int, fallback int) int {
+	var values []*ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	}
+	for _, mv := range values {
+		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Value != key {
+			continue
+		}
+		if seq, ok := mv.Value.(*ast.SequenceNode); ok && i >= 0 && i < len(seq.Values) {
+			return lineOr(seq.Values[i], fallback)
+		}
+		return lineOr(mv.Key, fallback)
+	}
+	return fallback
+}
+
+// lineOr returns the line n starts on, or fallback.
+func lineOr(n ast.Node, fallback int) int {
+	if n == nil {
+		return fallback
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
+	}
+	return fallback
 }
 
 // ruleIDOf finds the id of a rule node that did not decode.

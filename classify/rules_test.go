@@ -37,6 +37,17 @@ func TestParseErrors(t *testing.T) {
 		{"label and topic", header + "  - {id: a, label: kingpin, topic: drugs, patterns: [x]}\n", []string{"both a label and a topic"}},
 		{"bad near", header + "  - {id: a, label: kingpin, near: [{terms: [x], within: 2}]}\n", []string{"near needs two terms"}},
 		{"reserved label", "labels:\n  - {name: mixed, threshold: 1}\n", []string{`label "mixed" is reserved`}},
+		// In block style, a problem is reported on the line of its key, or
+		// of the list element at fault.
+		{"unknown label, block style", header + "  - id: a\n    patterns: [x]\n    label: boss\n", []string{`bad.yaml:8: rule "a": unknown label "boss"`}},
+		{"unknown theme, block style", header + "  - id: a\n    label: kingpin\n    theme: golf\n    patterns: [x]\n", []string{`bad.yaml:8: rule "a": unknown theme "golf"`}},
+		{"negative weight, block style", header + "  - id: a\n    label: kingpin\n    patterns: [x]\n    weight: -1\n", []string{`bad.yaml:9: rule "a": weight must not be negative`}},
+		{"bad pattern, block style", header + "  - id: a\n    label: kingpin\n    patterns:\n      - x\n      - ex*dite\n", []string{`bad.yaml:10: rule "a": wildcard`}},
+		{"bad unless, block style", header + "  - id: a\n    label: kingpin\n    patterns: [x]\n    unless:\n      - '...'\n", []string{`bad.yaml:10: rule "a": empty pattern`}},
+		{"bad regex, block style", header + "  - id: a\n    label: kingpin\n    regex:\n      - ok\n      - '(unclosed'\n", []string{`bad.yaml:10: rule "a": bad regex`}},
+		{"unknown language, block style", header + "  - id: a\n    label: kingpin\n    patterns: [x]\n    languages:\n      - en\n      - fr\n", []string{`bad.yaml:11: rule "a": unknown language "fr"`}},
+		{"bad near, block style", header + "  - id: a\n    label: kingpin\n    near:\n      - {terms: [x, y], within: 2}\n      - {terms: [x], within: 2}\n", []string{`bad.yaml:10: rule "a": near needs two terms`}},
+		{"duplicate id, block style", header + "  - {id: a, label: kingpin, patterns: [x]}\n  - label: kingpin\n    id: a\n    patterns: [y]\n", []string{`bad.yaml:8: rule "a": duplicate id (first defined on line 6)`}},
 		{"every problem reported", header + "  - {id: a, label: boss, patterns: [x]}\n  - {id: b, label: kingpin, regex: ['(']}\n",
 			[]string{`bad.yaml:6: rule "a"`, `bad.yaml:7: rule "b"`}},
 	}

@@ -103,7 +103,7 @@ func TestBrokenRulesKeepVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := runCmd(t, "--data", data, "--config", cfg, "reclassify")
-	if code == 0 || !strings.Contains(errOut, `rules.yaml:5: rule "a": unknown label "boss"`) {
+	if code == 0 || !strings.Contains(errOut, `rules.yaml:6: rule "a": unknown label "boss"`) {
 		t.Errorf("reclassify with broken rules: exit %d, stderr %q; want the rule, its line and the problem", code, errOut)
 	}
 	if after := searchJSON(t, data, "label:kingpin"); after.Total != before.Total || before.Total == 0 {
