@@ -359,3 +359,32 @@ func TestReindexKilledMidwayKeepsIndex(t *testing.T) {
 		t.Errorf("after a full rebuild the index holds %d releases, want %d", got, n)
 	}
 }
+
+// TestLostStateRebuilt checks that a data directory whose state.db was
+// lost is rebuilt from its WARC files by the next command that reads it:
+// releases lists every release again, and reindex rebuilds the index from
+// them.
+func TestLostStateRebuilt(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline"); code != 0 {
+		t.Fatalf("crawl: %s", errOut)
+	}
+	_, before, _ := runCmd(t, "--data", data, "releases")
+	state := filepath.Join(data, "archive", "state.db")
+	if err := os.Rename(state, state+".lost"); err != nil {
+		t.Fatal(err)
+	}
+	code, after, errOut := runCmd(t, "--data", data, "--log-level", "warn", "releases")
+	if code != 0 {
+		t.Fatalf("releases after state.db was lost: exit %d, stderr %s", code, errOut)
+	}
+	if after != before {
+		t.Errorf("releases after state.db was rebuilt differ:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if code, _, errOut := runCmd(t, "--data", data, "--log-level", "warn", "reindex"); code != 0 {
+		t.Fatalf("reindex after the rebuild: exit %d, stderr %s", code, errOut)
+	}
+	if got := searchJSON(t, data, "label:kingpin"); len(got.Hits) == 0 {
+		t.Error("no kingpin release found after reindex")
+	}
+}

@@ -36,10 +36,16 @@ func (e *env) openArchive() (*archive.Archive, error) {
 }
 
 // openExistingArchive opens the archive for commands that read it, and
-// says what to do when there is none yet.
+// says what to do when there is none yet. An archive whose state.db is
+// gone but whose WARC files are there exists: opening it rebuilds state.db
+// from them.
 func (e *env) openExistingArchive() (*archive.Archive, error) {
-	if _, err := os.Stat(filepath.Join(e.archiveDir(), "state.db")); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no archive in %s yet: run 'atalaya crawl' first (or pass --data)", e.archiveDir())
+	_, err := os.Stat(filepath.Join(e.archiveDir(), "state.db"))
+	if errors.Is(err, fs.ErrNotExist) {
+		warcs, _ := filepath.Glob(filepath.Join(e.archiveDir(), "warc", "atalaya-*.warc.gz"))
+		if len(warcs) == 0 {
+			return nil, fmt.Errorf("no archive in %s yet: run 'atalaya crawl' first (or pass --data)", e.archiveDir())
+		}
 	}
 	return e.openArchive()
 }
