@@ -88,11 +88,7 @@ type facetCounter struct {
 func (c *facetCounter) start(snap *scorch.IndexSnapshot) {
 	snap.AddRef()
 	c.snap = snap
-	var offset uint64
-	for _, s := range snap.Segments() {
-		c.offsets = append(c.offsets, offset)
-		offset += s.Segment().Count()
-	}
+	c.offsets, _ = segmentOffsets(snap)
 	c.nums = make([][]uint32, len(c.offsets))
 }
 

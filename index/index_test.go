@@ -739,15 +739,7 @@ func TestHitVersion(t *testing.T) {
 // another release's body, so that segments hold deleted versions whose
 // words must not match.
 func TestPhraseQueryMatchesBleve(t *testing.T) {
-	x, err := OpenMemWith(Options{BatchSize: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	docs, phrases := synthPhrases(300)
-	if err := x.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
+	x, bi, docs, phrases := indexPhrases(t, 300, Options{BatchSize: 50})
 	var changed []Document
 	for k := 0; k+1 < len(docs); k += 3 {
 		d := docs[k]
@@ -757,11 +749,6 @@ func TestPhraseQueryMatchesBleve(t *testing.T) {
 	if err := x.Put(context.Background(), changed...); err != nil {
 		t.Fatal(err)
 	}
-	bi, release, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
 	matched := 0
 	for _, p := range phrases {
 		t.Run(p, func(t *testing.T) {
@@ -918,4 +905,26 @@ func indexSynth(t *testing.T, n int, opts Options) (*Index, []Document) {
 		t.Fatal(err)
 	}
 	return x, docs
+}
+
+// indexPhrases returns an in-memory index holding synthPhrases(n), the
+// Bleve index under it, the documents and the phrases; all are let go when
+// t ends.
+func indexPhrases(t *testing.T, n int, opts Options) (*Index, bleve.Index, []Document, []string) {
+	t.Helper()
+	x, err := OpenMemWith(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	docs, phrases := synthPhrases(n)
+	if err := x.Put(context.Background(), docs...); err != nil {
+		t.Fatal(err)
+	}
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return x, bi, docs, phrases
 }

@@ -100,10 +100,10 @@ type segmentPostings struct {
 // releases they hold.
 func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmentPostings, uint64, error) {
 	var lists []segmentPostings
-	var offset, count uint64
-	for _, ss := range snap.Segments() {
-		seg := ss.Segment()
-		dict, err := seg.Dictionary(field)
+	var count uint64
+	offsets, _ := segmentOffsets(snap)
+	for k, ss := range snap.Segments() {
+		dict, err := ss.Segment().Dictionary(field)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -113,9 +113,8 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 		}
 		if n := list.Count(); n > 0 {
 			count += n
-			lists = append(lists, segmentPostings{offset: offset, list: list})
+			lists = append(lists, segmentPostings{offset: offsets[k], list: list})
 		}
-		offset += seg.Count()
 	}
 	return lists, count, nil
 }

@@ -31,7 +31,7 @@ const (
 // document numbers, and the phrase's rarest word is in at least minCount
 // releases. more makes another searcher of the phrase.
 func splitPhrase(ctx context.Context, snap *scorch.IndexSnapshot, s *phraseSearcher, more func() *phraseSearcher, parts int, minCount uint64) search.Searcher {
-	docs := docNumbers(snap)
+	_, docs := segmentOffsets(snap)
 	if parts < 2 || s.Count() < minCount || docs < uint64(parts) {
 		return s
 	}
@@ -48,14 +48,15 @@ func splitPhrase(ctx context.Context, snap *scorch.IndexSnapshot, s *phraseSearc
 	return p
 }
 
-// docNumbers returns how many document numbers a scorch snapshot spans,
-// deleted documents included.
-func docNumbers(snap *scorch.IndexSnapshot) uint64 {
-	var n uint64
+// segmentOffsets returns, as scorch numbers documents, the number of the
+// first document of each segment of snap, and how many numbers the
+// segments span in all, deleted documents included.
+func segmentOffsets(snap *scorch.IndexSnapshot) (offsets []uint64, total uint64) {
 	for _, s := range snap.Segments() {
-		n += s.Segment().Count()
+		offsets = append(offsets, total)
+		total += s.Segment().Count()
 	}
-	return n
+	return offsets, total
 }
 
 // splitSearcher matches a phrase with several phraseSearchers, part k from

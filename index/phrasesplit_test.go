@@ -38,20 +38,7 @@ func (q *splitQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m map
 // one phraseScratch, so most reuse the iterators and match buffers of
 // earlier ones.
 func TestSplitPhraseMatchesBleve(t *testing.T) {
-	x, err := OpenMemWith(Options{BatchSize: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	docs, phrases := synthPhrases(300)
-	if err := x.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
-	bi, release, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	_, bi, docs, phrases := indexPhrases(t, 300, Options{BatchSize: 40})
 	kingpin := &filterQuery{q: keywordQuery(fieldLabel, "kingpin")}
 	scratch := withPhraseScratch(context.Background(), &phraseScratch{})
 	split, matched := 0, 0
@@ -107,25 +94,12 @@ func scoresByID(t *testing.T, ctx context.Context, bi bleve.Index, q query.Query
 // TestSplitPhraseCanceled checks that a split phrase search stops when its
 // context is done.
 func TestSplitPhraseCanceled(t *testing.T) {
-	x, err := OpenMemWith(Options{BatchSize: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	docs, phrases := synthPhrases(100)
-	if err := x.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
-	bi, release, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	_, bi, _, phrases := indexPhrases(t, 100, Options{BatchSize: 40})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	split := 0
 	q := &splitQuery{phraseQuery{text: strings.Trim(phrases[0], `"`), field: fieldBodyEN}, 2, &split}
-	_, err = bi.SearchInContext(ctx, bleve.NewSearchRequest(q))
+	_, err := bi.SearchInContext(ctx, bleve.NewSearchRequest(q))
 	if err == nil || split == 0 {
 		t.Errorf("got error %v from %d split searchers, want context.Canceled from a split searcher", err, split)
 	}
