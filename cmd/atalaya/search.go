@@ -94,7 +94,8 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as one JSON object, with facets (same as --format json)")
 	format := fs.String("format", "text", "output `format`: text, json, jsonl or csv")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: atalaya %s\n\n%s\n", searchSynopsis, searchHelp)
+		e.usageShown = true
+		fmt.Fprintf(&e.usage, "Usage: atalaya %s\n\n%s\n", searchSynopsis, searchHelp)
 		fs.PrintDefaults()
 	}
 	words, err := parseInterspersed(fs, args)

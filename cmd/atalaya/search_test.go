@@ -136,7 +136,7 @@ func TestSearchErrors(t *testing.T) {
 	}{
 		{"syntax error", []string{"(extradición"}, 1, `query:1:13: expected ")"`},
 		{"unknown label", []string{"--label", "villain", "x"}, 1, `unknown label "villain"`},
-		{"bad date", []string{"--since", "2025-31-01", "x"}, 1, `bad date "2025-31-01"`},
+		{"bad date", []string{"--since", "2025-31-01", "x"}, 2, `bad date "2025-31-01"`},
 		{"size over limit", []string{"--size", "500", "x"}, 1, "over the limit of 100"},
 		{"bad format", []string{"--format", "xml", "x"}, 2, `unknown format "xml"`},
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestHelpAndUsageStreams checks the CLI conventions: help that was asked
+// for is printed on stdout with exit 0; a usage error on stderr with exit 2.
+func TestHelpAndUsageStreams(t *testing.T) {
+	tests := []struct {
+		args      []string
+		code      int
+		stdoutHas string // "" means stdout must be empty
+		stderrHas string // "" means stderr must be empty
+		helpOnOut bool
+	}{
+		{args: []string{"--help"}, code: 0, stdoutHas: "Usage: atalaya [flags] <command>"},
+		{args: []string{"-h"}, code: 0, stdoutHas: "Commands:"},
+		{args: []string{"help"}, code: 0, stdoutHas: "Exit status: 0 success, 1 failure"},
+		{args: []string{"help", "search"}, code: 0, stdoutHas: "Usage: atalaya search QUERY"},
+		{args: []string{"search", "--help"}, code: 0, stdoutHas: "Usage: atalaya search QUERY"},
+		{args: []string{"crawl", "-h"}, code: 0, stdoutHas: "Usage: atalaya"},
+		{args: []string{"bench", "--help"}, code: 0, stdoutHas: "Usage: atalaya bench"},
+		{args: []string{"version"}, code: 0, stdoutHas: "atalaya "},
+		{args: []string{"--version"}, code: 0, stdoutHas: "go1."},
+		{args: []string{}, code: 2, stderrHas: "Usage: atalaya [flags] <command>"},
+		{args: []string{"nosuchcommand"}, code: 2, stderrHas: `unknown command "nosuchcommand"`},
+		{args: []string{"help", "nosuchcommand"}, code: 2, stderrHas: `no command "nosuchcommand"`},
+		{args: []string{"search", "--bogus"}, code: 2, stderrHas: "flag provided but not defined: -bogus"},
+		{args: []string{"--bogus"}, code: 2, stderrHas: "flag provided but not defined: -bogus"},
+		{args: []string{"--color", "sometimes", "version"}, code: 2, stderrHas: "want auto, always or never"},
+		{args: []string{"version", "extra"}, code: 2, stderrHas: `unexpected argument "extra"`},
+		{args: []string{"completion"}, code: 2, stderrHas: "name one shell"},
+		{args: []string{"completion", "pwsh"}, code: 2, stderrHas: `unknown shell "pwsh"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			checkStream(t, "stdout", stdout, tt.stdoutHas)
+			checkStream(t, "stderr", stderr, tt.stderrHas)
+		})
+	}
+}
+
+func checkStream(t *testing.T, name, got, want string) {
+	t.Helper()
+	if want == "" && got != "" {
+		t.Errorf("%s should be empty, got:\n%s", name, got)
+	}
+	if want != "" && !strings.Contains(got, want) {
+		t.Errorf("%s lacks %q, got:\n%s", name, want, got)
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, stdout, stderr := runCmd(t, "completion", shell)
+		if code != 0 || stderr != "" {
+			t.Fatalf("completion %s: exit %d, stderr %s", shell, code, stderr)
+		}
+		for _, want := range []string{"search", "crawl", "config"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("completion %s lacks %q", shell, want)
+			}
+		}
+	}
+}
+
+// TestColorOn checks --color and the environment: colour only on a
+// terminal, never with NO_COLOR or TERM=dumb, and as forced by --color.
+func TestColorOn(t *testing.T) {
+	var pipe bytes.Buffer
+	tests := []struct {
+		mode    colorMode
+		noColor string
+		term    string
+		want    bool
+	}{
+		{mode: "auto", term: "xterm", want: false}, // a buffer is not a terminal
+		{mode: "always", term: "xterm", want: true},
+		{mode: "always", noColor: "1", term: "dumb", want: true}, // asked for explicitly
+		{mode: "never", term: "xterm", want: false},
+		{mode: "", noColor: "1", term: "xterm", want: false},
+		{mode: "auto", term: "dumb", want: false},
+	}
+	for _, tt := range tests {
+		t.Setenv("NO_COLOR", tt.noColor)
+		t.Setenv("TERM", tt.term)
+		e := &env{color: tt.mode}
+		if got := e.colorOn(&pipe); got != tt.want {
+			t.Errorf("--color %q NO_COLOR=%q TERM=%q: colorOn = %t, want %t", tt.mode, tt.noColor, tt.term, got, tt.want)
+		}
+	}
+}
