@@ -97,3 +97,16 @@ func TestColorOn(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoSaysWhereItsDataGoes checks that demo names its data directory
+// and says it is deleted unless --keep, before it crawls.
+func TestDemoSaysWhereItsDataGoes(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "--log-level", "warn", "demo")
+	if code != 0 {
+		t.Fatalf("demo: exit %d: %s", code, stderr)
+	}
+	first, _, _ := strings.Cut(stdout, "\n")
+	if !strings.Contains(first, "atalaya-demo-") || !strings.Contains(first, "deleted when the demo ends") || !strings.Contains(first, "--keep") {
+		t.Errorf("demo's first line = %q; want the directory and that it is deleted unless --keep", first)
+	}
+}

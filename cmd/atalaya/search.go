@@ -141,7 +141,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	case "csv":
 		return writeSearchCSV(e.stdout, res)
 	}
-	writeSearchText(e.stdout, &q, res, isTerminal(e.stdout))
+	writeSearchText(e.stdout, &q, res, e.colorOn(e.stdout))
 	return nil
 }
 
