@@ -42,7 +42,7 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	start := time.Now()
-	stored := 0
+	stored, done := 0, 0
 	for s := range synth.Releases(*n, *seed) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -54,7 +54,10 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 		if v > 0 {
 			stored++
 		}
+		done++
+		e.progress("generate: %d of %d releases archived (%d new)", done, *n, stored)
 	}
+	e.progressDone()
 	elapsed := time.Since(start)
 	fmt.Fprintf(e.stdout, "archived %d synthetic releases (%d already there) in %s (%.0f releases/s) into %s\n",
 		stored, *n-stored, elapsed.Round(time.Millisecond), float64(*n)/elapsed.Seconds(), e.archiveDir())

@@ -110,3 +110,26 @@ func TestDemoSaysWhereItsDataGoes(t *testing.T) {
 		t.Errorf("demo's first line = %q; want the directory and that it is deleted unless --keep", first)
 	}
 }
+
+// TestStatusLineKeepsLogsApart checks that a log line written while a
+// progress line is shown clears it first and draws it again after.
+func TestStatusLineKeepsLogsApart(t *testing.T) {
+	var term bytes.Buffer
+	s := &statusLine{w: &term}
+	s.set("step %d", 1)
+	s.Write([]byte("level=INFO msg=hello\n"))
+	s.clear()
+	want := "\r\033[Kstep 1" + "\r\033[K" + "level=INFO msg=hello\n" + "step 1" + "\r\033[K"
+	if got := term.String(); got != want {
+		t.Errorf("terminal got %q, want %q", got, want)
+	}
+}
+
+// TestNoProgressWhenPiped checks that a command run with stderr not on a
+// terminal writes nothing to stderr but errors and logs.
+func TestNoProgressWhenPiped(t *testing.T) {
+	code, _, stderr := runCmd(t, "--data", t.TempDir(), "--log-level", "warn", "generate", "--n", "20")
+	if code != 0 || stderr != "" {
+		t.Errorf("generate with piped stderr: exit %d, stderr %q; want nothing on stderr", code, stderr)
+	}
+}

@@ -21,6 +21,9 @@ type env struct {
 	dataDir        string // --data, else $ATALAYA_DATA, the configuration's data_dir or the default
 	logger         *slog.Logger
 	color          colorMode
+	// status is the progress line when stderr is a terminal, else nil;
+	// the logger writes through it.
+	status *statusLine
 	usageShown     bool // a subcommand printed its usage (and the flag package its error)
 	// usage collects what flag sets print (their usage and flag errors):
 	// it goes to stdout when help was asked for, else to stderr.
@@ -100,7 +103,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "atalaya: --log-level: %v\n", err)
 		return 2
 	}
-	e.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logOut := stderr
+	if isTerminal(stderr) {
+		e.status = &statusLine{w: stderr}
+		logOut = e.status
+	}
+	e.logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	e.resolveDataDir()
 	if fs.NArg() == 0 {
 		usage(&e.usage, fs)
