@@ -23,8 +23,8 @@ type env struct {
 	color          colorMode
 	// status is the progress line when stderr is a terminal, else nil;
 	// the logger writes through it.
-	status *statusLine
-	usageShown     bool // a subcommand printed its usage (and the flag package its error)
+	status     *statusLine
+	usageShown bool // a subcommand printed its usage (and the flag package its error)
 	// usage collects what flag sets print (their usage and flag errors):
 	// it goes to stdout when help was asked for, else to stderr.
 	usage bytes.Buffer
