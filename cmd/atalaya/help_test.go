@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,28 @@ func TestNoProgressWhenPiped(t *testing.T) {
 	code, _, stderr := runCmd(t, "--data", t.TempDir(), "--log-level", "warn", "generate", "--n", "20")
 	if code != 0 || stderr != "" {
 		t.Errorf("generate with piped stderr: exit %d, stderr %q; want nothing on stderr", code, stderr)
+	}
+}
+
+// TestBadConfigFailsEveryCommand checks that a --config file that is
+// missing or does not parse is an error for every command that reads the
+// configuration, not only for those that name a source.
+func TestBadConfigFailsEveryCommand(t *testing.T) {
+	bad := t.TempDir() + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("sources: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := t.TempDir() + "/missing.yaml"
+	for _, cfg := range []string{bad, missing} {
+		for _, args := range [][]string{{"releases"}, {"sources"}, {"search", "x"}, {"reindex"}, {"rules", "check"}} {
+			all := append([]string{"--config", cfg, "--data", t.TempDir()}, args...)
+			code, stdout, stderr := runCmd(t, all...)
+			if code != 1 || !strings.Contains(stderr, "--config "+cfg) || stdout != "" {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 naming the file", strings.Join(all, " "), code, stdout, stderr)
+			}
+		}
+	}
+	if code, _, _ := runCmd(t, "--config", missing, "version"); code != 0 {
+		t.Errorf("version with a missing --config: exit %d, want 0", code)
 	}
 }

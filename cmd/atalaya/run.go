@@ -120,7 +120,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "atalaya: unknown command %q; commands: %s\n", name, strings.Join(commandNames(), ", "))
 		return 2
 	}
+	if e.configPath != "" && needsConfig(name) {
+		if _, err := e.loadConfig(); err != nil {
+			return e.finish(fmt.Errorf("--config %s: %w", e.configPath, err), name)
+		}
+	}
 	return e.finish(cmd.run(ctx, e, rest), name)
+}
+
+// needsConfig reports whether command name reads the configuration, so
+// that a --config file that is missing or does not parse fails it at once.
+// config check reports the problems itself, in full.
+func needsConfig(name string) bool {
+	switch name {
+	case "help", "version", "completion", "config":
+		return false
+	}
+	return true
 }
 
 // globals are the global flags that are not fields of env.
