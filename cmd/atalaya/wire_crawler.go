@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -91,7 +92,49 @@ func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) 
 		},
 		Revisit:   s.Revisit,
 		GoneRetry: s.GoneRetry,
+		RunBudget: s.RunBudget,
+		Skip: crawler.ItemFilter{
+			Titles: slices.Clone(s.Skip.Titles),
+			URLs:   slices.Clone(s.Skip.URLs),
+		},
 	}, nil
+}
+
+// network is how the crawler reaches the sites: the configuration's host
+// mapping and private-network opt-in.
+type network struct {
+	hosts        map[string]string
+	allowPrivate bool
+}
+
+func networkOf(cfg *config.Config) network {
+	return network{hosts: maps.Clone(cfg.Hosts), allowPrivate: cfg.AllowPrivateNetworks}
+}
+
+// apply sets the crawler options of n, logging each mapped host and the
+// private-network opt-in: both change where requests go.
+func (n network) apply(log *slog.Logger, opts *crawler.Options) {
+	for _, host := range slices.Sorted(maps.Keys(n.hosts)) {
+		log.Info("host mapped", "host", host, "target", n.hosts[host])
+	}
+	if n.allowPrivate {
+		log.Warn("private network addresses allowed (allow_private_networks: true)")
+	}
+	opts.Hosts = n.hosts
+	opts.AllowPrivateNetworks = n.allowPrivate
+}
+
+// describe lists the host mapping and the private-network opt-in, one per
+// line, as config check reports them.
+func (n network) describe() []string {
+	var lines []string
+	for _, host := range slices.Sorted(maps.Keys(n.hosts)) {
+		lines = append(lines, fmt.Sprintf("host %s is mapped to %s", host, n.hosts[host]))
+	}
+	if n.allowPrivate {
+		lines = append(lines, "private network addresses are allowed (allow_private_networks: true)")
+	}
+	return lines
 }
 
 func crawlerArticle(a config.Article) crawler.Article {
