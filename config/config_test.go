@@ -259,6 +259,7 @@ func TestParseErrors(t *testing.T) {
 		{"every zero", source(`schedule: "@every 0s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every 0s": the interval must be positive`}},
 		{"every 59s", source(`schedule: "@every 59s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every 59s": interval 59s is shorter than 1m0s`}},
 		{"every 1m", source(`schedule: "@every 1m"`), nil},
+		{"every with a zone", source(`schedule: "TZ=America/Mexico_City @every 10s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "TZ=America/Mexico_City @every 10s": interval 10s is shorter than 1m0s`}},
 		{"every garbage", source(`schedule: "@every soon"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every soon": interval "soon" does not parse`}},
 		{"run budget", source("run_budget: 0s"), []string{`bad.yaml:12: sources[0].run_budget: must be positive`}},
 		{"skip patterns", source(`skip: {titles: ["^Public Schedule", ""], urls: ["(["]}`), []string{

@@ -226,7 +226,11 @@ func checkPatterns(c checker, rel string, patterns []string) {
 // least MinScheduleInterval unless short (then at least a second). It
 // reports whether spec is worth parsing further.
 func checkEvery(c checker, spec string, short bool) bool {
-	rest, ok := strings.CutPrefix(spec, "@every ")
+	body := spec
+	if strings.HasPrefix(body, "TZ=") || strings.HasPrefix(body, "CRON_TZ=") {
+		_, body, _ = strings.Cut(body, " ")
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(body), "@every ")
 	if !ok {
 		return true
 	}
