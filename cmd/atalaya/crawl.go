@@ -119,6 +119,8 @@ func printStats(w io.Writer, stats ingest.Stats) {
 			status = "BLOCKED"
 		case len(s.Run.Issues) > 0:
 			status = fmt.Sprintf("%d issues", len(s.Run.Issues))
+		case s.Run.Listings == 0 && s.Run.NotModified > 0:
+			status = "no change" // every listing answered 304 Not Modified
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
 	}
