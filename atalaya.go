@@ -138,9 +138,10 @@ type CrawlRun struct {
 	// NotModified counts listing pages and feeds that answered 304 Not
 	// Modified: unchanged since the last run, so not read.
 	NotModified int
-	// ListingsFailed counts listing pages and feeds that could not be read:
-	// network or HTTP errors, a first page that answers 404, an anti-bot
-	// page.
+	// ListingsFailed counts listing pages and feeds that could not be read
+	// or read as nothing: network or HTTP errors, a first page that answers
+	// 404, an anti-bot page, a first page whose item selector matches
+	// nothing, a feed that does not parse.
 	ListingsFailed int
 	Items          int // listing items seen
 	New            int // releases archived for the first time

@@ -75,9 +75,6 @@ func (r *crawlRun) fetchFailed(ctx context.Context, pageURL string, err error) {
 	case ctx.Err() != nil:
 	case errors.Is(err, ErrRobots):
 		r.issue(atalaya.IssueRobots, pageURL, "", "robots.txt disallows %s for user agent %q", pageURL, r.f.ua)
-	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrRedirectLoop), errors.Is(err, ErrRedirectOffDomain):
-		r.log.Warn("fetch failed", "url", pageURL, "error", err)
-		r.issue(atalaya.IssueFetch, pageURL, "", "%v", err)
 	default:
 		r.log.Warn("fetch failed", "url", pageURL, "error", err)
 		r.issue(atalaya.IssueFetch, pageURL, "", "%v", err)
@@ -200,6 +197,7 @@ func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, 
 	case len(page.Items) == 0:
 		if index == 0 {
 			r.issue(atalaya.IssueSelector, pageURL, sel, "listing item selector matched nothing")
+			r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 			w.broken = true
 		}
 		return "", false

@@ -84,7 +84,7 @@ func failedSources(stats ingest.Stats) []string {
 			why = append(why, "blocked")
 		}
 		if n := s.Run.ListingsFailed; n > 0 {
-			why = append(why, plural(n, "listing page", "listing pages")+" not read")
+			why = append(why, plural(n, "listing page", "listing pages")+" failed")
 		}
 		if n := s.Run.Failed - s.Run.Missing; n > 0 {
 			why = append(why, plural(n, "release page", "release pages")+" failed")

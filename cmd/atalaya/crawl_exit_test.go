@@ -71,10 +71,13 @@ func TestCrawlExitStatus(t *testing.T) {
 	}{
 		{"ok", listing, article, 0, ""},
 		{"broken link", listing, status(http.StatusNotFound), 0, ""},
-		{"site down", status(http.StatusInternalServerError), article, 1, "site: 1 listing page not read"},
-		{"start URL 404", status(http.StatusNotFound), article, 1, "site: 1 listing page not read"},
+		{"site down", status(http.StatusInternalServerError), article, 1, "site: 1 listing page failed"},
+		{"start URL 404", status(http.StatusNotFound), article, 1, "site: 1 listing page failed"},
 		{"blocked", status(http.StatusForbidden), article, 1, "site: blocked"},
 		{"release pages fail", listing, status(http.StatusBadGateway), 1, "site: 1 release page failed"},
+		{"listing redesigned", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<html><body><div class="cards"><a href="/r/one">One</a></div></body></html>`)
+		}, article, 1, "site: 1 listing page failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
