@@ -350,7 +350,8 @@ func TestLegacyURLKeepsID(t *testing.T) {
 	old := atalaya.Release{ID: atalaya.NewID(legacy), URL: legacy, Source: src.ID, Title: "Notice old", Body: "Archived text.",
 		Published: time.Date(2026, 3, 1, 0, 0, 0, 0, src.Location), DateOrigin: atalaya.DateFromArticle}
 	old.Hash = atalaya.ContentHash(old.Title, old.Published, old.Body)
-	page := atalaya.Page{URL: legacy, Status: http.StatusOK, Header: http.Header{}, Body: []byte("<html></html>"), FetchedAt: time.Now()}
+	// The page was fetched from the link as written, with its slash.
+	page := atalaya.Page{URL: legacy + "/", Status: http.StatusOK, Header: http.Header{}, Body: []byte("<html></html>"), FetchedAt: time.Now()}
 	if _, err := a.Put(context.Background(), page, old); err != nil {
 		t.Fatal(err)
 	}

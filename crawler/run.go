@@ -457,23 +457,23 @@ func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 // identity returns the canonical URL a release is archived under, and
 // whether it is archived. A release archived before Canonical kept trailing
 // slashes and parameter order is known under its LegacyCanonical form: it
-// keeps that URL, and so its ID.
+// keeps that URL, and so its ID. The legacy form is looked up first: the
+// archive also knows such a release by the URL its page was fetched from,
+// which may be the new canonical form.
 func (r *crawlRun) identity(ctx context.Context, rawURL string) (string, bool, error) {
-	canon := Canonical(rawURL)
+	canon, legacy := Canonical(rawURL), LegacyCanonical(rawURL)
+	if legacy != canon {
+		known, err := r.c.opts.State.Known(ctx, legacy)
+		if err != nil {
+			return canon, false, err
+		}
+		if known {
+			r.log.Debug("release archived under the former form of its URL; keeping its ID", "archived_url", legacy)
+			return legacy, true, nil
+		}
+	}
 	known, err := r.c.opts.State.Known(ctx, canon)
-	if err != nil || known {
-		return canon, known, err
-	}
-	legacy := LegacyCanonical(rawURL)
-	if legacy == canon {
-		return canon, false, nil
-	}
-	known, err = r.c.opts.State.Known(ctx, legacy)
-	if err != nil || !known {
-		return canon, false, err
-	}
-	r.log.Debug("release archived under the former form of its URL; keeping its ID", "url", rawURL, "archived_url", legacy)
-	return legacy, true, nil
+	return canon, known, err
 }
 
 // fetchArticle fetches the article page of it, conditionally when the

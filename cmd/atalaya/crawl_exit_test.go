@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"atalaya"
+	"atalaya/archive"
 	"atalaya/config"
 	"atalaya/crawler"
 	"atalaya/internal/mirror"
@@ -162,5 +165,30 @@ func TestCrawlThroughHosts(t *testing.T) {
 func TestMaxPagesCapAgrees(t *testing.T) {
 	if config.DefaultMaxPages != crawler.DefaultMaxPages {
 		t.Errorf("config.DefaultMaxPages = %d, crawler.DefaultMaxPages = %d; want them equal", config.DefaultMaxPages, crawler.DefaultMaxPages)
+	}
+}
+
+// TestReleaseByLinkFindsLegacyURL checks that a release archived under the
+// former canonical form of its URL (no trailing slash) is found from the
+// link as the site writes it, with the slash.
+func TestReleaseByLinkFindsLegacyURL(t *testing.T) {
+	a, err := archive.Open(t.TempDir(), archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	legacy := "https://www.state.gov/releases/office-of-the-spokesperson/2025/01/slug"
+	rel := atalaya.Release{ID: atalaya.NewID(legacy), URL: legacy, Source: "state", Title: "T", Body: "B"}
+	rel.Hash = atalaya.ContentHash(rel.Title, rel.Published, rel.Body)
+	page := atalaya.Page{URL: legacy, Status: http.StatusOK, Header: http.Header{}, Body: []byte("<html></html>"), FetchedAt: time.Now()}
+	if _, err := a.Put(context.Background(), page, rel); err != nil {
+		t.Fatal(err)
+	}
+	got, err := releaseByLink(context.Background(), a, legacy+"/")
+	if err != nil || got.ID != rel.ID {
+		t.Errorf("releaseByLink(%s/) = %s, %v; want the release archived as %s", legacy, got.ID, err, legacy)
+	}
+	if _, err := releaseByLink(context.Background(), a, legacy+"-other/"); !errors.Is(err, archive.ErrNotFound) {
+		t.Errorf("releaseByLink of an unknown link: %v, want archive.ErrNotFound", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"atalaya"
+	"atalaya/archive"
 	"atalaya/config"
 	"atalaya/crawler"
 )
@@ -211,4 +213,20 @@ func (e *env) selectSources(cfg *config.Config, names []string) ([]crawler.Sourc
 		return nil, fmt.Errorf("unknown source %s; configured sources: %s", strings.Join(unknown, ", "), strings.Join(valid, ", "))
 	}
 	return out, nil
+}
+
+// releaseByLink finds the archived release a link points at: under the
+// link's canonical URL, or under the form releases archived before
+// crawler.Canonical kept trailing slashes were identified by.
+func releaseByLink(ctx context.Context, a *archive.Archive, link string) (atalaya.Release, error) {
+	rel, err := a.ReleaseByURL(ctx, crawler.Canonical(link))
+	if !errors.Is(err, archive.ErrNotFound) {
+		return rel, err
+	}
+	if legacy := crawler.LegacyCanonical(link); legacy != crawler.Canonical(link) {
+		if old, lerr := a.ReleaseByURL(ctx, legacy); lerr == nil {
+			return old, nil
+		}
+	}
+	return rel, err
 }
