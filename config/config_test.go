@@ -209,6 +209,7 @@ func TestParseErrors(t *testing.T) {
 		{"cron tz only", source(`schedule: "TZ=UTC"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "TZ=UTC" has a time zone but no schedule`}},
 		{"selector", source(`article: {title: [h1], body: "div["}`), []string{`bad.yaml:11: sources[0].article.body: selector "div[" does not parse`}},
 		{"goquery selectors", source(`article: {title: ["main h1:not(.sr-only)"], body: "section:has(.meta) > p:nth-of-type(2)", exclude: [":contains('x')"]}`), nil},
+		{"shorthand field selector", source(`listing: {item: li, title: "0", link: a}`), []string{`bad.yaml:10: sources[0].listing.title: selector "0" does not parse`}},
 		{"empty list selector", source(`article: {title: [h1], body: main, exclude: [""]}`), []string{`bad.yaml:11: sources[0].article.exclude[0]: empty selector`}},
 		{"language", source("language: fr"), []string{`bad.yaml:6: sources[0].language: unknown value "fr"; want one of en, es`}},
 		{"country", source("country: FR"), []string{`bad.yaml:5: sources[0].country: unknown value "FR"; want one of US, MX`}},

@@ -354,7 +354,11 @@ func checkSelectors(c checker, rel string, sels []string) {
 }
 
 func checkField(c checker, rel string, f Field) {
-	checkSelector(c, rel+".selector", f.Selector)
+	sel := rel + ".selector"
+	if !c.has(sel) {
+		sel = rel // the shorthand "title: h2" sets the field itself
+	}
+	checkSelector(c, sel, f.Selector)
 	if f.Attr != "" && f.Selector == "" && c.has(rel) {
 		c.problemf(rel, "attr %q is set without a selector", f.Attr)
 	}
