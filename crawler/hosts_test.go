@@ -2,9 +2,15 @@ package crawler
 
 import (
 	"context"
+	"io"
+	"log"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,5 +116,37 @@ func TestParseHosts(t *testing.T) {
 	want := hostMap{"www.state.gov": {addr: "127.0.0.1:8443"}, "b.example": {scheme: "http", addr: "[::1]:80"}}
 	if diff := cmp.Diff(want, m, cmp.AllowUnexported(hostTarget{})); diff != "" {
 		t.Errorf("parseHosts (-want +got):\n%s", diff)
+	}
+}
+
+// TestHostsMappingKeepsTLS maps a host to a TLS server without a scheme:
+// the request goes there over TLS, and the certificate is checked against
+// the real host name, so a server that cannot prove it is that host (here
+// one with a test certificate) is refused rather than trusted.
+func TestHostsMappingKeepsTLS(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	store := newMemStore()
+	c := newCrawler(t, store, Options{Hosts: map[string]string{"secure.example": srv.Listener.Addr().String()}})
+	src := siteSource("https://secure.example")
+	src.Politeness.IgnoreRobots = true
+	src.Politeness.Retries = 0
+	run, err := c.Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conns.Load() == 0 {
+		t.Fatalf("the mapped TLS server got no connection; run %+v", run)
+	}
+	if run.ListingsFailed != 1 || !hasIssue(run, atalaya.IssueFetch, "certificate") {
+		t.Errorf("run = %+v, want the listing refused for its certificate", run)
 	}
 }
