@@ -113,6 +113,9 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "atalaya search: unknown format %q; want text, json, jsonl or csv\n", *format)
 		return errUsage
 	}
+	if q.Page < 1 {
+		return &usageError{msg: fmt.Sprintf("--page %d: pages are numbered from 1", q.Page)}
+	}
 	q.Highlight = true
 	if *format == "json" {
 		q.Facets = true
