@@ -118,13 +118,22 @@ func printStats(w io.Writer, stats ingest.Stats) {
 		case s.Run.Blocked:
 			status = "BLOCKED"
 		case len(s.Run.Issues) > 0:
-			status = fmt.Sprintf("%d issues", len(s.Run.Issues))
+			status = healthIssues(len(s.Run.Issues))
 		case s.Run.Listings == 0 && s.Run.NotModified > 0:
 			status = "no change" // every listing answered 304 Not Modified
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
 	}
 	tw.Flush()
+}
+
+// healthIssues says how many health issues a run raised and where to read
+// them.
+func healthIssues(n int) string {
+	if n == 1 {
+		return "1 health issue (atalaya sources lists it)"
+	}
+	return fmt.Sprintf("%d health issues (atalaya sources lists them)", n)
 }
 
 // progressBar draws one self-overwriting status line. The crawler reports
