@@ -215,6 +215,7 @@ type member struct {
 	off     int64 // offset of the member's first byte
 	end     int64 // offset of the byte after it
 	skipped int64 // length of the undecodable bytes just before it
+	why     error // why the first of those bytes do not decode
 }
 
 // countingReader counts the bytes read through it, and keeps the first
@@ -239,6 +240,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // io.ByteReader, so its position in the file is what was read from the file
 // minus what the bufio.Reader still buffers.
 type memberScanner struct {
+	// tail is where undecodable bytes that end the file start (-1 when
+	// none), and tailWhy why, once members has ended.
+	tail    int64
+	tailWhy error
+
 	f    io.ReadSeeker
 	base int64          // offset of the last seek
 	cr   countingReader // over f
@@ -248,7 +254,7 @@ type memberScanner struct {
 }
 
 func newMemberScanner(f io.ReadSeeker) *memberScanner {
-	s := &memberScanner{f: f}
+	s := &memberScanner{f: f, tail: -1}
 	s.cr.r = f
 	s.br = bufio.NewReader(&s.cr)
 	s.rb = bufio.NewReader(&s.gz)
@@ -267,17 +273,19 @@ func (s *memberScanner) members(off int64) iter.Seq2[member, error] {
 			return
 		}
 		damagedAt := int64(-1)
+		var why error
 		for {
 			m, err := s.next()
 			if errors.Is(err, errDamaged) {
 				if damagedAt < 0 {
-					damagedAt = m.off
+					damagedAt, why = m.off, err
 				}
 				if err = s.resync(m.off + 1); err == nil {
 					continue
 				}
 			}
 			if errors.Is(err, io.EOF) {
+				s.tail, s.tailWhy = damagedAt, why
 				return
 			}
 			if err != nil {
@@ -285,7 +293,7 @@ func (s *memberScanner) members(off int64) iter.Seq2[member, error] {
 				return
 			}
 			if damagedAt >= 0 {
-				m.skipped, damagedAt = m.off-damagedAt, -1
+				m.skipped, m.why, damagedAt = m.off-damagedAt, why, -1
 			}
 			if !yield(m, nil) {
 				return
