@@ -99,4 +99,3 @@ func TestPutFailures(t *testing.T) {
 		})
 	}
 }
-
