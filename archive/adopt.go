@@ -96,12 +96,17 @@ func (a *Archive) adopt(fs fileState, recorded bool) error {
 		}
 	}
 	switch {
+	case damaged && a.readOnly:
+		a.report(Problem{File: name, Offset: ad.end, What: fmt.Sprintf("%v; the records before offset %d are read", err, ad.end)})
 	case damaged && recorded:
 		a.log.Warn("archive discarding WARC bytes past the committed length from undecodable ones on", "file", name, "committed", ad.end, "error", err)
 	case err != nil:
 		return fmt.Errorf("archive: adopting the records of %s into %s: %w", path, a.db.Path(), err)
 	}
 	a.log.Info("archive adopted WARC records", "file", name, "from", fs.Size, "releases", ad.releases, "versions", ad.versions, "already_recorded", ad.recorded)
+	if a.readOnly {
+		return nil
+	}
 	return truncateTo(path, ad.end, a.log)
 }
 

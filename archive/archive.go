@@ -81,9 +81,9 @@ type Options struct {
 	// writes (a crawl, reindex, serve) holds it: Open then fails with
 	// ErrLocked after LockTimeout. What state.db does not record (records
 	// a crash left uncommitted, files it does not know) is not adopted but
-	// reported by Problems, and a state.db that is missing is an error,
-	// since only a writing Open rebuilds it. Methods that write fail with
-	// ErrReadOnly.
+	// reported by Problems. A state.db that is missing is rebuilt from the
+	// WARC files in a temporary directory outside dir, removed by Close
+	// (only a writing Open rebuilds it for good). Methods that write fail.
 	ReadOnly bool
 }
 
@@ -95,7 +95,8 @@ type Archive struct {
 	log     *slog.Logger
 	maxSize int64
 
-	readOnly bool
+	readOnly bool      // nothing in dir is written (see Options.ReadOnly)
+	scratch  string    // when read-only without state.db: where one is rebuilt, removed by Close
 	problems []Problem // what Open found and left alone
 
 	mu      sync.Mutex // guards writers and serializes Put
@@ -155,11 +156,17 @@ func Open(dir string, opts Options) (*Archive, error) {
 		opts.MaxFileSize = 1 << 30
 	}
 	path := filepath.Join(dir, "state.db")
-	if err := prepareDir(dir, path, opts.ReadOnly); err != nil {
+	scratch, err := prepareDir(dir, path, opts)
+	if err != nil {
 		return nil, err
 	}
-	db, err := openState(dir, path, opts)
+	stateOpts := opts
+	if scratch != "" {
+		path, stateOpts.ReadOnly = filepath.Join(scratch, "state.db"), false
+	}
+	db, err := openState(dir, path, stateOpts)
 	if err != nil {
+		os.RemoveAll(scratch)
 		return nil, err
 	}
 	a := &Archive{
@@ -168,6 +175,7 @@ func Open(dir string, opts Options) (*Archive, error) {
 		log:      opts.Logger,
 		maxSize:  opts.MaxFileSize,
 		readOnly: opts.ReadOnly,
+		scratch:  scratch,
 		writers:  make(map[atalaya.SourceID]*warcWriter),
 		gzw:      gzip.NewWriter(io.Discard),
 		batch:    releasesBatch,
@@ -175,25 +183,34 @@ func Open(dir string, opts Options) (*Archive, error) {
 		update:   db.Update,
 	}
 	if err := a.start(); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// prepareDir creates the archive directories, or, for a read-only open,
-// checks that state.db is there.
-func prepareDir(dir, statePath string, readOnly bool) error {
-	if !readOnly {
+// prepareDir creates the archive directories. A read-only open of an
+// archive without state.db gets a scratch directory, outside dir, to
+// rebuild one in for as long as it is open; prepareDir returns it.
+func prepareDir(dir, statePath string, opts Options) (scratch string, err error) {
+	if !opts.ReadOnly {
 		if err := os.MkdirAll(filepath.Join(dir, "warc"), 0o755); err != nil {
-			return fmt.Errorf("archive: creating %s: %v", dir, err)
+			return "", fmt.Errorf("archive: creating %s: %v", dir, err)
 		}
-		return nil
+		return "", nil
 	}
-	if _, err := os.Stat(statePath); err != nil {
-		return fmt.Errorf("archive: opening %s read-only: %v; a command that writes the archive (atalaya reindex) rebuilds a lost state.db from the WARC files in %s", statePath, err, filepath.Join(dir, "warc"))
+	if _, err := os.Stat(filepath.Join(dir, "warc")); err != nil {
+		return "", fmt.Errorf("archive: %v", err)
 	}
-	return nil
+	if _, err := os.Stat(statePath); !errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	scratch, err = os.MkdirTemp("", "atalaya-state-*")
+	if err != nil {
+		return "", fmt.Errorf("archive: %s is missing, and a temporary directory to rebuild it in for reading could not be made: %v", statePath, err)
+	}
+	opts.Logger.Warn("archive has no state.db: rebuilding one from the WARC files for this command only, in a temporary directory; `atalaya reindex` rebuilds it for good", "state", statePath, "scratch", scratch)
+	return scratch, nil
 }
 
 // openState opens state.db, with a shared lock when read-only. An existing
@@ -305,7 +322,7 @@ func (a *Archive) init() error {
 			if tx.Bucket(name) != nil {
 				continue
 			}
-			if a.readOnly {
+			if a.db.IsReadOnly() {
 				return fmt.Errorf("archive: %s was written by an older atalaya and lacks its %q part; run a command that writes the archive (atalaya crawl or reindex) once to add it", a.db.Path(), name)
 			}
 			if _, err := tx.CreateBucket(name); err != nil {
@@ -314,7 +331,7 @@ func (a *Archive) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		v := meta.Get([]byte("schema"))
-		if v == nil && !a.readOnly {
+		if v == nil && !a.db.IsReadOnly() {
 			return meta.Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
 		}
 		if string(v) != strconv.Itoa(schemaVersion) {
@@ -323,7 +340,7 @@ func (a *Archive) init() error {
 		return nil
 	}
 	var err error
-	if a.readOnly {
+	if a.db.IsReadOnly() {
 		err = a.db.View(check)
 	} else {
 		err = a.db.Update(check)
@@ -386,7 +403,7 @@ func (a *Archive) recover() error {
 				return err
 			}
 			a.report(Problem{File: name, Offset: info.Size(), What: err.Error()})
-		case a.readOnly && info.Size() > fs.Size:
+		case a.db.IsReadOnly() && info.Size() > fs.Size:
 			a.report(Problem{File: name, Offset: fs.Size, What: fmt.Sprintf("%d bytes that state.db does not record (left by an interrupted crawl, or a state.db older than the file): not read; the next command that writes the archive (atalaya crawl or reindex) records them", info.Size()-fs.Size)})
 		case info.Size() > fs.Size || !recorded:
 			pending = append(pending, fs)
@@ -503,6 +520,9 @@ func (a *Archive) Close() error {
 	}
 	if err := a.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("archive: closing %s: %v", a.db.Path(), err))
+	}
+	if a.scratch != "" {
+		errs = append(errs, os.RemoveAll(a.scratch))
 	}
 	return errors.Join(errs...)
 }

@@ -160,14 +160,38 @@ func TestReadOnlyChangesNothing(t *testing.T) {
 	}
 }
 
+// TestReadOnlyWithoutState: a read-only open of an archive whose state.db
+// is lost serves every release from a state.db rebuilt outside the
+// directory, and changes nothing in it.
+func TestReadOnlyWithoutState(t *testing.T) {
+	ctx := context.Background()
+	dir, ids := filledDir(t, 3)
+	os.Remove(filepath.Join(dir, "state.db"))
+	before := dirSnapshot(t, dir)
+	a := openTest(t, dir, Options{ReadOnly: true})
+	for _, id := range ids {
+		if _, err := a.Release(ctx, id); err != nil {
+			t.Errorf("Release(%s): %v", id, err)
+		}
+	}
+	scratch := a.scratch
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(scratch); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Close left the scratch state.db: %v", err)
+	}
+	if diff := cmp.Diff(before, dirSnapshot(t, dir)); diff != "" {
+		t.Errorf("directory changed (-before +after):\n%s", diff)
+	}
+}
+
 func TestReadOnlyOpenErrors(t *testing.T) {
-	t.Run("no state.db", func(t *testing.T) {
-		dir, _ := filledDir(t, 1)
-		os.Remove(filepath.Join(dir, "state.db"))
-		before := dirSnapshot(t, dir)
-		wantText(t, "read-only Open", openErr(dir, Options{ReadOnly: true}), "state.db", "atalaya reindex", "rebuilds")
-		if diff := cmp.Diff(before, dirSnapshot(t, dir)); diff != "" {
-			t.Errorf("directory changed (-before +after):\n%s", diff)
+	t.Run("no warc directory", func(t *testing.T) {
+		dir := t.TempDir()
+		wantText(t, "read-only Open", openErr(dir, Options{ReadOnly: true}), "warc", "no such file")
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("read-only Open created %v", entries)
 		}
 	})
 	t.Run("older state.db without a bucket", func(t *testing.T) {
