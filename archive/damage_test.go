@@ -112,8 +112,12 @@ func TestForeignFileLeftAlone(t *testing.T) {
 				if _, err := a.Put(ctx, testPage(url, "x"), testRelease("ofac", url, "x", t0)); err != nil {
 					t.Fatalf("Put of the foreign file's source: %v", err)
 				}
-				if _, err := os.Stat(filepath.Join(dir, "warc", "atalaya-ofac-00002.warc.gz")); err != nil {
-					t.Errorf("Put did not pass over the foreign file's number: %v", err)
+				info, err := os.Stat(filepath.Join(dir, "warc", "atalaya-ofac-00002.warc.gz"))
+				if err != nil {
+					t.Fatalf("Put did not pass over the foreign file's number: %v", err)
+				}
+				if info.Mode().Perm() != 0o644 {
+					t.Errorf("new WARC file has mode %v, want 0644", info.Mode().Perm())
 				}
 			}
 			a.Close()

@@ -383,6 +383,9 @@ func (w *warcWriter) create(gzw *gzip.Writer, sync func(*os.File) error, at time
 		}
 		_, err = tmp.Write(buf.Bytes())
 		if err == nil {
+			err = tmp.Chmod(0o644) // CreateTemp makes files only their owner reads
+		}
+		if err == nil {
 			err = sync(tmp)
 		}
 		if err == nil {
