@@ -488,3 +488,30 @@ func TestReadWithoutDigests(t *testing.T) {
 		t.Errorf("Verify: got %+v, %v, want clean with 3 records without digests", rep, err)
 	}
 }
+
+// TestUnindexedSkipsDamaged: a release whose record is damaged is skipped,
+// and every other release awaiting indexing is yielded.
+func TestUnindexedSkipsDamaged(t *testing.T) {
+	ctx := context.Background()
+	dir, ids := filledDir(t, 4)
+	a := openTest(t, dir, Options{})
+	loc, err := a.latest(ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	damageAt(t, dir, loc.File, loc.Offset+loc.RespLen+loc.MetaLen/2, 4)
+	var got []atalaya.ID
+	for rel, err := range a.Unindexed(ctx) {
+		if err != nil {
+			t.Fatalf("Unindexed: %v", err)
+		}
+		got = append(got, rel.ID)
+	}
+	want := slices.Clone(ids)
+	want = slices.Delete(want, 1, 2)
+	slices.Sort(want)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Unindexed (-want +got):\n%s", diff)
+	}
+}
