@@ -59,8 +59,12 @@ type pendingPair struct {
 // whose body looks like records). adopt records the versions before the
 // damage, then: in a file state.db records (recorded), whose bytes past
 // the committed length belong to Puts that never committed, it truncates
-// at the damage, as at a torn record; in a file state.db does not know, it
-// keeps every byte and fails, for a person to decide.
+// at the damage, as at a torn record; a file state.db does not know is
+// read in full first, and if damaged it keeps every byte, nothing of it is
+// recorded (else the next Open would take the bytes after the damage for
+// a Put's) and adopt fails, for a person to decide. Read-only, adopt
+// records what it can read, into a scratch state.db, reports the damage
+// as a Problem and cuts nothing.
 func (a *Archive) adopt(fs fileState, recorded bool) error {
 	name := fileName(fs.Source, fs.Seq)
 	path := filepath.Join(a.dir, "warc", name)
@@ -69,6 +73,15 @@ func (a *Archive) adopt(fs fileState, recorded bool) error {
 		return fmt.Errorf("archive: adopting WARC file: %v", err)
 	}
 	defer f.Close()
+	if !recorded && !a.readOnly {
+		// Read the whole file before recording any of it: once recorded,
+		// bytes past its committed length count as a Put's, which damage
+		// would let the next Open cut.
+		err := a.readPairs(f, fs, &adoption{}, func(pendingPair) error { return nil })
+		if err != nil {
+			return fmt.Errorf("archive: adopting the records of %s into %s: %w", path, a.db.Path(), err)
+		}
+	}
 	ad := adoption{end: fs.Size}
 	var batch []pendingPair
 	flush := func(size int64) error {

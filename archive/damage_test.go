@@ -515,3 +515,34 @@ func TestUnindexedSkipsDamaged(t *testing.T) {
 		t.Errorf("Unindexed (-want +got):\n%s", diff)
 	}
 }
+
+// TestReadOnlyRebuildAroundDamage: without state.db, a read-only open of a
+// file damaged in the middle serves the releases before the damage and
+// reports the rest, where a writing open refuses; neither changes a byte.
+func TestReadOnlyRebuildAroundDamage(t *testing.T) {
+	ctx := context.Background()
+	dir, ids := filledDir(t, 4)
+	a := openTest(t, dir, Options{ReadOnly: true})
+	loc, err := a.latest(ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	damageAt(t, dir, loc.File, loc.Offset+loc.RespLen/2, 4)
+	os.Remove(filepath.Join(dir, "state.db"))
+	before := dirSnapshot(t, dir)
+
+	wantText(t, "writing Open", openErr(dir, Options{}), loc.File, "do not decode", "restore the file from a backup")
+	os.Remove(filepath.Join(dir, "state.db")) // the writing Open created an empty one
+	a = openTest(t, dir, Options{ReadOnly: true})
+	if n, err := a.Count(ctx); err != nil || n != 2 {
+		t.Errorf("Count: got %d, %v, want the 2 releases before the damage", n, err)
+	}
+	if p := a.Problems(); len(p) != 1 || p[0].File != loc.File || p[0].Offset != loc.Offset {
+		t.Errorf("Problems: got %v, want the damage in %s from %d", p, loc.File, loc.Offset)
+	}
+	a.Close()
+	if diff := cmp.Diff(before, dirSnapshot(t, dir)); diff != "" {
+		t.Errorf("directory changed (-before +after):\n%s", diff)
+	}
+}

@@ -136,9 +136,10 @@
 // crash, and records after them are not trusted (a torn record can hold a
 // page whose body looks like records): past the committed length of a file
 // state.db records, where only Puts that never committed wrote, they are
-// truncated from the damage on; in a file state.db does not know, Open
-// keeps every byte and fails, naming the file and the damaged bytes, for
-// a person to restore the file or move it aside. A metadata record that
+// truncated from the damage on; a file state.db does not know is read in
+// full before any of it is recorded, and if it is damaged Open keeps every
+// byte, records nothing of it and fails, naming the file and the damaged
+// bytes, for a person to restore the file or move it aside. A metadata record that
 // names another source than its file's, or a version Put cannot have
 // written, is not adopted. Versions are recorded 2,000 to a state.db
 // transaction, each committing the file's length so far, so a rebuild
