@@ -403,8 +403,10 @@ func (a *Archive) recover() error {
 				return err
 			}
 			a.report(Problem{File: name, Offset: info.Size(), What: err.Error()})
-		case a.db.IsReadOnly() && info.Size() > fs.Size:
-			a.report(Problem{File: name, Offset: fs.Size, What: fmt.Sprintf("%d bytes that state.db does not record (left by an interrupted crawl, or a state.db older than the file): not read; the next command that writes the archive (atalaya crawl or reindex) records them", info.Size()-fs.Size)})
+		case a.db.IsReadOnly():
+			if info.Size() > fs.Size {
+				a.report(Problem{File: name, Offset: fs.Size, What: fmt.Sprintf("%d bytes that state.db does not record (left by an interrupted crawl, or a state.db older than the file): not read; the next command that writes the archive (atalaya crawl or reindex) records them", info.Size()-fs.Size)})
+			}
 		case info.Size() > fs.Size || !recorded:
 			pending = append(pending, fs)
 		}
