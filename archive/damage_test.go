@@ -124,6 +124,15 @@ func TestForeignFileLeftAlone(t *testing.T) {
 				if info.Mode().Perm() != 0o644 {
 					t.Errorf("new WARC file has mode %v, want 0644", info.Mode().Perm())
 				}
+				put(t, a, "sre", "https://sre.test/in-the-empty-file", "x", t0)
+				f, err := os.Open(filepath.Join(dir, "warc", "atalaya-sre-00002.warc.gz"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if m, err := newMemberScanner(f).next(); err != nil || m.rec.get("WARC-Type") != typeWarcinfo {
+					t.Errorf("the file that was empty starts with %q (%v), want a warcinfo record", m.rec.get("WARC-Type"), err)
+				}
 			}
 			a.Close()
 			if got, _ := os.ReadFile(foreign); string(got) != string(junk) {

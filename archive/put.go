@@ -383,6 +383,19 @@ func (w *warcWriter) open(gzw *gzip.Writer, sync func(*os.File) error, at time.T
 		return fmt.Errorf("truncating %s: %v", path, err)
 	}
 	w.f = f
+	if w.size > 0 {
+		return nil
+	}
+	// An empty file (an older atalaya crashed as it created it) opens with
+	// its warcinfo record too.
+	var buf bytes.Buffer
+	if err := gzipRecord(&buf, gzw, warcinfo(w.name(), at)); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(buf.Bytes(), 0); err != nil {
+		return fmt.Errorf("writing %s: %v", w.name(), err)
+	}
+	w.size = int64(buf.Len())
 	return nil
 }
 
