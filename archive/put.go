@@ -65,7 +65,7 @@ func (a *Archive) Put(ctx context.Context, page atalaya.Page, rel atalaya.Releas
 		return 0, err
 	}
 	if prev != nil && prev.Hash == rel.Hash {
-		return 0, a.addURLs(rel.ID, rel.URL, page.URL)
+		return 0, nil
 	}
 	rel.Version = 1
 	if prev != nil {
@@ -205,28 +205,6 @@ func commitPut(tx *bolt.Tx, page atalaya.Page, rel atalaya.Release, prev *releas
 		return err
 	}
 	return putURLs(tx, rel.ID, rel.URL, page.URL)
-}
-
-// addURLs records that release id is known by urls, when it is not yet:
-// an unchanged release fetched under a new URL keeps its ID (see IDOf) and
-// gains the URL.
-func (a *Archive) addURLs(id atalaya.ID, urls ...string) error {
-	var missing []string
-	err := a.db.View(func(tx *bolt.Tx) error {
-		for _, u := range urls {
-			if string(tx.Bucket(bucketURLs).Get([]byte(u))) != string(id) {
-				missing = append(missing, u)
-			}
-		}
-		return nil
-	})
-	if err == nil && len(missing) > 0 {
-		err = a.update(func(tx *bolt.Tx) error { return putURLs(tx, id, missing...) })
-	}
-	if err != nil {
-		return fmt.Errorf("archive: recording the URLs of release %s: %v", id, err)
-	}
-	return nil
 }
 
 // putURLs records that release id is known by urls.

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"atalaya"
 )
 
 // observePut makes a's WARC syncs and state.db commits append to events,
@@ -99,38 +97,5 @@ func TestPutFailures(t *testing.T) {
 				t.Errorf("Count after reopening: got %d, %v, want 2", n, err)
 			}
 		})
-	}
-}
-
-// TestURLFormChange: a release archived under one form of its URL keeps its
-// ID when it is fetched again under another form and Put with the ID IDOf
-// finds; the new form becomes known.
-func TestURLFormChange(t *testing.T) {
-	ctx := context.Background()
-	a := openTest(t, t.TempDir(), Options{})
-	const oldURL, newURL = "https://state.test/release-5", "https://state.test/release-5/"
-	put(t, a, "state", oldURL, "five", t0)
-	id, found, err := a.IDOf(ctx, newURL, oldURL)
-	if err != nil || !found || id != atalaya.NewID(oldURL) {
-		t.Fatalf("IDOf(new, old): got %q, %t, %v, want the ID of the old form", id, found, err)
-	}
-	if _, found, _ := a.IDOf(ctx, "https://state.test/other"); found {
-		t.Error("IDOf of an unknown URL: found")
-	}
-	rel := testRelease("state", newURL, "five", t0)
-	rel.ID, rel.Title = id, "Title of "+oldURL // the same content
-
-	if v, err := a.Put(ctx, testPage(newURL, "five"), rel); err != nil || v != 0 {
-		t.Errorf("Put unchanged under the new form: got %d, %v, want 0", v, err)
-	}
-	if known, err := a.Known(ctx, newURL); err != nil || !known {
-		t.Errorf("Known(new form) after the Put: got %t, %v, want true", known, err)
-	}
-	rel.Body = "five, revised"
-	if v, err := a.Put(ctx, testPage(newURL, rel.Body), rel); err != nil || v != 2 {
-		t.Errorf("Put revised under the new form: got %d, %v, want version 2", v, err)
-	}
-	if n, err := a.Count(ctx); err != nil || n != 1 {
-		t.Errorf("Count: got %d, %v, want 1 release", n, err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,25 +38,6 @@ func (a *Archive) Known(ctx context.Context, url string) (bool, error) {
 	}
 	id, err := a.idOf(url)
 	return id != "", err
-}
-
-// IDOf returns the ID of the release archived under the first of urls that
-// the archive knows (a canonical URL, or a URL a page was fetched from),
-// and whether there is one. When the crawler's canonical form of a URL
-// changes, it passes the new form and the old, and Puts the release with
-// the ID found: the release keeps its ID, and Put records the new URL for
-// it (even when the release is unchanged), so that Known reports it.
-func (a *Archive) IDOf(ctx context.Context, urls ...string) (atalaya.ID, bool, error) {
-	if err := checkCtx(ctx, "ID of "+strings.Join(urls, " or ")); err != nil {
-		return "", false, err
-	}
-	for _, u := range urls {
-		id, err := a.idOf(u)
-		if err != nil || id != "" {
-			return id, id != "", err
-		}
-	}
-	return "", false, nil
 }
 
 // Validators returns the ETag and Last-Modified recorded for url by
