@@ -17,7 +17,6 @@ import (
 	"atalaya"
 	"atalaya/archive"
 	"atalaya/classify"
-	"atalaya/crawler"
 )
 
 const rulesHelp = `Audit the classification rules.
@@ -380,7 +379,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
-			return a.ReleaseByURL(ctx, crawler.Canonical(*url))
+			return releaseByLink(ctx, a, *url)
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
