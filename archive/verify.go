@@ -196,8 +196,7 @@ func whyText(err error) string {
 	if err == nil {
 		return "does not decode"
 	}
-	s := strings.ReplaceAll(err.Error(), "archive: ", "")
-	return s
+	return strings.ReplaceAll(err.Error(), "archive: ", "")
 }
 
 // releaseIDs returns the releases of locs, each once.
