@@ -110,7 +110,7 @@ func (a *Archive) adopt(fs fileState, recorded bool) error {
 	}
 	switch {
 	case damaged && a.readOnly:
-		a.report(Problem{File: name, Offset: ad.end, What: fmt.Sprintf("%v; the records before offset %d are read", err, ad.end)})
+		a.report(Problem{Kind: ProblemDamaged, File: name, Offset: ad.end, What: fmt.Sprintf("%v; the records before offset %d are read", err, ad.end)})
 	case damaged && recorded:
 		a.log.Warn("archive discarding WARC bytes past the committed length from undecodable ones on", "file", name, "committed", ad.end, "error", err)
 	case err != nil:

@@ -122,10 +122,31 @@ type Archive struct {
 // state.db does not record yet and a file it records that is missing or
 // short. Nothing is changed because of a Problem; What says what to do.
 type Problem struct {
-	File   string `json:"file"`
-	Offset int64  `json:"offset"`
-	What   string `json:"problem"`
+	Kind   ProblemKind `json:"kind"`
+	File   string      `json:"file"`
+	Offset int64       `json:"offset"`
+	What   string      `json:"problem"`
 }
+
+// ProblemKind says what kind of Problem Open left alone.
+type ProblemKind string
+
+// Kinds of Problem.
+const (
+	// ProblemForeign is a file not written by atalaya (or damaged at its
+	// start): none of it is read.
+	ProblemForeign ProblemKind = "foreign"
+	// ProblemUncommitted is bytes from Offset on that state.db does not
+	// record, which a read-only open does not read.
+	ProblemUncommitted ProblemKind = "uncommitted"
+	// ProblemDamaged is damage at Offset in a file a read-only open
+	// rebuilds state.db from: the records before it are read.
+	ProblemDamaged ProblemKind = "damaged"
+	// ProblemMissing is a file state.db records that is not there.
+	ProblemMissing ProblemKind = "missing"
+	// ProblemShort is a file shorter (Offset bytes) than state.db records.
+	ProblemShort ProblemKind = "short"
+)
 
 func (p Problem) String() string {
 	return fmt.Sprintf("%s at %d: %s", p.File, p.Offset, p.What)
@@ -387,7 +408,7 @@ func (a *Archive) recover() error {
 				continue
 			}
 			if err := a.checkWrittenByAtalaya(fs); err != nil {
-				a.report(Problem{File: name, What: err.Error()})
+				a.report(Problem{Kind: ProblemForeign, File: name, What: err.Error()})
 				continue
 			}
 			unknown++
@@ -402,10 +423,10 @@ func (a *Archive) recover() error {
 			if !a.readOnly {
 				return err
 			}
-			a.report(Problem{File: name, Offset: info.Size(), What: err.Error()})
+			a.report(Problem{Kind: ProblemShort, File: name, Offset: info.Size(), What: err.Error()})
 		case a.db.IsReadOnly():
 			if info.Size() > fs.Size {
-				a.report(Problem{File: name, Offset: fs.Size, What: fmt.Sprintf("%d bytes that state.db does not record (left by an interrupted crawl, or a state.db older than the file): not read; the next command that writes the archive (atalaya crawl or reindex) records them", info.Size()-fs.Size)})
+				a.report(Problem{Kind: ProblemUncommitted, File: name, Offset: fs.Size, What: fmt.Sprintf("%d bytes that state.db does not record (left by an interrupted crawl, or a state.db older than the file): not read; the next command that writes the archive (atalaya crawl or reindex) records them", info.Size()-fs.Size)})
 			}
 		case info.Size() > fs.Size || !recorded:
 			pending = append(pending, fs)
@@ -416,7 +437,7 @@ func (a *Archive) recover() error {
 		if !a.readOnly {
 			return err
 		}
-		a.report(Problem{File: name, What: err.Error()})
+		a.report(Problem{Kind: ProblemMissing, File: name, What: err.Error()})
 	}
 	if unknown > 0 {
 		a.log.Info("archive adopting WARC files state.db does not record", "files", unknown, "state", a.db.Path())

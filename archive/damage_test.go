@@ -560,3 +560,27 @@ func TestReadOnlyRebuildAroundDamage(t *testing.T) {
 		t.Errorf("directory changed (-before +after):\n%s", diff)
 	}
 }
+
+// TestVerifyUncommitted: records a crash left in a new file that state.db
+// does not know are read and reported as uncommitted, and their torn tail
+// is not damage.
+func TestVerifyUncommitted(t *testing.T) {
+	dir, ids := filledDir(t, 2)
+	a := openTest(t, dir, Options{})
+	put(t, a, "sre", "https://sre.test/x", "x", t0) // opens the writer
+	a.writers["sre"].max = 1                         // the next Put starts atalaya-sre-00002
+	crashPut(t, a, "https://sre.test/uncommitted", "u")
+	newFile := filepath.Join(dir, "warc", "atalaya-sre-00002.warc.gz")
+	appendBytes(t, newFile, []byte("\x1f\x8b\x08\x00 torn"))
+
+	rep, err := Verify(context.Background(), dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Damaged) != 0 || len(rep.Problems) != 1 || rep.Problems[0].Kind != ProblemUncommitted || rep.Problems[0].File != "atalaya-sre-00002.warc.gz" {
+		t.Errorf("Verify: got damaged %v, problems %v; want only the uncommitted file", rep.Damaged, rep.Problems)
+	}
+	if want := 1 + 2*(len(ids)+1) + 3; rep.Records != want {
+		t.Errorf("Verify read %d records, want %d (those of the uncommitted file too)", rep.Records, want)
+	}
+}

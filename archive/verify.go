@@ -76,9 +76,10 @@ func Verify(ctx context.Context, dir string, opts Options) (Report, error) {
 	default:
 		rep.Problems = a.Problems()
 		for _, p := range rep.Problems {
-			if p.Offset == 0 {
+			switch p.Kind {
+			case ProblemForeign, ProblemMissing:
 				leftAlone[p.File] = true
-			} else {
+			case ProblemUncommitted:
 				uncommitted[p.File] = p.Offset
 			}
 		}
