@@ -568,7 +568,7 @@ func TestVerifyUncommitted(t *testing.T) {
 	dir, ids := filledDir(t, 2)
 	a := openTest(t, dir, Options{})
 	put(t, a, "sre", "https://sre.test/x", "x", t0) // opens the writer
-	a.writers["sre"].max = 1                         // the next Put starts atalaya-sre-00002
+	a.writers["sre"].max = 1                        // the next Put starts atalaya-sre-00002
 	crashPut(t, a, "https://sre.test/uncommitted", "u")
 	newFile := filepath.Join(dir, "warc", "atalaya-sre-00002.warc.gz")
 	appendBytes(t, newFile, []byte("\x1f\x8b\x08\x00 torn"))
