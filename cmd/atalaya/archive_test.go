@@ -243,7 +243,10 @@ func TestArchiveVerifyClean(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "run 'atalaya crawl' first") {
 		t.Errorf("archive verify of an empty data directory: exit %d: %s", code, errOut)
 	}
-	if code, _, _ := runCmd(t, "archive"); code != 2 {
-		t.Errorf("archive without a subcommand: exit %d, want 2", code)
+	if code, _, errOut := runCmd(t, "archive"); code != 2 || !strings.Contains(errOut, "verify") {
+		t.Errorf("archive without a subcommand: exit %d, want 2 and the usage on stderr", code)
+	}
+	if code, out, _ := runCmd(t, "help", "archive"); code != 0 || !strings.Contains(out, "Usage: atalaya archive") {
+		t.Errorf("help archive: exit %d, want 0 and the usage on stdout:\n%s", code, out)
 	}
 }
