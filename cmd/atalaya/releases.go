@@ -33,7 +33,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	arch, err := e.openExistingArchive()
+	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,11 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(tw, "PUBLISHED\tSOURCE\tV\tTITLE\tURL")
 	}
 	n := 0
+	sv := salvage{w: e.stderr}
 	for rel, err := range arch.Releases(ctx, f) {
+		if sv.skip(err) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -69,7 +73,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		tw.Flush()
 		fmt.Fprintf(e.stdout, "%d releases\n", n)
 	}
-	return nil
+	return sv.result()
 }
 
 // truncate shortens s to at most n runes, marking the cut with an ellipsis.

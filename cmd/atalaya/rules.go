@@ -67,7 +67,7 @@ func (e *env) rulesFor(path string) (*classify.Rules, error) {
 
 // archivedRelease opens the archive and looks a release up with find.
 func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
-	a, err := e.openExistingArchive()
+	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return atalaya.Release{}, err
 	}
@@ -82,7 +82,7 @@ func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (
 // withArchivedReleases opens the archive and calls fn with its releases;
 // an error met while reading them is returned after fn.
 func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya.Release])) error {
-	a, err := e.openExistingArchive()
+	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}

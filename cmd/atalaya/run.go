@@ -40,6 +40,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// One entry per subcommand, one line each, sorted by name.
+		"archive":    {summary: "verify the archive: every record and digest of the WARC files", run: runArchive},
 		"bench":      {summary: "measure indexing and search speed on synthetic releases", run: runBench},
 		"config":     {summary: "check the configuration file or print it", run: runConfig},
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},

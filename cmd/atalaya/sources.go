@@ -25,7 +25,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arch, err := e.openExistingArchive()
+	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
