@@ -25,9 +25,12 @@ var allowedImports = map[string][]string{
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
 		"atalaya/internal/mirror", "atalaya/internal/synth",
+		"atalaya/crawler/browser",
 	},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
+
+	"atalaya/crawler/browser": {"atalaya"},
 }
 
 // confinedImports names third-party modules that only one package may import.
@@ -35,6 +38,8 @@ var confinedImports = map[string]string{
 	"github.com/gocolly/colly":      "atalaya/crawler",
 	"github.com/blevesearch/bleve":  "atalaya/index",
 	"github.com/blevesearch/bleve_": "atalaya/index",
+
+	"github.com/chromedp": "atalaya/crawler/browser",
 }
 
 func TestImportPolicy(t *testing.T) {

@@ -1,0 +1,317 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"atalaya/internal/mirror"
+)
+
+// get fetches rawURL with client and returns the response and its body.
+func get(t *testing.T, client *http.Client, rawURL string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// gobmxPages returns the SRE listing pages and their articles in the
+// mirror, as URLs of the test site, and each URL's expected title (empty
+// for listings).
+func gobmxPages(t testing.TB, site string) (urls []string, titles map[string]string) {
+	t.Helper()
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := func(u string) string { return strings.Replace(u, "https://"+mirror.HostGobMX, site, 1) }
+	titles = map[string]string{}
+	for _, l := range m.Listings {
+		if l.Source != "sre" || strings.Contains(l.URL, "idiom=en") {
+			continue
+		}
+		urls = append(urls, local(l.URL))
+		titles[local(l.URL)] = ""
+		for _, it := range l.Items {
+			if it.Status == http.StatusOK {
+				urls = append(urls, local(it.URL))
+				titles[local(it.URL)] = it.Title
+			}
+		}
+	}
+	if len(urls) < 4 {
+		t.Fatalf("mirror has %d SRE pages, want at least 4", len(urls))
+	}
+	return urls, titles
+}
+
+func TestPlainHTTPGetsTheChallenge(t *testing.T) {
+	site := newTestSite(t, "")
+	urls, titles := gobmxPages(t, site.URL)
+	for _, u := range urls[:2] {
+		resp, body := get(t, http.DefaultClient, u, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Challenge Validation") {
+			t.Errorf("GET %s: status %d, challenge page %v; want 200 and the challenge", u, resp.StatusCode, strings.Contains(body, "Challenge Validation"))
+		}
+		if title := titles[u]; title != "" && strings.Contains(body, title) {
+			t.Errorf("GET %s: plain HTTP got the real page", u)
+		}
+	}
+}
+
+func TestTransportSolvesTheChallengeOncePerTransport(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	rt := newTestTransport(t, b, TransportOptions{Parallelism: 2})
+	client := &http.Client{Transport: rt}
+	urls, titles := gobmxPages(t, site.URL)
+	header := http.Header{"User-Agent": {"atalaya-test/1.0 (+https://atalaya.example/contact)"}, "Accept": {"text/html,application/xhtml+xml"}}
+	for _, u := range urls {
+		resp, body := get(t, client, u, header)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status %d, want 200", u, resp.StatusCode)
+		}
+		if strings.Contains(body, "Challenge Validation") {
+			t.Errorf("GET %s: got the challenge page", u)
+		}
+		if title := titles[u]; title != "" && !strings.Contains(body, title) {
+			t.Errorf("GET %s: rendered page lacks the title %q", u, title)
+		}
+		if title := titles[u]; title == "" && !strings.Contains(body, "/sre/prensa/") {
+			t.Errorf("GET %s: listing has no release links", u)
+		}
+		if got := resp.Header.Get(RenderedHeader); got != "dom" {
+			t.Errorf("GET %s: %s = %q, want dom", u, RenderedHeader, got)
+		}
+		if got := resp.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type %q", u, got)
+		}
+		if resp.Header.Get("ETag") == "" {
+			t.Errorf("GET %s: the server's ETag header is missing", u)
+		}
+	}
+	if got := site.challenges(); got != 1 {
+		t.Errorf("challenge served %d times for %d pages, want once", got, len(urls))
+	}
+	for _, r := range site.requests() {
+		if !r.Challenged && r.Path != "/cms/assets/application.js" && r.Path != "/cms/assets/level_jump.js" &&
+			r.Header.Get("User-Agent") != header.Get("User-Agent") {
+			t.Errorf("%s sent with User-Agent %q, want the request's", r.Path, r.Header.Get("User-Agent"))
+		}
+	}
+
+	// A second transport is a second run: its cookies start empty.
+	rt2 := newTestTransport(t, b, TransportOptions{})
+	get(t, &http.Client{Transport: rt2}, urls[0], nil)
+	if got := site.challenges(); got != 2 {
+		t.Errorf("challenges after a second transport's first page: %d, want 2", got)
+	}
+}
+
+func TestTransportBlocksSubresources(t *testing.T) {
+	var otherHits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { otherHits.Add(1) }))
+	defer other.Close()
+	site := newTestSite(t, other.URL)
+	b := newTestBrowser(t, Options{})
+	client := &http.Client{Transport: newTestTransport(t, b, TransportOptions{})}
+
+	_, body := get(t, client, site.URL+"/subresources", nil)
+	if !strings.Contains(body, "rendered by script") {
+		t.Errorf("the page's own script did not run: %s", body)
+	}
+	for _, path := range []string{"/assets/own.js", "/assets/data.json"} {
+		if !site.requested(path) {
+			t.Errorf("%s (the page's own script or data) was not requested", path)
+		}
+	}
+	for _, path := range []string{"/assets/site.css", "/assets/font.woff2", "/assets/logo.png", "/assets/clip.mp4"} {
+		if site.requested(path) {
+			t.Errorf("%s was requested; stylesheets, fonts, images and media must be blocked", path)
+		}
+	}
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("another host got %d requests, want none", n)
+	}
+}
+
+func TestTransportAnswersLikeHTTP(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	rt := newTestTransport(t, b, TransportOptions{})
+	noFollow := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	follow := &http.Client{Transport: rt}
+
+	t.Run("robots.txt raw", func(t *testing.T) {
+		resp, body := get(t, follow, site.URL+"/robots.txt", nil)
+		if want := "User-agent: *\nDisallow: /privado/\n"; body != want || resp.StatusCode != 200 {
+			t.Errorf("robots.txt: status %d, body %q; want 200, %q", resp.StatusCode, body, want)
+		}
+		if resp.Header.Get(RenderedHeader) != "" {
+			t.Errorf("robots.txt marked as rendered")
+		}
+	})
+	urls, _ := gobmxPages(t, site.URL)
+	t.Run("redirect returned", func(t *testing.T) {
+		resp, _ := get(t, noFollow, site.URL+"/redirect", nil)
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/sre/archivo/prensa" {
+			t.Errorf("redirect: status %d, Location %q; want 302 to /sre/archivo/prensa", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, body := get(t, follow, site.URL+"/redirect", nil)
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/sre/archivo/prensa" || strings.Contains(body, "Challenge Validation") {
+			t.Errorf("followed redirect: status %d, URL %s", resp.StatusCode, resp.Request.URL)
+		}
+	})
+	t.Run("conditional request", func(t *testing.T) {
+		resp, _ := get(t, follow, urls[1], nil)
+		etag := resp.Header.Get("ETag")
+		resp, body := get(t, follow, urls[1], http.Header{"If-None-Match": {etag}})
+		if resp.StatusCode != http.StatusNotModified || body != "" {
+			t.Errorf("conditional GET: status %d, %d bytes; want 304 and no body", resp.StatusCode, len(body))
+		}
+	})
+	t.Run("404", func(t *testing.T) {
+		resp, _ := get(t, follow, site.URL+"/sre/prensa/no-existe", nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("missing page: status %d, want 404", resp.StatusCode)
+		}
+	})
+	t.Run("POST refused", func(t *testing.T) {
+		_, err := follow.Post(site.URL+"/", "text/plain", strings.NewReader("x"))
+		if !errors.Is(err, ErrMethod) {
+			t.Errorf("POST: %v, want ErrMethod", err)
+		}
+	})
+}
+
+func TestHungPageTimesOut(t *testing.T) {
+	site := newTestSite(t, "")
+	site.setHold("/hang", func(r *http.Request) { <-r.Context().Done() })
+	b := newTestBrowser(t, Options{})
+	tests := []struct {
+		name, path string
+		opts       TransportOptions
+		wantText   string
+	}{
+		{"no answer", "/hang", TransportOptions{Timeout: 2 * time.Second}, "did not load and settle within 2s"},
+		{"ready selector never matches", "/sre/archivo/prensa", TransportOptions{Timeout: 3 * time.Second, Ready: "#never-there"}, `ready selector "#never-there" never matched`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &http.Client{Transport: newTestTransport(t, b, tt.opts)}
+			_, err := client.Get(site.URL + tt.path)
+			if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("GET %s: %v; want ErrTimeout saying %q", tt.path, err, tt.wantText)
+			}
+			var uerr *url.Error
+			if !errors.As(err, &uerr) || !uerr.Timeout() {
+				t.Errorf("error is not a timeout for net/http: %#v", err)
+			}
+		})
+	}
+	// The browser is still usable.
+	client := &http.Client{Transport: newTestTransport(t, b, TransportOptions{Ready: "#prensa"})}
+	if resp, _ := get(t, client, site.URL+"/sre/archivo/prensa", nil); resp.StatusCode != 200 {
+		t.Errorf("after timeouts: status %d", resp.StatusCode)
+	}
+}
+
+func TestKilledBrowserIsRestarted(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	rt := newTestTransport(t, b, TransportOptions{Timeout: 30 * time.Second})
+	client := &http.Client{Transport: rt}
+	urls, titles := gobmxPages(t, site.URL)
+	get(t, client, urls[0], nil)
+
+	// The browser is killed while it waits for the next page.
+	first := b.running()
+	var held atomic.Bool
+	site.setHold(urlPath(t, urls[1]), func(r *http.Request) {
+		if held.CompareAndSwap(false, true) {
+			if err := syscall.Kill(first.pid(), syscall.SIGKILL); err != nil {
+				t.Errorf("kill: %v", err)
+			}
+			<-r.Context().Done()
+		}
+	})
+	resp, body := get(t, client, urls[1], nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, titles[urls[1]]) {
+		t.Errorf("fetch across the kill: status %d, has title %v", resp.StatusCode, strings.Contains(body, titles[urls[1]]))
+	}
+	if p := b.running(); p == first || p == nil {
+		t.Errorf("the browser was not restarted")
+	}
+	for _, u := range urls[2:] {
+		if resp, _ := get(t, client, u, nil); resp.StatusCode != 200 {
+			t.Errorf("GET %s after restart: status %d", u, resp.StatusCode)
+		}
+	}
+	if got := site.challenges(); got != 1 {
+		t.Errorf("challenge served %d times; the restarted browser must keep the transport's cookies", got)
+	}
+}
+
+func urlPath(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path
+}
+
+func TestNoBrowserFound(t *testing.T) {
+	tests := []struct {
+		name, path, pathEnv string
+	}{
+		{"configured path missing", "/nonexistent/chromium", os.Getenv("PATH")},
+		{"none on PATH", "", t.TempDir()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PATH", tt.pathEnv)
+			_, err := New(Options{ExecPath: tt.path})
+			if !errors.Is(err, ErrNoBrowser) || !strings.Contains(err.Error(), "apt-get install chromium") {
+				t.Errorf("New: %v; want ErrNoBrowser saying how to install one", err)
+			}
+		})
+	}
+}
+
+func TestClosed(t *testing.T) {
+	b := newTestBrowser(t, Options{})
+	rt := b.Transport(TransportOptions{})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := (&http.Client{Transport: rt}).Get("http://127.0.0.1:1/")
+	if !errors.Is(err, ErrClosed) {
+		t.Errorf("fetch after Close: %v, want ErrClosed", err)
+	}
+}
