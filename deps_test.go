@@ -30,7 +30,8 @@ var allowedImports = map[string][]string{
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
 
-	"atalaya/crawler/browser": {"atalaya"},
+	"atalaya/crawler/browser":             {"atalaya"},
+	"atalaya/crawler/browser/browsertest": {},
 }
 
 // confinedImports names third-party modules that only one package may import.

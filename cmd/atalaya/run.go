@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
 		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
 		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
+		"fetch":      {summary: "fetch one page and print what its source's selectors see on it", run: runFetch},
 		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
 		"releases":   {summary: "list the archived releases", run: runReleases},

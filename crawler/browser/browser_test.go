@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"atalaya/crawler/browser/browsertest"
 	"atalaya/internal/mirror"
 )
 
@@ -74,8 +75,8 @@ func TestPlainHTTPGetsTheChallenge(t *testing.T) {
 	urls, titles := gobmxPages(t, site.URL)
 	for _, u := range urls[:2] {
 		resp, body := get(t, http.DefaultClient, u, nil)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Challenge Validation") {
-			t.Errorf("GET %s: status %d, challenge page %v; want 200 and the challenge", u, resp.StatusCode, strings.Contains(body, "Challenge Validation"))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, browsertest.Marker) {
+			t.Errorf("GET %s: status %d, challenge page %v; want 200 and the challenge", u, resp.StatusCode, strings.Contains(body, browsertest.Marker))
 		}
 		if title := titles[u]; title != "" && strings.Contains(body, title) {
 			t.Errorf("GET %s: plain HTTP got the real page", u)
@@ -95,7 +96,7 @@ func TestTransportSolvesTheChallengeOncePerTransport(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: status %d, want 200", u, resp.StatusCode)
 		}
-		if strings.Contains(body, "Challenge Validation") {
+		if strings.Contains(body, browsertest.Marker) {
 			t.Errorf("GET %s: got the challenge page", u)
 		}
 		if title := titles[u]; title != "" && !strings.Contains(body, title) {
@@ -114,10 +115,10 @@ func TestTransportSolvesTheChallengeOncePerTransport(t *testing.T) {
 			t.Errorf("GET %s: the server's ETag header is missing", u)
 		}
 	}
-	if got := site.challenges(); got != 1 {
+	if got := site.Challenges(); got != 1 {
 		t.Errorf("challenge served %d times for %d pages, want once", got, len(urls))
 	}
-	for _, r := range site.requests() {
+	for _, r := range site.Requests() {
 		if !r.Challenged && r.Path != "/cms/assets/application.js" && r.Path != "/cms/assets/level_jump.js" &&
 			r.Header.Get("User-Agent") != header.Get("User-Agent") {
 			t.Errorf("%s sent with User-Agent %q, want the request's", r.Path, r.Header.Get("User-Agent"))
@@ -127,7 +128,7 @@ func TestTransportSolvesTheChallengeOncePerTransport(t *testing.T) {
 	// A second transport is a second run: its cookies start empty.
 	rt2 := newTestTransport(t, b, TransportOptions{})
 	get(t, &http.Client{Transport: rt2}, urls[0], nil)
-	if got := site.challenges(); got != 2 {
+	if got := site.Challenges(); got != 2 {
 		t.Errorf("challenges after a second transport's first page: %d, want 2", got)
 	}
 }
@@ -145,12 +146,12 @@ func TestTransportBlocksSubresources(t *testing.T) {
 		t.Errorf("the page's own script did not run: %s", body)
 	}
 	for _, path := range []string{"/assets/own.js", "/assets/data.json"} {
-		if !site.requested(path) {
+		if !site.Requested(path) {
 			t.Errorf("%s (the page's own script or data) was not requested", path)
 		}
 	}
 	for _, path := range []string{"/assets/site.css", "/assets/font.woff2", "/assets/logo.png", "/assets/clip.mp4"} {
-		if site.requested(path) {
+		if site.Requested(path) {
 			t.Errorf("%s was requested; stylesheets, fonts, images and media must be blocked", path)
 		}
 	}
@@ -182,7 +183,7 @@ func TestTransportAnswersLikeHTTP(t *testing.T) {
 			t.Errorf("redirect: status %d, Location %q; want 302 to /sre/archivo/prensa", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		resp, body := get(t, follow, site.URL+"/redirect", nil)
-		if resp.StatusCode != 200 || resp.Request.URL.Path != "/sre/archivo/prensa" || strings.Contains(body, "Challenge Validation") {
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/sre/archivo/prensa" || strings.Contains(body, browsertest.Marker) {
 			t.Errorf("followed redirect: status %d, URL %s", resp.StatusCode, resp.Request.URL)
 		}
 	})
@@ -210,7 +211,7 @@ func TestTransportAnswersLikeHTTP(t *testing.T) {
 
 func TestHungPageTimesOut(t *testing.T) {
 	site := newTestSite(t, "")
-	site.setHold("/hang", func(r *http.Request) { <-r.Context().Done() })
+	site.Hold("/hang", func(r *http.Request) { <-r.Context().Done() })
 	b := newTestBrowser(t, Options{})
 	tests := []struct {
 		name, path string
@@ -251,7 +252,7 @@ func TestKilledBrowserIsRestarted(t *testing.T) {
 	// The browser is killed while it waits for the next page.
 	first := b.running()
 	var held atomic.Bool
-	site.setHold(urlPath(t, urls[1]), func(r *http.Request) {
+	site.Hold(urlPath(t, urls[1]), func(r *http.Request) {
 		if held.CompareAndSwap(false, true) {
 			if err := syscall.Kill(first.pid(), syscall.SIGKILL); err != nil {
 				t.Errorf("kill: %v", err)
@@ -271,7 +272,7 @@ func TestKilledBrowserIsRestarted(t *testing.T) {
 			t.Errorf("GET %s after restart: status %d", u, resp.StatusCode)
 		}
 	}
-	if got := site.challenges(); got != 1 {
+	if got := site.Challenges(); got != 1 {
 		t.Errorf("challenge served %d times; the restarted browser must keep the transport's cookies", got)
 	}
 }

@@ -5,162 +5,60 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"atalaya/crawler/browser/browsertest"
 	"atalaya/internal/mirror"
 )
 
-// challengeCookie is the cookie the challenge script sets.
-const challengeCookie = "gobmx_challenge"
-
-// challengeNonce is the value the challenge script hashes.
-const challengeNonce = "a7c1f09e-atalaya-test"
-
-// challengeAnswer is what the challenge script computes from the nonce:
-// a 32-bit rolling hash, so only a client that runs the script knows it.
-func challengeAnswer(nonce string) string {
-	var h uint32
-	for _, c := range nonce {
-		h = h*31 + uint32(c)
-	}
-	return fmt.Sprint(h)
-}
-
-// challengePage is served instead of every HTML page to a client without
-// the cookie: like gob.mx's, it says "Challenge Validation", computes a
-// value in JavaScript, sets a cookie and reloads.
-var challengePage = `<!DOCTYPE html>
-<html lang="es"><head><meta charset="utf-8"><title>Challenge Validation</title></head>
-<body><div id="challenge-container"><h1>Challenge Validation</h1>
-<p>Validating your browser before accessing www.gob.mx&hellip;</p></div>
-<script>
-(function () {
-  var nonce = "` + challengeNonce + `", h = 0;
-  for (var i = 0; i < nonce.length; i++) { h = (Math.imul(h, 31) + nonce.charCodeAt(i)) >>> 0; }
-  document.cookie = "` + challengeCookie + `=" + h + "; path=/";
-  setTimeout(function () { location.reload(); }, 50);
-})();
-</script></body></html>`
-
-// siteRequest is one request the test site received.
-type siteRequest struct {
-	Path, Query string
-	Challenged  bool // answered with the challenge page
-	Header      http.Header
-}
-
-// testSite is a loopback copy of gob.mx (the mirror's markup) behind a
-// JavaScript challenge. Its log counts what clients requested.
-type testSite struct {
-	*httptest.Server
-	mu  sync.Mutex
-	log []siteRequest
-	// hold, when set, is called for the path it names before answering;
-	// it may block (a hung page) until the request's context ends.
-	hold map[string]func(r *http.Request)
-}
-
 // extraPages are pages the mirror does not have, for the transport's own
 // cases: a robots.txt, a redirect, a page with subresources of every kind
-// (its own and another host's), a page that never answers.
-func (s *testSite) extraPage(w http.ResponseWriter, r *http.Request, other string) bool {
-	switch r.URL.Path {
-	case "/robots.txt":
+// (its own and another host's).
+func extraPages(other string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /robots.txt", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "User-agent: *\nDisallow: /privado/\n")
-	case "/redirect":
+	})
+	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/sre/archivo/prensa", http.StatusFound)
-	case "/subresources":
+	})
+	mux.HandleFunc("GET /subresources", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!DOCTYPE html><html><head>
 <link rel="stylesheet" href="/assets/site.css"><link rel="preload" as="font" href="/assets/font.woff2" crossorigin>
 <script src="/assets/own.js"></script><script src="%[1]s/other.js"></script></head>
 <body><img src="/assets/logo.png"><video src="/assets/clip.mp4"></video><p id="x">static</p>
 <script>fetch("/assets/data.json"); fetch("%[1]s/beacon");</script></body></html>`, other)
-	case "/assets/own.js":
+	})
+	mux.HandleFunc("GET /assets/own.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		fmt.Fprint(w, `document.addEventListener("DOMContentLoaded", function () { document.getElementById("x").textContent = "rendered by script"; });`)
-	case "/assets/data.json":
+	})
+	mux.HandleFunc("GET /assets/data.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{}`)
-	default:
-		return false
-	}
-	return true
-}
-
-// newTestSite starts the protected site. other is the URL of another host
-// the subresources page refers to.
-func newTestSite(t testing.TB, other string) *testSite {
-	t.Helper()
-	s := &testSite{hold: map[string]func(*http.Request){}}
+	})
 	gobmx := mirror.Handler(mirror.Options{})
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		hold := s.hold[r.URL.Path]
-		s.mu.Unlock()
-		if hold != nil {
-			hold(r)
-		}
-		cookie, err := r.Cookie(challengeCookie)
-		solved := err == nil && cookie.Value == challengeAnswer(challengeNonce)
-		isPage := !strings.HasPrefix(r.URL.Path, "/assets/") && r.URL.Path != "/robots.txt"
-		challenged := isPage && !solved
-		s.mu.Lock()
-		s.log = append(s.log, siteRequest{Path: r.URL.Path, Query: r.URL.RawQuery, Challenged: challenged, Header: r.Header.Clone()})
-		s.mu.Unlock()
-		if challenged {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			fmt.Fprint(w, challengePage)
-			return
-		}
-		if s.extraPage(w, r, other) {
-			return
-		}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		r.Host = mirror.HostGobMX
 		gobmx.ServeHTTP(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	})
+	return mux
 }
 
-// requests returns the log so far.
-func (s *testSite) requests() []siteRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]siteRequest(nil), s.log...)
-}
-
-// challenges counts the challenge pages served.
-func (s *testSite) challenges() int {
-	n := 0
-	for _, r := range s.requests() {
-		if r.Challenged {
-			n++
-		}
-	}
-	return n
-}
-
-// requested reports whether path was requested.
-func (s *testSite) requested(path string) bool {
-	for _, r := range s.requests() {
-		if r.Path == path {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *testSite) setHold(path string, f func(*http.Request)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hold[path] = f
+// newTestSite starts a loopback copy of gob.mx (the mirror's markup) behind
+// the JavaScript challenge, with the extra pages. other is the URL of
+// another host the subresources page refers to.
+func newTestSite(t testing.TB, other string) *browsertest.Site {
+	t.Helper()
+	site := browsertest.NewSite(extraPages(other), func(path string) bool {
+		return strings.HasPrefix(path, "/assets/") || path == "/robots.txt"
+	})
+	t.Cleanup(site.Close)
+	return site
 }
 
 // newTestBrowser returns a Browser closed at the end of the test, or skips
