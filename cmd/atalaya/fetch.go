@@ -68,7 +68,10 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer closeBrowser(e, b)
-		transport, mode = b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout}), "browser, "+b.ExecPath()
+		// Like the plain HTTP fetch, the page may be anywhere the operator
+		// points: this is a debugging tool, not a crawl.
+		rt := b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout, AllowPrivateNetworks: true})
+		transport, mode = rt, "browser, "+b.ExecPath()
 	}
 	start := time.Now()
 	page, err := fetchPage(ctx, transport, src, pageURL.String())

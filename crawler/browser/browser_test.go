@@ -305,7 +305,7 @@ func TestNoBrowserFound(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	b := newTestBrowser(t, Options{})
-	rt := b.Transport(TransportOptions{})
+	rt := b.Transport(TransportOptions{AllowPrivateNetworks: true})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := b.Close(ctx); err != nil {
@@ -314,5 +314,23 @@ func TestClosed(t *testing.T) {
 	_, err := (&http.Client{Transport: rt}).Get("http://127.0.0.1:1/")
 	if !errors.Is(err, ErrClosed) {
 		t.Errorf("fetch after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestPrivateNetworksRefused(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	rt := b.Transport(TransportOptions{})
+	for _, u := range []string{site.URL + "/sre/archivo/prensa", "http://localhost:1/", "http://10.1.2.3/", "http://[::1]:1/"} {
+		_, err := (&http.Client{Transport: rt}).Get(u)
+		if !errors.Is(err, ErrPrivateNetwork) {
+			t.Errorf("GET %s: %v, want ErrPrivateNetwork", u, err)
+		}
+	}
+	if n := len(site.Requests()); n != 0 {
+		t.Errorf("the loopback site got %d requests", n)
+	}
+	if b.running() != nil {
+		t.Errorf("a browser was started for refused requests")
 	}
 }

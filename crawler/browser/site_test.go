@@ -83,8 +83,10 @@ func newTestBrowser(t testing.TB, opts Options) *Browser {
 }
 
 // newTestTransport returns a transport of b closed at the end of the test.
+// The test sites are on loopback, so private networks are allowed.
 func newTestTransport(t testing.TB, b *Browser, opts TransportOptions) *Transport {
 	t.Helper()
+	opts.AllowPrivateNetworks = true
 	rt := b.Transport(opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

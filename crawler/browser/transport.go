@@ -49,7 +49,10 @@ type TransportOptions struct {
 	// AllowedHosts are hosts (host[:port]) the page may load scripts and
 	// data from besides its own; requests to every other host are blocked.
 	AllowedHosts []string
-	Logger       *slog.Logger // nil means the Browser's logger
+	// AllowPrivateNetworks lets pages come from private, loopback and
+	// link-local addresses: only for tests and the mirror.
+	AllowPrivateNetworks bool
+	Logger               *slog.Logger // nil means the Browser's logger
 }
 
 // Transport is an http.RoundTripper that loads each GET request in a tab of
@@ -117,6 +120,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
 	defer cancel()
+	if !t.opts.AllowPrivateNetworks {
+		if err := checkPublic(ctx, req.URL.Hostname()); err != nil {
+			return nil, t.failure(ctx, req, err)
+		}
+	}
 	if err := t.acquire(ctx); err != nil {
 		return nil, t.failure(ctx, req, err)
 	}
@@ -147,7 +155,7 @@ func (t *Transport) failure(ctx context.Context, req *http.Request, err error) e
 		return &timeoutError{msg: fmt.Sprintf("browser: loading %s: %v: the page did not load and settle within %s%s",
 			req.URL, ErrTimeout, t.opts.Timeout, t.readyHint())}
 	}
-	if errors.Is(err, ErrClosed) || errors.Is(err, ErrMethod) || errors.Is(err, ErrNoBrowser) {
+	if errors.Is(err, ErrClosed) || errors.Is(err, ErrMethod) || errors.Is(err, ErrNoBrowser) || errors.Is(err, ErrPrivateNetwork) {
 		return err
 	}
 	return fmt.Errorf("browser: loading %s: %w", req.URL, err)
