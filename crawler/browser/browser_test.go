@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -332,5 +334,72 @@ func TestPrivateNetworksRefused(t *testing.T) {
 	}
 	if b.running() != nil {
 		t.Errorf("a browser was started for refused requests")
+	}
+}
+
+// TestTabsBoundedByParallelism holds four article requests at the server
+// until the client gives up on them, and gives up on one only when a new
+// one arrives: with Parallelism 2, two are at the server at once, never
+// more.
+func TestTabsBoundedByParallelism(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	client := &http.Client{Transport: newTestTransport(t, b, TransportOptions{Parallelism: 2})}
+	urls, _ := gobmxPages(t, site.URL)
+	get(t, client, urls[0], nil) // solves the challenge
+
+	var (
+		mu             sync.Mutex
+		inflight, most int
+	)
+	arrived := make(chan int, 8)
+	site.Hold(urlPath(t, urls[1]), func(r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		mu.Lock()
+		inflight++
+		most = max(most, inflight)
+		mu.Unlock()
+		arrived <- n
+		<-r.Context().Done() // the tab closed
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+	})
+	var wg sync.WaitGroup
+	cancels := make([]context.CancelFunc, 4)
+	for n := range cancels {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancels[n] = cancel
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, urls[1]+"&n="+strconv.Itoa(n), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+				t.Errorf("request %d answered; it should be held until canceled", n)
+			}
+		})
+	}
+	next := func() int {
+		select {
+		case n := <-arrived:
+			return n
+		case <-time.After(time.Minute):
+			t.Fatal("no request reached the server for a minute")
+			return 0
+		}
+	}
+	held := []int{next(), next()}
+	for seen := len(held); seen < len(cancels); seen++ {
+		cancels[held[0]]() // its tab closes, freeing a slot for the next
+		held = append(held[1:], next())
+	}
+	for _, n := range held {
+		cancels[n]()
+	}
+	wg.Wait()
+	if most != 2 {
+		t.Errorf("at most %d requests at the server at once, want 2", most)
 	}
 }
