@@ -403,3 +403,30 @@ func TestTabsBoundedByParallelism(t *testing.T) {
 		t.Errorf("at most %d requests at the server at once, want 2", most)
 	}
 }
+
+// TestHungBrowserIsRestarted stops the browser process (SIGSTOP): the
+// fetch in progress times out, the browser that no longer answers is
+// replaced, and the next fetch works.
+func TestHungBrowserIsRestarted(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{})
+	client := &http.Client{Transport: newTestTransport(t, b, TransportOptions{Timeout: 5 * time.Second})}
+	urls, titles := gobmxPages(t, site.URL)
+	get(t, client, urls[0], nil)
+
+	hung := b.running()
+	if err := syscall.Kill(hung.pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(hung.pid(), syscall.SIGKILL)
+	if _, err := client.Get(urls[1]); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("fetch from a hung browser: %v, want a timeout", err)
+	}
+	if p := b.running(); p == hung {
+		t.Fatalf("the hung browser is still in use")
+	}
+	resp, body := get(t, client, urls[1], nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, titles[urls[1]]) {
+		t.Errorf("fetch after the restart: status %d", resp.StatusCode)
+	}
+}

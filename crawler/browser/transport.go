@@ -118,13 +118,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet {
 		return nil, fmt.Errorf("browser: %s %s: %w", req.Method, req.URL, ErrMethod)
 	}
+	if err := t.checkHost(req); err != nil {
+		return nil, err
+	}
+	// Starting the browser is bounded by Options.StartTimeout, not by the
+	// request's timeout, which is for the page.
+	if _, err := t.b.current(req.Context()); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
 	defer cancel()
-	if !t.opts.AllowPrivateNetworks {
-		if err := checkPublic(ctx, req.URL.Hostname()); err != nil {
-			return nil, t.failure(ctx, req, err)
-		}
-	}
 	if err := t.acquire(ctx); err != nil {
 		return nil, t.failure(ctx, req, err)
 	}
@@ -147,6 +150,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.log.Info("retrying fetch in the restarted browser", "url", req.URL.String())
 	}
+}
+
+// checkHost refuses a page on a private network address unless the
+// transport allows them.
+func (t *Transport) checkHost(req *http.Request) error {
+	if t.opts.AllowPrivateNetworks {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
+	defer cancel()
+	if err := checkPublic(ctx, req.URL.Hostname()); err != nil {
+		return t.failure(ctx, req, err)
+	}
+	return nil
 }
 
 // failure phrases a fetch error, making a deadline a timeout error.
