@@ -152,7 +152,7 @@ func TestTransportBlocksSubresources(t *testing.T) {
 			t.Errorf("%s (the page's own script or data) was not requested", path)
 		}
 	}
-	for _, path := range []string{"/assets/site.css", "/assets/font.woff2", "/assets/logo.png", "/assets/clip.mp4"} {
+	for _, path := range []string{"/assets/site.css", "/assets/font.woff2", "/assets/logo.png", "/assets/clip.mp4", "/favicon.ico"} {
 		if site.Requested(path) {
 			t.Errorf("%s was requested; stylesheets, fonts, images and media must be blocked", path)
 		}

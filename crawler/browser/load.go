@@ -128,6 +128,9 @@ func (pl *pageLoad) intercept(ctx context.Context, ev *fetch.EventRequestPaused)
 	id := ev.RequestID
 	if ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" {
 		stub, stubbed := stubs[ev.ResourceType]
+		if isFavicon(ev.Request.URL) {
+			stub, stubbed = stubs[network.ResourceTypeImage], true
+		}
 		switch {
 		case stubbed:
 			_, _ = chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: id, ResponseCode: http.StatusOK,
@@ -171,6 +174,13 @@ func (pl *pageLoad) intercept(ctx context.Context, ev *fetch.EventRequestPaused)
 		pl.mu.Unlock()
 	}
 	_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
+}
+
+// isFavicon reports whether rawURL is the icon the browser asks for on its
+// own, of type Other rather than Image.
+func isFavicon(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Path == "/favicon.ico"
 }
 
 // allowedURL reports whether a request may go to rawURL: to the page's own
