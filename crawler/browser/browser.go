@@ -67,6 +67,11 @@ type Options struct {
 	MaxTabs int
 	// StartTimeout bounds the start of the browser process; 0 means 30s.
 	StartTimeout time.Duration
+	// PagesPerProcess bounds the pages one browser process loads: then a
+	// new process takes the next fetches and the old one stops once its
+	// last tab closes, so that a long run's memory does not grow without
+	// bound. 0 means 200; cookies carry over.
+	PagesPerProcess int
 	Logger       *slog.Logger // nil means slog.Default()
 }
 
@@ -80,16 +85,22 @@ type Browser struct {
 	tabs     chan struct{} // one token per open tab
 
 	mu     sync.Mutex
-	proc   *process // nil until first use and after a crash
-	gen    int      // number of processes started
+	proc   *process              // the process new fetches use; nil until first use and after a crash
+	live   map[*process]struct{} // every process not stopped yet, retiring ones included
+	gen    int                   // number of processes started
 	closed bool
 }
 
-// process is one running browser process.
+// process is one running browser process. Its counters are guarded by
+// Browser.mu.
 type process struct {
 	gen    int
 	ctx    context.Context // the chromedp context of the browser: it has run once
 	cancel func()          // stops the process and waits for it
+
+	inUse    int  // fetches using the process now
+	pages    int  // fetches done with the process
+	retiring bool // no new fetches; stopped when inUse drops to 0
 }
 
 // New returns a Browser that will run the executable opts.ExecPath, or the
@@ -105,6 +116,9 @@ func New(opts Options) (*Browser, error) {
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
+	}
+	if opts.PagesPerProcess <= 0 {
+		opts.PagesPerProcess = 200
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -133,22 +147,47 @@ func findExecutable(configured string) (string, error) {
 // ExecPath returns the browser executable that New found.
 func (b *Browser) ExecPath() string { return b.execPath }
 
-// current returns the running process, starting one when there is none.
-func (b *Browser) current(ctx context.Context) (*process, error) {
+// use returns the process for a fetch, starting one when there is none.
+// The fetch calls done when it no longer needs the process.
+func (b *Browser) use(ctx context.Context) (p *process, done func(), err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	if b.proc != nil {
-		return b.proc, nil
+	if b.proc == nil {
+		if b.proc, err = b.start(ctx); err != nil {
+			return nil, nil, err
+		}
+		if b.live == nil {
+			b.live = map[*process]struct{}{}
+		}
+		b.live[b.proc] = struct{}{}
 	}
-	p, err := b.start(ctx)
-	if err != nil {
-		return nil, err
+	p = b.proc
+	p.inUse++
+	return p, func() { b.done(p) }, nil
+}
+
+// done ends a fetch's use of p. A process that has loaded PagesPerProcess
+// pages retires: new fetches get a new process, and p stops once its last
+// fetch is done.
+func (b *Browser) done(p *process) {
+	b.mu.Lock()
+	p.inUse--
+	p.pages++
+	if b.proc == p && p.pages >= b.opts.PagesPerProcess {
+		b.proc, p.retiring = nil, true
+		b.log.Info("browser recycled", "generation", p.gen, "pages", p.pages)
 	}
-	b.proc = p
-	return p, nil
+	stop := p.retiring && p.inUse == 0
+	if stop {
+		delete(b.live, p)
+	}
+	b.mu.Unlock()
+	if stop {
+		go p.cancel()
+	}
 }
 
 // start starts a browser process. The process outlives ctx; ctx and
@@ -205,12 +244,13 @@ func (p *process) alive() bool {
 // browser contexts in it.
 func (b *Browser) restart(p *process, reason string) {
 	b.mu.Lock()
-	current := b.proc == p
-	if current {
+	_, live := b.live[p]
+	delete(b.live, p)
+	if b.proc == p {
 		b.proc = nil
 	}
 	b.mu.Unlock()
-	if current {
+	if live {
 		b.log.Warn("browser restarted", "generation", p.gen, "reason", reason)
 		go p.cancel() // a hung process may take a while to die; nobody waits for it
 	}
@@ -239,16 +279,28 @@ func (b *Browser) acquireTab(ctx context.Context) error {
 
 func (b *Browser) releaseTab() { <-b.tabs }
 
-// Close stops the browser process, waiting at most until ctx ends. Fetches
-// after Close fail with [ErrClosed]. Close may be called more than once.
+// Close stops the browser processes, waiting at most until ctx ends.
+// Fetches after Close fail with [ErrClosed]. Close may be called more than
+// once.
 func (b *Browser) Close(ctx context.Context) error {
 	b.mu.Lock()
-	p := b.proc
-	b.proc, b.closed = nil, true
-	b.mu.Unlock()
-	if p == nil {
-		return nil
+	procs := make([]*process, 0, len(b.live))
+	for p := range b.live {
+		procs = append(procs, p)
 	}
+	b.proc, b.live, b.closed = nil, nil, true
+	b.mu.Unlock()
+	var errs []error
+	for _, p := range procs {
+		if err := p.close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// close stops the process gracefully, or kills it when ctx ends first.
+func (p *process) close(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() {
 		cctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)

@@ -452,3 +452,33 @@ func TestAutoSwitchesOnBlock(t *testing.T) {
 		t.Errorf("after the switch: not the real page")
 	}
 }
+
+// TestBrowserRecycled: after PagesPerProcess pages a new process takes
+// over, the old one stops, and the transport's cookies carry over.
+func TestBrowserRecycled(t *testing.T) {
+	site := newTestSite(t, "")
+	b := newTestBrowser(t, Options{PagesPerProcess: 2})
+	client := &http.Client{Transport: newTestTransport(t, b, TransportOptions{})}
+	urls, titles := gobmxPages(t, site.URL)
+	get(t, client, urls[0], nil)
+	first := b.running()
+	for _, u := range urls[1:] {
+		if resp, body := get(t, client, u, nil); resp.StatusCode != 200 || !strings.Contains(body, titles[u]) {
+			t.Errorf("GET %s: status %d", u, resp.StatusCode)
+		}
+	}
+	select {
+	case <-first.ctx.Done():
+	case <-time.After(time.Minute):
+		t.Errorf("the first process was not stopped")
+	}
+	b.mu.Lock()
+	gen := b.gen
+	b.mu.Unlock()
+	if want := (len(urls) + 1) / 2; gen < want {
+		t.Errorf("%d processes for %d pages at 2 pages each, want %d", gen, len(urls), want)
+	}
+	if got := site.Challenges(); got != 1 {
+		t.Errorf("challenge served %d times; the cookies must carry over to new processes", got)
+	}
+}

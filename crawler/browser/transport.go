@@ -123,21 +123,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// Starting the browser is bounded by Options.StartTimeout, not by the
 	// request's timeout, which is for the page.
-	if _, err := t.b.current(req.Context()); err != nil {
+	p, done, err := t.b.use(req.Context())
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
 	defer cancel()
 	if err := t.acquire(ctx); err != nil {
+		done()
 		return nil, t.failure(ctx, req, err)
 	}
 	defer t.release()
 	for attempt := 0; ; attempt++ {
-		p, bcid, err := t.browserContext(ctx)
-		if err != nil {
-			return nil, t.failure(ctx, req, err)
-		}
-		resp, err := t.load(ctx, p, bcid, req)
+		resp, err := t.loadIn(ctx, p, req)
+		done()
 		if err == nil {
 			return resp, nil
 		}
@@ -149,7 +148,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, t.failure(ctx, req, err)
 		}
 		t.log.Info("retrying fetch in the restarted browser", "url", req.URL.String())
+		if p, done, err = t.b.use(ctx); err != nil {
+			return nil, t.failure(ctx, req, err)
+		}
 	}
+}
+
+// loadIn loads req in a tab of p, in the transport's browser context.
+func (t *Transport) loadIn(ctx context.Context, p *process, req *http.Request) (*http.Response, error) {
+	bcid, err := t.browserContext(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return t.load(ctx, p, bcid, req)
 }
 
 // checkHost refuses a page on a private network address unless the
@@ -203,36 +214,31 @@ func (t *Transport) release() {
 	<-t.tabs
 }
 
-// browserContext returns the browser process and this transport's browser
-// context in it, making the context (with the cookies of the previous
-// process) when the process is new.
-func (t *Transport) browserContext(ctx context.Context) (*process, cdp.BrowserContextID, error) {
-	p, err := t.b.current(ctx)
-	if err != nil {
-		return nil, "", err
-	}
+// browserContext returns this transport's browser context in p, making it
+// (with the cookies of the previous process) when p is new to it.
+func (t *Transport) browserContext(ctx context.Context, p *process) (cdp.BrowserContextID, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil, "", ErrClosed
+		return "", ErrClosed
 	}
 	if t.gen == p.gen && t.bcid != "" {
-		return p, t.bcid, nil
+		return t.bcid, nil
 	}
 	cctx, cancel := mergeCancel(p.ctx, ctx)
 	defer cancel()
 	res, err := chromedp.CallBrowser(cctx, target.CreateBrowserContext, target.CreateBrowserContextParams{})
 	if err != nil {
-		return nil, "", fmt.Errorf("creating a browser context: %w", err)
+		return "", fmt.Errorf("creating a browser context: %w", err)
 	}
 	if len(t.cookies) > 0 {
 		_, err := chromedp.CallBrowser(cctx, storage.SetCookies, storage.SetCookiesParams{Cookies: t.cookies, BrowserContextID: res.BrowserContextID})
 		if err != nil {
-			return nil, "", fmt.Errorf("restoring cookies: %w", err)
+			return "", fmt.Errorf("restoring cookies: %w", err)
 		}
 	}
 	t.gen, t.bcid = p.gen, res.BrowserContextID
-	return p, t.bcid, nil
+	return t.bcid, nil
 }
 
 // saveCookies keeps the cookies of the browser context, to restore them if
