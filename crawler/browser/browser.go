@@ -72,7 +72,7 @@ type Options struct {
 	// last tab closes, so that a long run's memory does not grow without
 	// bound. 0 means 200; cookies carry over.
 	PagesPerProcess int
-	Logger       *slog.Logger // nil means slog.Default()
+	Logger          *slog.Logger // nil means slog.Default()
 }
 
 // Browser is one headless Chromium process shared by every Transport made
