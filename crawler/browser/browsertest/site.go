@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"time"
 )
 
 // Marker is the text of the challenge page a block marker recognises.
@@ -52,6 +53,7 @@ type Request struct {
 	Path, Query string
 	Challenged  bool // answered with the challenge page
 	Header      http.Header
+	Time        time.Time // when it arrived
 }
 
 // Site is a loopback server of a handler behind the challenge. Its methods
@@ -78,7 +80,7 @@ func NewSite(next http.Handler, exempt func(path string) bool) *Site {
 		solved := err == nil && cookie.Value == answer()
 		challenged := !solved && (exempt == nil || !exempt(r.URL.Path))
 		s.mu.Lock()
-		s.log = append(s.log, Request{Path: r.URL.Path, Query: r.URL.RawQuery, Challenged: challenged, Header: r.Header.Clone()})
+		s.log = append(s.log, Request{Path: r.URL.Path, Query: r.URL.RawQuery, Challenged: challenged, Header: r.Header.Clone(), Time: time.Now()})
 		s.mu.Unlock()
 		if challenged {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
