@@ -134,10 +134,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, t.failure(ctx, req, err)
 	}
 	defer t.release()
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		resp, err := t.loadIn(ctx, p, req)
 		done()
 		if err == nil {
+			t.log.Debug("page fetched through the browser", "url", req.URL.String(), "status", resp.StatusCode,
+				"bytes", resp.ContentLength, "duration", time.Since(start))
 			return resp, nil
 		}
 		// A page that fails is the page's problem. A browser that fails (it
