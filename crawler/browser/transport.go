@@ -299,27 +299,10 @@ func (t *Transport) load(ctx context.Context, p *process, bcid cdp.BrowserContex
 	}
 	pl.setMainFrame(cdp.FrameID(chromedp.FromContext(tabCtx).Target.TargetID))
 	detached, _ := chromedp.Detached(runCtx)
-	paused := chromedp.Events(runCtx, fetch.RequestPaused)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
-			pl.intercept(runCtx, &ev)
-		}
-	})
-	defer wg.Wait()
-	defer cancel() // ends the interception loop before wg.Wait
-
-	if ua := req.Header.Get("User-Agent"); ua != "" {
-		params := emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: req.Header.Get("Accept-Language")}
-		if _, err := chromedp.Call(runCtx, emulation.SetUserAgentOverride, params); err != nil {
-			return nil, fmt.Errorf("setting the User-Agent: %w", err)
-		}
-	}
-	if _, err := chromedp.Call(runCtx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
-		return nil, fmt.Errorf("enabling request interception: %w", err)
+	stop := intercept(runCtx, pl)
+	defer stop()
+	if err := prepareTab(runCtx, req); err != nil {
+		return nil, err
 	}
 	nav, err := chromedp.Call(runCtx, page.Navigate, page.NavigateParams{URL: req.URL.String()})
 	if err != nil {
@@ -341,6 +324,38 @@ func (t *Transport) load(ctx context.Context, p *process, bcid cdp.BrowserContex
 	}
 	t.saveCookies(runCtx, p.gen, bcid)
 	return pl.rendered(req, []byte(dom)), nil
+}
+
+// intercept starts handing the tab's paused requests to pl. stop ends it
+// (with ctx, which it cancels) and waits for the handler to return.
+func intercept(ctx context.Context, pl *pageLoad) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			pl.intercept(ctx, &ev)
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
+// prepareTab sets the tab's User-Agent (and Accept-Language) from the
+// request and turns on request interception.
+func prepareTab(ctx context.Context, req *http.Request) error {
+	if ua := req.Header.Get("User-Agent"); ua != "" {
+		params := emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: req.Header.Get("Accept-Language")}
+		if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, params); err != nil {
+			return fmt.Errorf("setting the User-Agent: %w", err)
+		}
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+		return fmt.Errorf("enabling request interception: %w", err)
+	}
+	return nil
 }
 
 // serializeDOM returns the document as HTML, doctype included.
