@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -90,7 +91,11 @@ func TestTransportSolvesTheChallengeOncePerTransport(t *testing.T) {
 	site := newTestSite(t, "")
 	b := newTestBrowser(t, Options{})
 	rt := newTestTransport(t, b, TransportOptions{Parallelism: 2})
-	client := &http.Client{Transport: rt}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: rt, Jar: jar} // as colly's
 	urls, titles := gobmxPages(t, site.URL)
 	header := http.Header{"User-Agent": {"atalaya-test/1.0 (+https://atalaya.example/contact)"}, "Accept": {"text/html,application/xhtml+xml"}}
 	for _, u := range urls {

@@ -195,7 +195,9 @@ func (pl *pageLoad) allowedURL(rawURL string) bool {
 
 // documentHeaders returns the browser's headers for a document request,
 // with the request's own headers (Accept, conditional headers, …) replacing
-// the browser's of the same name.
+// the browser's of the same name. The request's Cookie header is not sent:
+// the browser context's cookies, which include those set by the page's
+// scripts (a solved challenge), are the ones that count.
 func (pl *pageLoad) documentHeaders(browserHeaders network.Headers) []*fetch.HeaderEntry {
 	var entries []*fetch.HeaderEntry
 	for name, v := range browserHeaders {
@@ -205,7 +207,7 @@ func (pl *pageLoad) documentHeaders(browserHeaders network.Headers) []*fetch.Hea
 		entries = append(entries, &fetch.HeaderEntry{Name: name, Value: fmt.Sprint(v)})
 	}
 	for name, values := range pl.header {
-		if name == "Host" || name == "Connection" || name == "Accept-Encoding" {
+		if name == "Host" || name == "Connection" || name == "Accept-Encoding" || name == "Cookie" {
 			continue
 		}
 		entries = append(entries, &fetch.HeaderEntry{Name: name, Value: strings.Join(values, ", ")})

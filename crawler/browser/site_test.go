@@ -43,6 +43,9 @@ func extraPages(other string) http.Handler {
 	})
 	gobmx := mirror.Handler(mirror.Options{})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A session cookie, as CMSs set: a client with a cookie jar (colly's)
+		// sends it back in a Cookie header of its own.
+		w.Header().Add("Set-Cookie", "cms_session=s1; Path=/")
 		r.Host = mirror.HostGobMX
 		gobmx.ServeHTTP(w, r)
 	})
