@@ -25,12 +25,16 @@ var allowedImports = map[string][]string{
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
 		"atalaya/internal/mirror", "atalaya/internal/synth",
+		"atalaya/crawler/browser",
 	},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
 	// yamlguard bounds YAML input before decoding; config and classify
 	// (rules files) share it. Standard library only.
 	"atalaya/internal/yamlguard": {},
+
+	"atalaya/crawler/browser":             {"atalaya"},
+	"atalaya/crawler/browser/browsertest": {},
 }
 
 // confinedImports names third-party modules that only one package may import.
@@ -38,6 +42,8 @@ var confinedImports = map[string]string{
 	"github.com/gocolly/colly":      "atalaya/crawler",
 	"github.com/blevesearch/bleve":  "atalaya/index",
 	"github.com/blevesearch/bleve_": "atalaya/index",
+
+	"github.com/chromedp": "atalaya/crawler/browser",
 }
 
 func TestImportPolicy(t *testing.T) {

@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"completion": {summary: "print a shell completion script for bash, zsh or fish", run: runCompletion},
 		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
 		"help":       {summary: "show the commands, or one command's flags", run: runHelp},
+		"fetch":      {summary: "fetch one page and print what its source's selectors see on it", run: runFetch},
 		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
 		"releases":   {summary: "list the archived releases", run: runReleases},

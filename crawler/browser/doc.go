@@ -1,0 +1,26 @@
+// Package browser fetches pages through headless Chromium, for the sites
+// that answer scripted clients with a JavaScript challenge instead of their
+// pages (gob.mx's "Challenge Validation") while colly stays the crawler.
+//
+// A [Browser] is one Chromium process, found on PATH (chromium,
+// chromium-browser, google-chrome) or at a configured path, started on first
+// use, restarted when it crashes or stops answering, and stopped by
+// [Browser.Close]. Its [Browser.Transport] is an http.RoundTripper for one
+// source, to give to colly with collector.WithTransport: each GET request
+// is loaded in a new tab of the transport's own browser context (so cookies,
+// and a challenge solved once, last as long as the transport), with images,
+// stylesheets, fonts, media and requests to other hosts blocked while the
+// page's own scripts run. The response carries the status code and headers
+// of the main frame's last document and, as body, the DOM once the page has
+// settled or the ready selector matches, so block detection, size limits
+// and the archive work as for HTTP. Redirects, 304 Not Modified and non-HTML
+// documents (robots.txt, feeds) are returned as the server sent them.
+//
+// For "fetch: auto", [Auto] sends requests over plain HTTP until the crawler
+// detects a block and calls [Auto.Switch], and through the browser after.
+//
+// Tabs are bounded per transport (the source's parallelism) and per
+// browser (Options.MaxTabs). Every request is bounded by its context and
+// TransportOptions.Timeout. Browser and Transport are safe for concurrent
+// use.
+package browser
