@@ -234,3 +234,29 @@ func TestClassifyConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// TestTieWithDefaultRatioIsMixed checks that two labels over their
+// thresholds with equal scores make Mixed when the ratio is the default
+// 1, where "best < ratio × other" alone does not.
+func TestTieWithDefaultRatioIsMixed(t *testing.T) {
+	src := `labels:
+  - {name: kingpin, threshold: 1}
+  - {name: root_cause, threshold: 1}
+rules:
+  - {id: k, label: kingpin, patterns: [extradited]}
+  - {id: r, label: root_cause, patterns: [prevention]}
+`
+	rs, err := Parse(strings.NewReader(src), "tie.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rs.Scoring().Ratio; got != 1 {
+		t.Fatalf("got default ratio %g, want 1", got)
+	}
+	if v := rs.ClassifyText("", "Two men were extradited; a prevention programme opened.", ""); v.Label != Mixed {
+		t.Errorf("got label %s with scores %v, want mixed", v.Label, v.Scores)
+	}
+	if v := rs.ClassifyText("", "Two men were extradited.", ""); v.Label != "kingpin" {
+		t.Errorf("got label %s alone, want kingpin", v.Label)
+	}
+}

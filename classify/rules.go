@@ -346,6 +346,10 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 			p.add(at("regex", i), id, "bad regex %s: %v", quote(expr), err)
 			continue
 		}
+		if re.MatchString("") {
+			p.add(at("regex", i), id, "regex %s matches the empty string, so it would fire on every text; make it require at least one character", quote(expr))
+			continue
+		}
 		r.regex = append(r.regex, re)
 	}
 	ruleIdx := len(rs.rules)
