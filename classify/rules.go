@@ -196,7 +196,7 @@ type ruleSpec struct {
 	Topic       string      `yaml:"topic"`
 	Theme       string      `yaml:"theme"`
 	Description string      `yaml:"description"`
-	Weight      float64     `yaml:"weight"`
+	Weight      *float64    `yaml:"weight"` // nil: 1
 	Languages   []string    `yaml:"languages"`
 	Fields      []string    `yaml:"fields"`
 	Patterns    []string    `yaml:"patterns"`
@@ -326,7 +326,7 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		seen[id] = line
 	}
 	r := Rule{ID: id, Label: Label(spec.Label), Topic: spec.Topic, Theme: spec.Theme, Description: strings.TrimSpace(spec.Description),
-		Weight: spec.Weight, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless,
+		Weight: 1, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless,
 		Examples: Examples{Fire: spec.Examples.Fire, Not: spec.Examples.Not}, Line: line}
 	p.ruleTarget(rs, &r, &spec, at)
 	p.ruleScope(&r, &spec, at)
@@ -381,10 +381,11 @@ func (p *parser) ruleTarget(rs *Rules, r *Rule, spec *ruleSpec, at func(key stri
 		p.add(at("theme", -1), id, "unknown theme %q (declared: %s)", spec.Theme, strings.Join(rs.themes, ", "))
 	}
 	switch {
-	case spec.Weight < 0:
+	case spec.Weight == nil:
+	case *spec.Weight < 0:
 		p.add(at("weight", -1), id, "weight must not be negative")
-	case spec.Weight == 0:
-		r.Weight = 1
+	default:
+		r.Weight = *spec.Weight
 	}
 }
 

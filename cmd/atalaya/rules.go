@@ -26,7 +26,12 @@ Subcommands:
   check [FILE]                          validate a rules file (default: the configured rules) and run its examples
   explain (--file F | --url U | ID)     classify one release (a file, or archived by URL or ID; --gold G ID
                                         for a gold release) and show the evidence and near misses
-  eval --gold FILE.jsonl [--json]       score the rules against a gold file
+  eval --gold FILE.jsonl... [--cv K] [--json]
+                                        score the rules against gold files; --cv K adds K-fold
+                                        cross-validation (as written, and with weights fitted per fold)
+  fit --gold FILE.jsonl... [--out NEW.yaml]
+                                        fit weights and thresholds to the gold (logistic regression over
+                                        rule hits) and write a NEW rules file; the rules in force are unchanged
   diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
@@ -42,7 +47,7 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	subs := map[string]func(context.Context, *env, []string) error{
-		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval,
+		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval, "fit": rulesFit,
 		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport,
 	}
 	sub, ok := subs[args[0]]
@@ -116,11 +121,31 @@ func loadRules(path string) (*classify.Rules, error) {
 	return classify.Parse(f, path)
 }
 
-// loadGold reads a gold file, checking its labels against rs.
-func loadGold(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
-	if path == "" {
+// loadGold reads gold files, checking their labels against rs.
+func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error) {
+	if len(paths) == 0 {
 		return nil, errors.New("--gold FILE is required")
 	}
+	var all []classify.GoldRelease
+	seen := make(map[string]string)
+	for _, p := range paths {
+		g, err := loadGoldFile(p, rs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range g {
+			if prev, dup := seen[r.ID]; dup {
+				return nil, fmt.Errorf("%s: line %d: id %q is also in %s: ids must be unique across gold files", p, r.Line, r.ID, prev)
+			}
+			seen[r.ID] = p
+		}
+		all = append(all, g...)
+	}
+	return all, nil
+}
+
+// loadGoldFile reads one gold file, checking its labels against rs.
+func loadGoldFile(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening gold file: %w", err)
@@ -163,28 +188,45 @@ func rulesCheck(_ context.Context, e *env, args []string) error {
 }
 
 func rulesEval(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl [--rules FILE] [--json]")
-	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
+	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl... [--cv K] [--rules FILE] [--json]")
+	var gold listFlag
+	fs.Var(&gold, "gold", "gold `file` (JSON Lines); repeat or separate with commas for several")
+	folds := fs.Int("cv", 0, "also cross-validate over `K` folds: the rules as written, and with weights fitted on the other folds")
+	lambda := fs.Float64("lambda", 1, "L2 penalty of the fit in the cross-validation")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	if *folds == 1 || *folds < 0 {
+		return badUsage(fs, "--cv needs at least 2 folds")
+	}
 	rs, err := e.rulesFor(*rulesPath)
 	if err != nil {
 		return err
 	}
-	g, err := loadGold(*gold, rs)
+	g, err := loadGold(gold, rs)
 	if err != nil {
 		return err
 	}
 	rep := classify.Evaluate(rs, g)
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+	if *folds == 0 {
+		if *asJSON {
+			return writeJSON(e.stdout, rep)
+		}
+		return rep.WriteText(e.stdout)
 	}
-	return rep.WriteText(e.stdout)
+	cv := crossValidations(rs, g, *folds, *lambda)
+	if *asJSON {
+		return writeJSON(e.stdout, struct {
+			Eval classify.Report `json:"eval"`
+			CV   cvPair          `json:"cv"`
+		}{rep, cv})
+	}
+	if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	return cv.writeText(e.stdout)
 }
 
 func rulesDiff(ctx context.Context, e *env, args []string) error {
@@ -218,7 +260,7 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		writeDiff(e.stdout, rep, oldRules, newRules)
 	}
 	if *gold != "" {
-		g, err := loadGold(*gold, newRules)
+		g, err := loadGold([]string{*gold}, newRules)
 		if err != nil {
 			return err
 		}
@@ -254,7 +296,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	}
 	var rep *classify.Report
 	if *gold != "" {
-		g, err := loadGold(*gold, rs)
+		g, err := loadGold([]string{*gold}, rs)
 		if err != nil {
 			return err
 		}
@@ -276,7 +318,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *gold != "" {
-		g, err := loadGold(*gold, rs)
+		g, err := loadGold([]string{*gold}, rs)
 		if err != nil {
 			return err
 		}
@@ -420,7 +462,7 @@ func readReleaseFile(path string) (atalaya.Release, error) {
 }
 
 func findGold(path string, rs *classify.Rules, id string) (atalaya.Release, error) {
-	g, err := loadGold(path, rs)
+	g, err := loadGold([]string{path}, rs)
 	if err != nil {
 		return atalaya.Release{}, err
 	}
