@@ -24,10 +24,11 @@ var allowedImports = map[string][]string{
 	"atalaya/cmd/atalaya": {
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
-		"atalaya/internal/mirror", "atalaya/internal/synth",
+		"atalaya/internal/mirror", "atalaya/internal/synth", "atalaya/internal/rulestore",
 	},
-	"atalaya/internal/mirror": {},
-	"atalaya/internal/synth":  {"atalaya"},
+	"atalaya/internal/mirror":    {},
+	"atalaya/internal/synth":     {"atalaya"},
+	"atalaya/internal/rulestore": {},
 }
 
 // confinedImports names third-party modules that only one package may import.
