@@ -400,12 +400,13 @@ func writeMatrix(w io.Writer, rep classify.Report) error {
 }
 
 func rulesExplain(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --url U | ID | --gold G ID) [--rules FILE]")
+	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --url U | ID | --gold G ID) [--rules FILE] [--json]")
 	file := fs.String("file", "", "release `file`: JSON {title, body, language} or plain text")
 	url := fs.String("url", "", "explain the archived release at this `URL`")
 	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: for an archived release, the rules that set its indexed verdict; else the configured rules)")
 	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
+	asJSON := fs.Bool("json", false, "print the explanation as one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -415,16 +416,19 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var rel atalaya.Release
+	archived := false
 	switch {
 	case *file != "" && len(pos) == 0:
 		rel, err = readReleaseFile(*file)
 	case *file == "" && len(pos) == 1 && *gold != "":
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
+		archived = true
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
 			return a.ReleaseByURL(ctx, crawler.Canonical(*url))
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
+		archived = true
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
 			return a.Release(ctx, atalaya.ID(pos[0]))
 		})
@@ -435,8 +439,30 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var prov *provenance
+	inForce := rs
+	if archived && *rulesPath == "" {
+		set, now, p, err := e.rulesThatSet(ctx, rel.ID)
+		if err != nil {
+			return err
+		}
+		rs, inForce, prov = set, now, &p
+	}
+	v := rs.Classify(rel)
+	if prov != nil {
+		prov.compare(inForce, rel, v)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, explanationJSON(rel, v, prov))
+	}
 	hl := *color == "always" || *color == "auto" && isTerminal(e.stdout)
-	return writeExplanation(e.stdout, rel, rs.Classify(rel), hl)
+	if err := writeExplanation(e.stdout, rel, v, hl); err != nil {
+		return err
+	}
+	if prov != nil {
+		fmt.Fprintf(e.stdout, "\nprovenance: %s\n", prov.Note)
+	}
+	return nil
 }
 
 // readReleaseFile reads a JSON release ({title, body, language}) or, if
