@@ -32,6 +32,8 @@ Subcommands:
   fit --gold FILE.jsonl... [--out NEW.yaml]
                                         fit weights and thresholds to the gold (logistic regression over
                                         rule hits) and write a NEW rules file; the rules in force are unchanged
+  suggest --gold FILE.jsonl...          phrases that separate the labels on the gold, from the releases the
+                                        rules get wrong (and archived neither-but-relevant ones)
   diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
@@ -47,7 +49,7 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	subs := map[string]func(context.Context, *env, []string) error{
-		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval, "fit": rulesFit,
+		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval, "fit": rulesFit, "suggest": rulesSuggest,
 		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport,
 	}
 	sub, ok := subs[args[0]]
