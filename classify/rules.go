@@ -73,6 +73,7 @@ type Rule struct {
 	Regex       []string
 	Unless      []string
 	Near        []Near
+	Named       []string // phrases that count when a person's name follows
 	Examples    Examples
 	Line        int // line of the rule in its file
 
@@ -203,6 +204,7 @@ type ruleSpec struct {
 	Regex       []string    `yaml:"regex"`
 	Unless      []string    `yaml:"unless"`
 	Near        []nearSpec  `yaml:"near"`
+	Named       []string    `yaml:"named"`
 	Examples    exampleSpec `yaml:"examples"`
 }
 
@@ -326,7 +328,7 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		seen[id] = line
 	}
 	r := Rule{ID: id, Label: Label(spec.Label), Topic: spec.Topic, Theme: spec.Theme, Description: strings.TrimSpace(spec.Description),
-		Weight: 1, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless,
+		Weight: 1, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless, Named: spec.Named,
 		Examples: Examples{Fire: spec.Examples.Fire, Not: spec.Examples.Not}, Line: line}
 	p.ruleTarget(rs, &r, &spec, at)
 	p.ruleScope(&r, &spec, at)
@@ -337,8 +339,8 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		}
 		r.Near = append(r.Near, Near{Terms: [2]string{n.Terms[0], n.Terms[1]}, Within: n.Within})
 	}
-	if len(r.Patterns)+len(r.Regex)+len(r.Near) == 0 {
-		p.add(line, id, "rule has no patterns, regex or near clauses")
+	if len(r.Patterns)+len(r.Regex)+len(r.Near)+len(r.Named) == 0 {
+		p.add(line, id, "rule has no patterns, regex, near or named clauses")
 	}
 	for i, expr := range r.Regex {
 		re, err := regexp.Compile("(?i)" + expr)
@@ -428,6 +430,9 @@ func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, at func(key str
 	}
 	for i, s := range r.Unless {
 		add(s, phrase{kind: kindUnless}, at("unless", i))
+	}
+	for i, s := range r.Named {
+		add(s, phrase{kind: kindNamed}, at("named", i))
 	}
 	for i, n := range r.Near {
 		add(n.Terms[0], phrase{kind: kindNearA, near: i}, at("near", -1))
