@@ -232,9 +232,10 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 }
 
 func rulesDiff(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive]")
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
 	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
+	asJSON := fs.Bool("json", false, "print the differences as one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -251,25 +252,44 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	out := diffOutput{OldRulesVersion: oldRules.Version(), NewRulesVersion: newRules.Version()}
 	if !*noArchive {
-		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
 		var rep classify.DiffReport
 		if err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
 			rep = classify.Diff(oldRules, newRules, rels)
 		}); err != nil {
 			return err
 		}
-		writeDiff(e.stdout, rep, oldRules, newRules)
+		out.Archive = &rep
 	}
 	if *gold != "" {
 		g, err := loadGold([]string{*gold}, newRules)
 		if err != nil {
 			return err
 		}
+		rep := classify.Diff(oldRules, newRules, classify.GoldReleases(g))
+		out.Gold = &rep
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	if out.Archive != nil {
+		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
+		writeDiff(e.stdout, *out.Archive, oldRules, newRules)
+	}
+	if out.Gold != nil {
 		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
-		writeDiff(e.stdout, classify.Diff(oldRules, newRules, classify.GoldReleases(g)), oldRules, newRules)
+		writeDiff(e.stdout, *out.Gold, oldRules, newRules)
 	}
 	return nil
+}
+
+// diffOutput is "rules diff --json".
+type diffOutput struct {
+	OldRulesVersion string               `json:"old_rules_version"`
+	NewRulesVersion string               `json:"new_rules_version"`
+	Archive         *classify.DiffReport `json:"archive,omitempty"`
+	Gold            *classify.DiffReport `json:"gold,omitempty"`
 }
 
 // writeDiff prints the counts per label transition, then each release whose
@@ -309,9 +329,10 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 }
 
 func rulesReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE]")
+	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE] [--json]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) to report on instead of the archive")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
+	asJSON := fs.Bool("json", false, "print the report (rule coverage, overlaps, conflicts, dead rules, gaps) as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -324,7 +345,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return writeMatrix(e.stdout, classify.Evaluate(rs, g))
+		return writeReport(e.stdout, classify.Evaluate(rs, g), *asJSON)
 	}
 	var rep classify.Report
 	err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
@@ -333,7 +354,14 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeMatrix(e.stdout, rep)
+	return writeReport(e.stdout, rep, *asJSON)
+}
+
+func writeReport(w io.Writer, rep classify.Report, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, rep)
+	}
+	return writeMatrix(w, rep)
 }
 
 // unlabelled turns archived releases into gold releases without a label,

@@ -38,6 +38,10 @@ func TestRulesCommands(t *testing.T) {
 			[]string{"cross-validation, 2 folds", "rules as written: macro-F1", "weights fitted on the other folds", "per language: en"}, nil},
 		{"eval cv 1", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl", "--cv", "1"}, 2, nil, []string{"--cv needs at least 2 folds"}},
 		{"eval two gold files with the same ids", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl,testdata/gold-small.jsonl"}, 1, nil, []string{`id "k1" is also in`}},
+		{"diff json", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive", "--json"}, 0,
+			[]string{`"old_rules_version"`, `"transitions"`, `"neither → root_cause": 1`}, nil},
+		{"report json", []string{"rules", "report", "--gold", "testdata/gold-small.jsonl", "--json"}, 0, []string{`"dead_rules"`, `"coverage"`}, nil},
+		{"explain json", []string{"rules", "explain", "--file", "testdata/rules-ok/release.json", "--json"}, 0, []string{`"label": "kingpin"`, `"evidence": [`, `"sentence"`}, nil},
 		{"unknown subcommand", []string{"rules", "frob"}, 2, nil, []string{`unknown subcommand "frob"`}},
 	}
 	for _, tt := range tests {
