@@ -118,14 +118,7 @@ func applyEdits(src []byte, edits []lineEdit) ([]byte, error) {
 // mappingValues returns the values of a mapping node by key.
 func mappingValues(n ast.Node) map[string]ast.Node {
 	out := make(map[string]ast.Node)
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key != nil && mv.Key.GetToken() != nil {
 			out[mv.Key.GetToken().Value] = mv.Value
 		}

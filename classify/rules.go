@@ -469,14 +469,7 @@ func nodeLine(n ast.Node) int {
 // and key's value is a sequence, the line of its element i; fallback when
 // there is no such key or element.
 func keyLine(n ast.Node, key string, i int, fallback int) int {
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Value != key {
 			continue
 		}
@@ -486,6 +479,17 @@ func keyLine(n ast.Node, key string, i int, fallback int) int {
 		return lineOr(mv.Key, fallback)
 	}
 	return fallback
+}
+
+// mappingEntries returns the key-value pairs of a mapping node.
+func mappingEntries(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
 }
 
 // lineOr returns the line n starts on, or fallback.

@@ -123,6 +123,17 @@ func loadRules(path string) (*classify.Rules, error) {
 	return classify.Parse(f, path)
 }
 
+// rulesAndGold compiles the rules at rulesPath (see rulesFor) and reads
+// the gold files, checking their labels against the rules.
+func (e *env) rulesAndGold(rulesPath string, gold []string) (*classify.Rules, []classify.GoldRelease, error) {
+	rs, err := e.rulesFor(rulesPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := loadGold(gold, rs)
+	return rs, g, err
+}
+
 // loadGold reads gold files, checking their labels against rs.
 func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	if len(paths) == 0 {
@@ -203,11 +214,7 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	if *folds == 1 || *folds < 0 {
 		return badUsage(fs, "--cv needs at least 2 folds")
 	}
-	rs, err := e.rulesFor(*rulesPath)
-	if err != nil {
-		return err
-	}
-	g, err := loadGold(gold, rs)
+	rs, g, err := e.rulesAndGold(*rulesPath, gold)
 	if err != nil {
 		return err
 	}

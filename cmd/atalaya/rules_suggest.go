@@ -29,11 +29,7 @@ func rulesSuggest(ctx context.Context, e *env, args []string) error {
 	if *words < 1 || *words > 6 || *minSupport < 1 || *limit < 1 {
 		return badUsage(fs, "--words must be 1 to 6, --min-support and --limit at least 1")
 	}
-	rs, err := e.rulesFor(*rulesPath)
-	if err != nil {
-		return err
-	}
-	g, err := loadGold(gold, rs)
+	rs, g, err := e.rulesAndGold(*rulesPath, gold)
 	if err != nil {
 		return err
 	}
