@@ -8,7 +8,9 @@ import (
 // FitOptions tune [FitWeights].
 type FitOptions struct {
 	// Lambda is the strength of the L2 penalty on the weights (not on the
-	// thresholds); 0 means 1.
+	// thresholds); 0 means 0.1: under 5-fold cross-validation over the
+	// gold, 0.01 to 0.1 scored within 0.01 of each other and 1 or more
+	// clearly worse, and the larger penalty keeps weights steadier.
 	Lambda float64
 	// Iterations of projected gradient descent; 0 means 3000.
 	Iterations int
@@ -43,7 +45,7 @@ const minThreshold = 0.01
 // the rules that fire.
 func FitWeights(rs *Rules, gold []GoldRelease, opt FitOptions) Fitted {
 	if opt.Lambda == 0 {
-		opt.Lambda = 1
+		opt.Lambda = 0.1
 	}
 	if opt.Iterations == 0 {
 		opt.Iterations = 3000

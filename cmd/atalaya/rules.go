@@ -205,7 +205,7 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	var gold listFlag
 	fs.Var(&gold, "gold", "gold `file` (JSON Lines); repeat or separate with commas for several")
 	folds := fs.Int("cv", 0, "also cross-validate over `K` folds: the rules as written, and with weights fitted on the other folds")
-	lambda := fs.Float64("lambda", 1, "L2 penalty of the fit in the cross-validation")
+	lambda := fs.Float64("lambda", 0.1, "L2 penalty of the fit in the cross-validation")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {

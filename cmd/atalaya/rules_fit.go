@@ -89,7 +89,7 @@ func rulesFit(_ context.Context, e *env, args []string) error {
 	fs.Var(&gold, "gold", "gold `file` (JSON Lines); repeat or separate with commas for several")
 	out := fs.String("out", "", "write the fitted rules to this new `file` (it must not exist; default: stdout)")
 	folds := fs.Int("cv", 5, "cross-validate the fit over `K` folds")
-	lambda := fs.Float64("lambda", 1, "L2 penalty on the weights")
+	lambda := fs.Float64("lambda", 0.1, "L2 penalty on the weights")
 	rulesPath := fs.String("rules", "", "rules `file` to fit (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
