@@ -55,10 +55,12 @@ const (
 	maxStateFileSize = 1 << 20
 )
 
-// Open returns the store in dir, creating the directory if needed.
+// Open returns the store in dir. It creates nothing: the directory is
+// made when the first file is written, so that commands that only read
+// never write to the data directory.
 func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("rulestore: creating %s: %w", dir, err)
+	if dir == "" {
+		return nil, errors.New("rulestore: no directory")
 	}
 	return &Store{dir: dir}, nil
 }
@@ -101,6 +103,9 @@ func (s *Store) Source(version string) ([]byte, error) {
 // Versions returns the versions kept, sorted.
 func (s *Store) Versions() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("rulestore: %w", err)
 	}
@@ -142,7 +147,11 @@ func (s *Store) BeginReclassify(r Reclassification) error {
 
 // EndReclassify records that the reclassification is complete.
 func (s *Store) EndReclassify() error {
-	if err := os.Remove(filepath.Join(s.dir, reclassifyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := os.Remove(filepath.Join(s.dir, reclassifyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("rulestore: %w", err)
 	}
 	return syncDir(s.dir)
@@ -176,6 +185,9 @@ func (s *Store) writeJSON(name string, v any) error {
 // writeAtomic writes name through a synced temporary file renamed over it,
 // so that a crash leaves the old content or the new, never a mix.
 func (s *Store) writeAtomic(name string, data []byte) error {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("rulestore: creating %s: %w", s.dir, err)
+	}
 	tmp, err := os.CreateTemp(s.dir, "."+name+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("rulestore: %w", err)

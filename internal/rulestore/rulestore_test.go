@@ -49,6 +49,31 @@ func TestKeepAndSource(t *testing.T) {
 	}
 }
 
+// TestReadingCreatesNothing checks that a store that was never written
+// reads as empty and leaves no directory behind.
+func TestReadingCreatesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rules")
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Applied(); ok || err != nil {
+		t.Errorf("Applied: %t, %v", ok, err)
+	}
+	if _, ok, err := s.Reclassifying(); ok || err != nil {
+		t.Errorf("Reclassifying: %t, %v", ok, err)
+	}
+	if vs, err := s.Versions(); len(vs) > 0 || err != nil {
+		t.Errorf("Versions: %v, %v", vs, err)
+	}
+	if err := s.EndReclassify(); err != nil {
+		t.Errorf("EndReclassify: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("reading a store created %s (stat: %v)", dir, err)
+	}
+}
+
 func TestAppliedAndReclassify(t *testing.T) {
 	s, err := Open(t.TempDir())
 	if err != nil {
