@@ -116,6 +116,7 @@ const (
 	IssueFetch    IssueKind = "fetch" // a page could not be fetched (timeout, 5xx after retries, redirect loop)
 	IssueDate     IssueKind = "date"  // a release date could not be read
 	IssueRobots   IssueKind = "robots"
+	IssueLimit    IssueKind = "limit" // a crawl limit was reached: page cap, run budget, HTML nesting depth
 )
 
 // SourceIssue is one health problem found while crawling a source.
@@ -130,18 +131,30 @@ type SourceIssue struct {
 
 // CrawlRun summarises one crawl of one source.
 type CrawlRun struct {
-	Source    SourceID
-	Started   time.Time
-	Finished  time.Time
-	Listings  int // listing pages fetched
-	Items     int // listing items seen
-	New       int // releases archived for the first time
-	Revised   int // releases archived again with changed content
-	Unchanged int // releases already archived
-	Failed    int // releases that could not be fetched or extracted
-	Gone      int // links not fetched: they answered 404 or 410 before and are not due for a retry
-	Blocked   bool
-	Issues    []SourceIssue
+	Source   SourceID
+	Started  time.Time
+	Finished time.Time
+	Listings int // listing pages and feeds read (a 304 is not read: see NotModified)
+	// NotModified counts listing pages and feeds that answered 304 Not
+	// Modified: unchanged since the last run, so not read.
+	NotModified int
+	// ListingsFailed counts listing pages and feeds that could not be read
+	// or read as nothing: network or HTTP errors, a first page that answers
+	// 404, an anti-bot page, a first page whose item selector matches
+	// nothing, a feed that does not parse.
+	ListingsFailed int
+	Items          int // listing items seen
+	New            int // releases archived for the first time
+	Revised        int // releases archived again with changed content
+	Unchanged      int // releases already archived
+	Failed         int // releases that could not be fetched or extracted
+	// Missing counts the releases of Failed whose link answered 404 or 410
+	// or is disallowed by robots.txt: dead or forbidden links on the site
+	// rather than failed fetches.
+	Missing int
+	Gone    int // links not fetched: they answered 404 or 410 before and are not due for a retry
+	Blocked bool
+	Issues  []SourceIssue
 }
 
 // NormalizeSpace replaces no-break spaces with spaces, drops zero-width

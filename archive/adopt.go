@@ -59,8 +59,12 @@ type pendingPair struct {
 // whose body looks like records). adopt records the versions before the
 // damage, then: in a file state.db records (recorded), whose bytes past
 // the committed length belong to Puts that never committed, it truncates
-// at the damage, as at a torn record; in a file state.db does not know, it
-// keeps every byte and fails, for a person to decide.
+// at the damage, as at a torn record; a file state.db does not know is
+// read in full first, and if damaged it keeps every byte, nothing of it is
+// recorded (else the next Open would take the bytes after the damage for
+// a Put's) and adopt fails, for a person to decide. Read-only, adopt
+// records what it can read, into a scratch state.db, reports the damage
+// as a Problem and cuts nothing.
 func (a *Archive) adopt(fs fileState, recorded bool) error {
 	name := fileName(fs.Source, fs.Seq)
 	path := filepath.Join(a.dir, "warc", name)
@@ -69,6 +73,15 @@ func (a *Archive) adopt(fs fileState, recorded bool) error {
 		return fmt.Errorf("archive: adopting WARC file: %v", err)
 	}
 	defer f.Close()
+	if !recorded && !a.readOnly {
+		// Read the whole file before recording any of it: once recorded,
+		// bytes past its committed length count as a Put's, which damage
+		// would let the next Open cut.
+		err := a.readPairs(f, fs, &adoption{}, func(pendingPair) error { return nil })
+		if err != nil {
+			return fmt.Errorf("archive: adopting the records of %s into %s: %w", path, a.db.Path(), err)
+		}
+	}
 	ad := adoption{end: fs.Size}
 	var batch []pendingPair
 	flush := func(size int64) error {
@@ -96,12 +109,17 @@ func (a *Archive) adopt(fs fileState, recorded bool) error {
 		}
 	}
 	switch {
+	case damaged && a.readOnly:
+		a.report(Problem{Kind: ProblemDamaged, File: name, Offset: ad.end, What: fmt.Sprintf("%v; the records before offset %d are read", err, ad.end)})
 	case damaged && recorded:
 		a.log.Warn("archive discarding WARC bytes past the committed length from undecodable ones on", "file", name, "committed", ad.end, "error", err)
 	case err != nil:
 		return fmt.Errorf("archive: adopting the records of %s into %s: %w", path, a.db.Path(), err)
 	}
 	a.log.Info("archive adopted WARC records", "file", name, "from", fs.Size, "releases", ad.releases, "versions", ad.versions, "already_recorded", ad.recorded)
+	if a.readOnly {
+		return nil
+	}
 	return truncateTo(path, ad.end, a.log)
 }
 
@@ -215,6 +233,7 @@ type member struct {
 	off     int64 // offset of the member's first byte
 	end     int64 // offset of the byte after it
 	skipped int64 // length of the undecodable bytes just before it
+	why     error // why the first of those bytes do not decode
 }
 
 // countingReader counts the bytes read through it, and keeps the first
@@ -239,6 +258,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // io.ByteReader, so its position in the file is what was read from the file
 // minus what the bufio.Reader still buffers.
 type memberScanner struct {
+	// tail is where undecodable bytes that end the file start (-1 when
+	// none), and tailWhy why, once members has ended.
+	tail    int64
+	tailWhy error
+
 	f    io.ReadSeeker
 	base int64          // offset of the last seek
 	cr   countingReader // over f
@@ -248,7 +272,7 @@ type memberScanner struct {
 }
 
 func newMemberScanner(f io.ReadSeeker) *memberScanner {
-	s := &memberScanner{f: f}
+	s := &memberScanner{f: f, tail: -1}
 	s.cr.r = f
 	s.br = bufio.NewReader(&s.cr)
 	s.rb = bufio.NewReader(&s.gz)
@@ -267,17 +291,19 @@ func (s *memberScanner) members(off int64) iter.Seq2[member, error] {
 			return
 		}
 		damagedAt := int64(-1)
+		var why error
 		for {
 			m, err := s.next()
 			if errors.Is(err, errDamaged) {
 				if damagedAt < 0 {
-					damagedAt = m.off
+					damagedAt, why = m.off, err
 				}
 				if err = s.resync(m.off + 1); err == nil {
 					continue
 				}
 			}
 			if errors.Is(err, io.EOF) {
+				s.tail, s.tailWhy = damagedAt, why
 				return
 			}
 			if err != nil {
@@ -285,7 +311,7 @@ func (s *memberScanner) members(off int64) iter.Seq2[member, error] {
 				return
 			}
 			if damagedAt >= 0 {
-				m.skipped, damagedAt = m.off-damagedAt, -1
+				m.skipped, m.why, damagedAt = m.off-damagedAt, why, -1
 			}
 			if !yield(m, nil) {
 				return

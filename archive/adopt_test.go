@@ -344,14 +344,16 @@ func TestAdoptDamagedFile(t *testing.T) {
 			tt.damage(t, path, locs)
 			if tt.wantDamaged {
 				damagedSize := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]
-				if a, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "damaged WARC file") {
-					if err == nil {
-						a.Close()
+				for try := 1; try <= 2; try++ { // the first Open must leave nothing that lets the next cut bytes
+					if a, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "damaged WARC file") {
+						if err == nil {
+							a.Close()
+						}
+						t.Fatalf("Open %d: got error %v, want one saying the WARC file is damaged", try, err)
 					}
-					t.Fatalf("Open: got error %v, want one saying the WARC file is damaged", err)
-				}
-				if size := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]; size != damagedSize {
-					t.Errorf("damaged file is %d bytes after Open, want all %d kept", size, damagedSize)
+					if size := fileSizes(t, dir)["atalaya-sre-00001.warc.gz"]; size != damagedSize {
+						t.Errorf("damaged file is %d bytes after Open %d, want all %d kept", size, try, damagedSize)
+					}
 				}
 				return
 			}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -16,7 +17,9 @@ import (
 // by Unindexed, and the next run indexes it.
 
 // Unindexed yields the latest version of every release archived since it
-// was last marked indexed.
+// was last marked indexed. A release whose record cannot be read is logged
+// with its file and offset and skipped (it stays unindexed, and is logged
+// again next time); `atalaya archive verify` reports it.
 func (a *Archive) Unindexed(ctx context.Context) iter.Seq2[atalaya.Release, error] {
 	return func(yield func(atalaya.Release, error) bool) {
 		var ids []atalaya.ID
@@ -32,6 +35,11 @@ func (a *Archive) Unindexed(ctx context.Context) iter.Seq2[atalaya.Release, erro
 		}
 		for _, id := range ids {
 			rel, err := a.Release(ctx, id)
+			var damaged *RecordError
+			if errors.As(err, &damaged) {
+				a.log.Warn("archive skipping a release whose record is damaged", "file", damaged.File, "offset", damaged.Offset, "release_id", id, "error", damaged.Err)
+				continue
+			}
 			if !yield(rel, err) || err != nil {
 				return
 			}

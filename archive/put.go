@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +37,8 @@ type versionState struct {
 	RespLen   int64     `json:"resp_len"` // length of that member
 	MetaLen   int64     `json:"meta_len"` // length of the metadata member that follows it
 	FetchedAt time.Time `json:"fetched_at"`
+
+	ID atalaya.ID `json:"-"` // the release, filled in when read from state.db
 }
 
 // Put archives page and the release extracted from it, and returns the
@@ -46,6 +50,9 @@ type versionState struct {
 func (a *Archive) Put(ctx context.Context, page atalaya.Page, rel atalaya.Release) (int, error) {
 	if err := checkCtx(ctx, "put "+rel.URL); err != nil {
 		return 0, err
+	}
+	if a.readOnly {
+		return 0, fmt.Errorf("archive: put %s: %w", rel.URL, ErrReadOnly)
 	}
 	page, rel, err := prepare(page, rel)
 	if err != nil {
@@ -68,8 +75,9 @@ func (a *Archive) Put(ctx context.Context, page atalaya.Page, rel atalaya.Releas
 	if err != nil {
 		return 0, err
 	}
-	loc, end, err := w.append(a.gzw, page, rel)
+	loc, end, err := w.append(a.gzw, a.syncFile, page, rel)
 	if err != nil {
+		w.rollback()
 		return 0, fmt.Errorf("archive: put %s: %v", rel.URL, err)
 	}
 	if a.beforeCommit != nil {
@@ -77,7 +85,7 @@ func (a *Archive) Put(ctx context.Context, page atalaya.Page, rel atalaya.Releas
 			return 0, err
 		}
 	}
-	err = a.db.Update(func(tx *bolt.Tx) error {
+	err = a.update(func(tx *bolt.Tx) error {
 		return commitPut(tx, page, rel, prev, loc, w.state(end))
 	})
 	if err != nil {
@@ -266,6 +274,7 @@ type warcWriter struct {
 	f      *os.File // nil until the first append
 	size   int64    // committed length of f
 	max    int64
+	exists bool // the file seq exists: state.db records it, or this writer created it
 }
 
 // writer returns the writer of src, positioned at the end of its latest
@@ -282,7 +291,7 @@ func (a *Archive) writer(src atalaya.SourceID) (*warcWriter, error) {
 				return fmt.Errorf("state of WARC file %s: %v", k, err)
 			}
 			if fs.Source == src && fs.Seq >= w.seq {
-				w.seq, w.size = fs.Seq, fs.Size
+				w.seq, w.size, w.exists = fs.Seq, fs.Size, true
 			}
 			return nil
 		})
@@ -328,18 +337,21 @@ func (w *warcWriter) state(end int64) fileState {
 
 // open makes f the file to append to, starting the next file when the
 // current one is full.
-func (w *warcWriter) open() error {
+func (w *warcWriter) open(gzw *gzip.Writer, sync func(*os.File) error, at time.Time) error {
 	if w.size >= w.max {
 		if err := w.close(); err != nil {
 			return err
 		}
-		w.seq, w.size = w.seq+1, 0
+		w.seq, w.size, w.exists = w.seq+1, 0, false
 	}
 	if w.f != nil {
 		return nil
 	}
+	if !w.exists {
+		return w.create(gzw, sync, at)
+	}
 	path := filepath.Join(w.dir, w.name())
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("opening WARC file: %v", err)
 	}
@@ -348,45 +360,96 @@ func (w *warcWriter) open() error {
 		f.Close()
 		return fmt.Errorf("truncating %s: %v", path, err)
 	}
-	if err := syncDir(w.dir); err != nil {
-		f.Close()
+	w.f = f
+	if w.size > 0 {
+		return nil
+	}
+	// An empty file (an older atalaya crashed as it created it) opens with
+	// its warcinfo record too.
+	var buf bytes.Buffer
+	if err := gzipRecord(&buf, gzw, warcinfo(w.name(), at)); err != nil {
 		return err
 	}
-	w.f = f
+	if _, err := f.WriteAt(buf.Bytes(), 0); err != nil {
+		return fmt.Errorf("writing %s: %v", w.name(), err)
+	}
+	w.size = int64(buf.Len())
 	return nil
 }
 
-// append writes the response and metadata records of one version (after a
-// warcinfo record when the file is new) past the committed end of the file,
-// and syncs the file. It returns where the records are and the file's new
-// end; the caller commits that end.
-func (w *warcWriter) append(gzw *gzip.Writer, page atalaya.Page, rel atalaya.Release) (versionState, int64, error) {
-	if err := w.open(); err != nil {
-		return versionState{}, 0, err
-	}
+// create starts a new WARC file holding its warcinfo record, whole or not
+// at all: the record is written and synced under a temporary name, then
+// linked to the file's name, which never replaces a file. A name that is
+// taken (by a file state.db does not record, which Open reported) is passed
+// over for the next number. A crash may leave the temporary file, which
+// nothing reads.
+func (w *warcWriter) create(gzw *gzip.Writer, sync func(*os.File) error, at time.Time) error {
 	var buf bytes.Buffer
-	if w.size == 0 {
-		if err := gzipRecord(&buf, gzw, warcinfo(w.name(), page.FetchedAt)); err != nil {
-			return versionState{}, 0, err
+	for {
+		buf.Reset()
+		if err := gzipRecord(&buf, gzw, warcinfo(w.name(), at)); err != nil {
+			return err
 		}
+		tmp, err := os.CreateTemp(w.dir, ".atalaya-new-*.tmp")
+		if err != nil {
+			return fmt.Errorf("creating WARC file: %v", err)
+		}
+		_, err = tmp.Write(buf.Bytes())
+		if err == nil {
+			err = tmp.Chmod(0o644) // CreateTemp makes files only their owner reads
+		}
+		if err == nil {
+			err = sync(tmp)
+		}
+		if err == nil {
+			err = os.Link(tmp.Name(), filepath.Join(w.dir, w.name()))
+		}
+		tmp.Close()
+		os.Remove(tmp.Name())
+		if errors.Is(err, fs.ErrExist) {
+			w.seq++
+			continue
+		}
+		if err == nil {
+			err = syncDir(w.dir)
+		}
+		var f *os.File
+		if err == nil {
+			f, err = os.OpenFile(filepath.Join(w.dir, w.name()), os.O_RDWR, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("creating %s: %v", w.name(), err)
+		}
+		w.f, w.size, w.exists = f, int64(buf.Len()), true
+		return nil
+	}
+}
+
+// append writes the response and metadata records of one version past the
+// committed end of the file, and syncs the file with sync. It returns where
+// the records are and the file's new end; the caller commits that end.
+func (w *warcWriter) append(gzw *gzip.Writer, sync func(*os.File) error, page atalaya.Page, rel atalaya.Release) (versionState, int64, error) {
+	if err := w.open(gzw, sync, page.FetchedAt); err != nil {
+		return versionState{}, 0, err
 	}
 	resp, meta, err := versionRecords(page, rel)
 	if err != nil {
 		return versionState{}, 0, err
 	}
-	loc := versionState{Hash: rel.Hash, File: w.name(), Offset: w.size + int64(buf.Len()), FetchedAt: page.FetchedAt}
+	var buf bytes.Buffer
+	loc := versionState{Hash: rel.Hash, File: w.name(), Offset: w.size, FetchedAt: page.FetchedAt}
 	if err := gzipRecord(&buf, gzw, resp); err != nil {
 		return versionState{}, 0, err
 	}
-	loc.RespLen = w.size + int64(buf.Len()) - loc.Offset
+	loc.RespLen = int64(buf.Len())
 	if err := gzipRecord(&buf, gzw, meta); err != nil {
 		return versionState{}, 0, err
 	}
-	loc.MetaLen = w.size + int64(buf.Len()) - loc.Offset - loc.RespLen
+	loc.MetaLen = int64(buf.Len()) - loc.RespLen
 	if _, err := w.f.WriteAt(buf.Bytes(), w.size); err != nil {
 		return versionState{}, 0, fmt.Errorf("writing %s: %v", w.name(), err)
 	}
-	if err := w.f.Sync(); err != nil {
+	if err := sync(w.f); err != nil {
 		return versionState{}, 0, fmt.Errorf("syncing %s: %v", w.name(), err)
 	}
 	return loc, w.size + int64(buf.Len()), nil
@@ -441,7 +504,7 @@ func gzipRecord(buf *bytes.Buffer, gzw *gzip.Writer, r record) error {
 
 // warcinfo returns the record that opens a WARC file.
 func warcinfo(name string, at time.Time) record {
-	return record{
+	return withDigests(record{
 		Header: []field{
 			{"WARC-Type", typeWarcinfo},
 			{"WARC-Record-ID", newRecordID()},
@@ -450,7 +513,7 @@ func warcinfo(name string, at time.Time) record {
 			{"Content-Type", "application/warc-fields"},
 		},
 		Block: []byte("software: atalaya\r\nformat: WARC File Format 1.1\r\nconformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"),
-	}
+	})
 }
 
 // versionRecords returns the response record of page and the metadata
@@ -471,6 +534,7 @@ func versionRecords(page atalaya.Page, rel atalaya.Release) (resp, meta record, 
 		},
 		Block: httpBlock(page),
 	}
+	resp = withDigests(resp)
 	meta = record{
 		Header: []field{
 			{"WARC-Type", typeMetadata},
@@ -482,5 +546,5 @@ func versionRecords(page atalaya.Page, rel atalaya.Release) (resp, meta record, 
 		},
 		Block: relJSON,
 	}
-	return resp, meta, nil
+	return resp, withDigests(meta), nil
 }

@@ -145,8 +145,10 @@ func (a *Archive) Count(ctx context.Context) (int, error) {
 // streams: releases are read in small batches, and no state.db transaction
 // is open while the caller handles one, so the caller may Put. A release
 // archived or revised during the iteration may be missed, or seen twice
-// when a revision moves its date. The iteration stops
-// at the first error, which it yields.
+// when a revision moves its date. A release whose record cannot be read
+// yields a *RecordError, naming the file and offset, and the iteration goes
+// on with the next release: everything readable is listed. Any other error
+// ends the iteration.
 func (a *Archive) Releases(ctx context.Context, f Filter) iter.Seq2[atalaya.Release, error] {
 	return func(yield func(atalaya.Release, error) bool) {
 		r := a.newReader()
@@ -164,7 +166,7 @@ func (a *Archive) Releases(ctx context.Context, f Filter) iter.Seq2[atalaya.Rele
 			}
 			for _, loc := range locs {
 				rel, err := r.release(loc)
-				if !yield(rel, err) || err != nil {
+				if !yield(rel, err) {
 					return
 				}
 			}
@@ -278,6 +280,7 @@ func versionIn(tx *bolt.Tx, id atalaya.ID, version int) (versionState, error) {
 	if err := json.Unmarshal(v, &loc); err != nil {
 		return versionState{}, fmt.Errorf("archive: state of release %s version %d: %v", id, version, err)
 	}
+	loc.ID = id
 	return loc, nil
 }
 
@@ -301,45 +304,75 @@ func (r *reader) close() {
 	}
 }
 
+// RecordError is a WARC record that could not be read back: its bytes do
+// not decode, do not match their digest, or its file is missing. Readers
+// skip the release it holds and go on; `atalaya archive verify` reports
+// every such record.
+type RecordError struct {
+	File    string     // WARC file name
+	Offset  int64      // of the record's gzip member
+	Release atalaya.ID // the release whose version it holds
+	Err     error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("archive: %s at %d (release %s): %v", e.File, e.Offset, e.Release, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
 // release reads the release stored in the metadata record at loc.
 func (r *reader) release(loc versionState) (atalaya.Release, error) {
-	rec, err := r.record(loc.File, loc.Offset+loc.RespLen, loc.MetaLen)
-	if err != nil {
-		return atalaya.Release{}, err
-	}
-	if t := rec.get("WARC-Type"); t != typeMetadata {
-		return atalaya.Release{}, fmt.Errorf("archive: %s at %d: WARC-Type %q, want %q", loc.File, loc.Offset+loc.RespLen, t, typeMetadata)
+	off := loc.Offset + loc.RespLen
+	rec, err := r.record(loc.File, off, loc.MetaLen)
+	if err == nil && rec.get("WARC-Type") != typeMetadata {
+		err = fmt.Errorf("WARC-Type %q, want %q", rec.get("WARC-Type"), typeMetadata)
 	}
 	var rel atalaya.Release
-	if err := json.Unmarshal(rec.Block, &rel); err != nil {
-		return atalaya.Release{}, fmt.Errorf("archive: %s at %d: decoding release: %v", loc.File, loc.Offset+loc.RespLen, err)
+	if err == nil {
+		if err = json.Unmarshal(rec.Block, &rel); err != nil {
+			err = fmt.Errorf("decoding release: %v", err)
+		}
+	}
+	if err != nil {
+		return atalaya.Release{}, &RecordError{File: loc.File, Offset: off, Release: loc.ID, Err: err}
 	}
 	return rel, nil
 }
 
 // page reads the page stored in the response record at loc.
 func (r *reader) page(loc versionState) (atalaya.Page, error) {
+	p, err := r.readPage(loc)
+	if err != nil {
+		return atalaya.Page{}, &RecordError{File: loc.File, Offset: loc.Offset, Release: loc.ID, Err: err}
+	}
+	return p, nil
+}
+
+// readPage reads the page stored in the response record at loc.
+func (r *reader) readPage(loc versionState) (atalaya.Page, error) {
 	rec, err := r.record(loc.File, loc.Offset, loc.RespLen)
 	if err != nil {
 		return atalaya.Page{}, err
 	}
 	if t := rec.get("WARC-Type"); t != typeResponse {
-		return atalaya.Page{}, fmt.Errorf("archive: %s at %d: WARC-Type %q, want %q", loc.File, loc.Offset, t, typeResponse)
+		return atalaya.Page{}, fmt.Errorf("WARC-Type %q, want %q", t, typeResponse)
 	}
 	p, err := parseHTTPBlock(rec.Block)
 	if err != nil {
-		return atalaya.Page{}, fmt.Errorf("archive: %s at %d: %v", loc.File, loc.Offset, err)
+		return atalaya.Page{}, err
 	}
 	p.URL = rec.get("WARC-Target-URI")
 	p.FetchedAt, err = time.Parse(time.RFC3339Nano, rec.get("WARC-Date"))
 	if err != nil {
-		return atalaya.Page{}, fmt.Errorf("archive: %s at %d: WARC-Date: %v", loc.File, loc.Offset, err)
+		return atalaya.Page{}, fmt.Errorf("WARC-Date: %v", err)
 	}
 	return p, nil
 }
 
 // record reads the gzip member of length n at off in file name and parses
-// the WARC record in it.
+// the WARC record in it, reading the member to its end so that its CRC is
+// checked.
 func (r *reader) record(name string, off, n int64) (record, error) {
 	f, err := r.file(name)
 	if err != nil {
@@ -352,7 +385,7 @@ func (r *reader) record(name string, off, n int64) (record, error) {
 		err = r.gz.Reset(sr)
 	}
 	if err != nil {
-		return record{}, fmt.Errorf("archive: %s at %d: %v", name, off, err)
+		return record{}, err
 	}
 	r.gz.Multistream(false)
 	if r.br == nil {
@@ -361,13 +394,16 @@ func (r *reader) record(name string, off, n int64) (record, error) {
 		r.br.Reset(r.gz)
 	}
 	rec, err := readRecord(r.br)
+	if err == nil {
+		var rest int64
+		if rest, err = io.Copy(io.Discard, r.br); err == nil && rest > 0 {
+			err = fmt.Errorf("%d bytes follow the record in its gzip member", rest)
+		}
+	}
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	if err != nil {
-		return record{}, fmt.Errorf("archive: %s at %d: %v", name, off, err)
-	}
-	return rec, nil
+	return rec, err
 }
 
 // file returns the open WARC file name.

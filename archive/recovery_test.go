@@ -113,17 +113,6 @@ func TestCrashRecovery(t *testing.T) {
 			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1, "response " + url2, "metadata " + url2},
 		},
 		{
-			name: "new file created, torn",
-			crash: func(t *testing.T, a *Archive, dir string) {
-				a.Close()
-				appendBytes(t, filepath.Join(dir, "warc", "atalaya-ofac-00001.warc.gz"), []byte("partial"))
-			},
-			url:         url1,
-			body:        "one",
-			wantVersion: 0,
-			wantWARC:    []string{"warcinfo", "response " + url1, "metadata " + url1},
-		},
-		{
 			name: "crash after commit",
 			crash: func(t *testing.T, a *Archive, dir string) {
 				put(t, a, "sre", url2, "two", time.Time{})

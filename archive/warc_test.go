@@ -117,6 +117,7 @@ func FuzzRecordRoundTrip(f *testing.F) {
 	f.Add("WARC-Target-URI", "https://x.test/a?b=c", 200, "Content-Type", "text/html", []byte("<p>hola</p>"))
 	f.Add("X", " spaced ", 301, "Location", "/b\r\n", []byte{})
 	f.Add("Bad:Name", "v", 99, "", "", []byte("\r\n\r\n"))
+	f.Add("WARC-Block-Digest", "sha1:AAAA", 200, "", "", []byte("x"))
 	f.Fuzz(func(t *testing.T, name, value string, status int, hname, hvalue string, body []byte) {
 		page := atalaya.Page{Status: status, Header: http.Header{hname: {hvalue}}, Body: body}
 		rec := record{Header: []field{{"WARC-Type", "response"}, {name, value}}, Block: httpBlock(page)}
@@ -133,6 +134,12 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		}
 		br := bufio.NewReader(&buf)
 		got, err := readRecord(br)
+		if (strings.EqualFold(name, headerBlockDigest) || strings.EqualFold(name, headerPayloadDigest)) && strings.HasPrefix(value, digestPrefix) {
+			return // a digest that does not match is refused: TestDigestMismatch
+		}
+		if err := verifyDigests(withDigests(rec)); err != nil {
+			t.Fatalf("verifyDigests of a record given its digests: %v", err)
+		}
 		if err != nil {
 			t.Fatalf("readRecord: %v", err)
 		}

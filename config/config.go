@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"atalaya/internal/yamlguard"
 )
 
 //go:embed default.yaml
@@ -21,6 +24,11 @@ const DefaultName = "default.yaml"
 
 // maxFileSize bounds the configuration files Parse reads.
 const maxFileSize = 4 << 20
+
+// DefaultMaxPages is the number of listing pages a walk reads at most when
+// pagination.max_pages is 0. It must equal crawler.DefaultMaxPages (a test
+// in cmd/atalaya checks); config imports no other Atalaya package.
+const DefaultMaxPages = 500
 
 // Config is a whole configuration file, with its sources resolved.
 type Config struct {
@@ -42,6 +50,16 @@ type Config struct {
 	// Sources are the sources in file order, each resolved: defaults, then
 	// the defaults section, then its profile, then its own keys.
 	Sources []Source `yaml:"sources"`
+	// Hosts sends the requests for a host to another address, like curl's
+	// --resolve: "www.state.gov: 127.0.0.1:18101" (the URL's scheme is
+	// kept) or "www.state.gov: http://127.0.0.1:18101" (plain HTTP, for a
+	// mirror without TLS). It applies to every URL of the host, links
+	// inside feeds included; releases keep their real URLs.
+	Hosts map[string]string `yaml:"hosts"`
+	// AllowPrivateNetworks lets the crawler connect to private, loopback
+	// and link-local addresses, which it refuses by default: a mirror or
+	// staging copy on the local network needs it.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // Source defines one source: what it is, where its listings are, how to read
@@ -79,6 +97,20 @@ type Source struct {
 	// GoneRetry is how long an article link that answered 404 or 410 is
 	// left alone before it is fetched again (default 7 days).
 	GoneRetry time.Duration `yaml:"gone_retry"`
+	// RunBudget bounds the time one crawl of the source may take; when it
+	// runs out the crawl stops and reports it (default 1h).
+	RunBudget time.Duration `yaml:"run_budget"`
+	// Skip drops listing and feed items by title or URL before they are
+	// fetched.
+	Skip ItemFilter `yaml:"skip"`
+}
+
+// ItemFilter drops listing and feed items before they are fetched. Each
+// entry is a regular expression (Go RE2 syntax); an item is dropped when
+// any matches its title, or its absolute URL.
+type ItemFilter struct {
+	Titles []string `yaml:"titles"`
+	URLs   []string `yaml:"urls"`
 }
 
 // Listing holds the selectors that read a listing page. Item is applied to
@@ -126,7 +158,7 @@ type Pagination struct {
 	Template     string `yaml:"template"`      // URL reference with {n}: "page/{n}/", "?page={n}"
 	FirstNumber  int    `yaml:"first_number"`  // the number of the first page: 0 or 1
 	NextSelector string `yaml:"next_selector"` // the next-page link
-	MaxPages     int    `yaml:"max_pages"`     // listing pages per start URL and run; 0 no limit
+	MaxPages     int    `yaml:"max_pages"`     // listing pages per start URL and run; 0 the crawler's hard cap
 }
 
 // TypeFilter keeps or drops releases by type (case-insensitive, exact).
@@ -170,6 +202,7 @@ func defaultSource() Source {
 		},
 		Expect:    Expect{MinItems: 1, MinFillRate: 0.98},
 		GoneRetry: 7 * 24 * time.Hour,
+		RunBudget: time.Hour,
 	}
 }
 
@@ -183,18 +216,36 @@ func Default() (*Config, error) {
 	return Parse(bytes.NewReader(defaultYAML), DefaultName)
 }
 
+// MinScheduleInterval is the shortest interval an "@every" schedule may
+// have, unless [Options.ShortSchedules] is set.
+const MinScheduleInterval = time.Minute
+
+// Options change how a file is read. The zero value is what [Parse] and
+// [Load] use.
+type Options struct {
+	// ShortSchedules accepts "@every" schedules shorter than
+	// [MinScheduleInterval] (down to one second), for crawls of a local
+	// mirror (--offline). Zero and negative intervals are refused always.
+	ShortSchedules bool
+}
+
 // Load reads the configuration file at path; an empty path means the
 // embedded default.
 func Load(path string) (*Config, error) {
+	return Options{}.Load(path)
+}
+
+// Load is [Load] with options.
+func (o Options) Load(path string) (*Config, error) {
 	if path == "" {
-		return Default()
+		return o.Parse(bytes.NewReader(defaultYAML), DefaultName)
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	cfg, err := Parse(f, path)
+	cfg, err := o.Parse(f, path)
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +268,13 @@ func (c *Config) resolvePaths(dir string) {
 // parses back to the same sources.
 func (c *Config) Marshal() ([]byte, error) {
 	flat := struct {
-		UserAgent string   `yaml:"user_agent"`
-		DataDir   string   `yaml:"data_dir,omitempty"`
-		Rules     string   `yaml:"rules,omitempty"`
-		Sources   []Source `yaml:"sources"`
-	}{UserAgent: c.UserAgent, DataDir: c.DataDir, Rules: c.Rules}
+		UserAgent            string            `yaml:"user_agent"`
+		DataDir              string            `yaml:"data_dir,omitempty"`
+		Rules                string            `yaml:"rules,omitempty"`
+		Hosts                map[string]string `yaml:"hosts,omitempty"`
+		AllowPrivateNetworks bool              `yaml:"allow_private_networks,omitempty"`
+		Sources              []Source          `yaml:"sources"`
+	}{UserAgent: c.UserAgent, DataDir: c.DataDir, Rules: c.Rules, Hosts: c.Hosts, AllowPrivateNetworks: c.AllowPrivateNetworks}
 	for _, s := range c.Sources {
 		s.Profile = ""
 		flat.Sources = append(flat.Sources, s)
@@ -239,6 +292,15 @@ func (c *Config) Marshal() ([]byte, error) {
 // name is the file name problems are reported under. The error, if any, is a
 // [Problems] listing everything wrong with the file.
 func Parse(r io.Reader, name string) (*Config, error) {
+	return Options{}.Parse(r, name)
+}
+
+// Parse is [Parse] with options.
+//
+// Before decoding, the file's size and nesting depth are bounded (see
+// package yamlguard): YAML decoders are slow on deeply nested input, and a
+// configuration never nests deeply.
+func (o Options) Parse(r io.Reader, name string) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: reading %s: %w", name, err)
@@ -246,7 +308,16 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if len(data) > maxFileSize {
 		return nil, Problems{{File: name, Line: 1, Msg: fmt.Sprintf("file is larger than %d bytes", maxFileSize)}}
 	}
+	if err := yamlguard.Check(data, yamlguard.Limits{MaxSize: maxFileSize}); err != nil {
+		var ge *yamlguard.Error
+		line := 1
+		if errors.As(err, &ge) && ge.Line > 0 {
+			line = ge.Line
+		}
+		return nil, Problems{{File: name, Line: line, Msg: ge.Msg + "; the file was not decoded"}}
+	}
 	d := newDecoder(name)
+	d.shortSchedules = o.ShortSchedules
 	cfg := d.decodeFile(data)
 	if cfg != nil {
 		validate(cfg, d)

@@ -131,6 +131,7 @@ func TestProfiles(t *testing.T) {
 		Politeness:     Politeness{Delay: 4 * time.Second, Parallelism: 1, Timeout: 30 * time.Second, MaxBodySize: 10 << 20, Retries: 5, RetryBackoff: time.Second},
 		Expect:         Expect{MinItems: 1, MinFillRate: 0.98},
 		GoneRetry:      7 * 24 * time.Hour,
+		RunBudget:      time.Hour,
 	}
 	alpha := base
 	alpha.Name, alpha.Agency = "alpha", "Alpha Agency"
@@ -208,6 +209,7 @@ func TestParseErrors(t *testing.T) {
 		{"cron tz only", source(`schedule: "TZ=UTC"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "TZ=UTC" has a time zone but no schedule`}},
 		{"selector", source(`article: {title: [h1], body: "div["}`), []string{`bad.yaml:11: sources[0].article.body: selector "div[" does not parse`}},
 		{"goquery selectors", source(`article: {title: ["main h1:not(.sr-only)"], body: "section:has(.meta) > p:nth-of-type(2)", exclude: [":contains('x')"]}`), nil},
+		{"shorthand field selector", source(`listing: {item: li, title: "0", link: a}`), []string{`bad.yaml:10: sources[0].listing.title: selector "0" does not parse`}},
 		{"empty list selector", source(`article: {title: [h1], body: main, exclude: [""]}`), []string{`bad.yaml:11: sources[0].article.exclude[0]: empty selector`}},
 		{"language", source("language: fr"), []string{`bad.yaml:6: sources[0].language: unknown value "fr"; want one of en, es`}},
 		{"country", source("country: FR"), []string{`bad.yaml:5: sources[0].country: unknown value "FR"; want one of US, MX`}},
@@ -250,6 +252,31 @@ func TestParseErrors(t *testing.T) {
 			[]string{`bad.yaml:3: profiles.p.listing.item: selector "div[" does not parse`}},
 		{"profile sets name", "profiles:\n  p: {name: n}\n" + source(), []string{`bad.yaml:2: profiles.p.name: only a source can set name`}},
 		{"defaults problem", "defaults: {politeness: {parallelism: 0}}\n" + source(), []string{`bad.yaml:1: defaults.politeness.parallelism: must be 1 or more`}},
+		{"retries above range", source("politeness: {retries: 11}"), []string{`bad.yaml:12: sources[0].politeness.retries: must be between 0 and 10`}},
+		{"retries below range", source("politeness: {retries: -1}"), []string{`bad.yaml:12: sources[0].politeness.retries: must be between 0 and 10`}},
+		{"retries at the ends", source("politeness: {retries: 10}") + "  - {name: t, agency: B, country: US, language: en, time_zone: UTC, start_urls: [\"https://a.example/\"], pagination: {template: \"?p={n}\"}, listing: {item: li, title: a, link: a}, article: {title: [h1], body: main}, politeness: {retries: 0}}\n", nil},
+		{"every 1ns", source(`schedule: "@every 1ns"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every 1ns": interval 1ns is shorter than 1m0s`}},
+		{"every negative", source(`schedule: "@every -5m"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every -5m": the interval must be positive`}},
+		{"every zero", source(`schedule: "@every 0s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every 0s": the interval must be positive`}},
+		{"every 59s", source(`schedule: "@every 59s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every 59s": interval 59s is shorter than 1m0s`}},
+		{"every 1m", source(`schedule: "@every 1m"`), nil},
+		{"every with a zone", source(`schedule: "TZ=America/Mexico_City @every 10s"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "TZ=America/Mexico_City @every 10s": interval 10s is shorter than 1m0s`}},
+		{"every garbage", source(`schedule: "@every soon"`), []string{`bad.yaml:12: sources[0].schedule: cron spec "@every soon": interval "soon" does not parse`}},
+		{"run budget", source("run_budget: 0s"), []string{`bad.yaml:12: sources[0].run_budget: must be positive`}},
+		{"skip patterns", source(`skip: {titles: ["^Public Schedule", ""], urls: ["(["]}`), []string{
+			`bad.yaml:12: sources[0].skip.titles[1]: empty pattern would match every item`,
+			`bad.yaml:12: sources[0].skip.urls[0]: regular expression "([" does not parse`,
+		}},
+		{"hosts", "hosts: {www.state.gov: \"127.0.0.1:18101\", ofac.treasury.gov: \"http://[::1]:80\"}\nallow_private_networks: true\n" + source(), nil},
+		{"hosts bad", "hosts:\n  WWW.X: \"127.0.0.1:1\"\n  a.example: 127.0.0.1\n  b.example: \"ftp://1.2.3.4:21\"\n  c.example: \"1.2.3.4:99999\"\n" + source(), []string{
+			`bad.yaml:1: hosts.WWW.X: "WWW.X" is not a lower-case host name`,
+			`bad.yaml:1: hosts.a.example: target "127.0.0.1" is not an address with a port`,
+			`bad.yaml:1: hosts.b.example: target "ftp://1.2.3.4:21": scheme "ftp" is not http or https`,
+			`bad.yaml:1: hosts.c.example: target "1.2.3.4:99999": port "99999" is not a number from 1 to 65535`,
+		}},
+		{"control characters", "user_agent: \"x\\e[31m\"\nsources: [\x00]\n", []string{`bad.yaml:1: user_agent: "x\x1b[31m" holds control characters`, `got the value \x00`}},
+		{"control characters in keys", "\x1b[2J: 1\n" + source(), []string{`unknown key "\x1b[2J"`}},
+		{"deep nesting", "user_agent: " + strings.Repeat("[", 200_000) + "\n", []string{`bad.yaml:1: lists and mappings nested more than 32 levels deep`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,6 +289,9 @@ func TestParseErrors(t *testing.T) {
 			}
 			if err == nil {
 				t.Fatalf("Parse: got no error, want %q", tt.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x00\x1b") {
+				t.Errorf("Parse: error %q holds raw control characters", err)
 			}
 			lines := strings.Split(err.Error(), "\n")
 			for _, w := range tt.want {
@@ -306,6 +336,20 @@ func TestBroken(t *testing.T) {
 		}
 		if !slices.ContainsFunc(probs, func(p Problem) bool { return p.Line == i+1 }) {
 			t.Errorf("line %d (%s) is not reported", i+1, strings.TrimSpace(line))
+		}
+	}
+}
+
+// TestShortSchedules checks that Options.ShortSchedules lets a local
+// mirror be crawled every few seconds, but never every 0s or less.
+func TestShortSchedules(t *testing.T) {
+	opts := Options{ShortSchedules: true}
+	if _, err := opts.Parse(strings.NewReader(source(`schedule: "@every 5s"`)), "short.yaml"); err != nil {
+		t.Errorf("ShortSchedules, @every 5s: got %v, want nil", err)
+	}
+	for _, spec := range []string{"@every 0s", "@every -5m", "@every 1ns"} {
+		if _, err := opts.Parse(strings.NewReader(source(`schedule: "`+spec+`"`)), "short.yaml"); err == nil {
+			t.Errorf("ShortSchedules, %s: got nil, want an error", spec)
 		}
 	}
 }

@@ -84,6 +84,7 @@ type decoder struct {
 	top            origins // where the top-level keys are
 	defaults       *ast.MappingValueNode
 	defaultsEntry  entry
+	shortSchedules bool // Options.ShortSchedules
 }
 
 func newDecoder(file string) *decoder {

@@ -3,7 +3,10 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -14,12 +17,35 @@ type Problem struct {
 	Msg  string
 }
 
-// String formats p as "file:line: path: message".
+// String formats p as "file:line: path: message". Control characters
+// (ESC, NUL, …) in any part, which may come from the file's bytes, are
+// escaped as in Go strings ("\x1b"), so that a message never drives the
+// terminal it is printed on.
 func (p Problem) String() string {
 	if p.Path == "" {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+		return escapeControl(fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg))
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Path, p.Msg)
+	return escapeControl(fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Path, p.Msg))
+}
+
+// escapeControl replaces each control character of s but the tab, and each
+// byte that is not UTF-8, with its Go escape.
+func escapeControl(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case (unicode.IsControl(r) && r != '\t') || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // Problems lists every problem found in a configuration file, in line

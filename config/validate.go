@@ -2,12 +2,14 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/robfig/cron/v3"
@@ -69,10 +71,13 @@ func validate(cfg *Config, d *decoder) {
 		top.missingf("user_agent", "required: name the tool and a contact URL, as in %q", exampleUserAgent)
 	case strings.ContainsAny(cfg.UserAgent, "\r\n"):
 		top.problemf("user_agent", "must be one line")
+	case strings.ContainsFunc(cfg.UserAgent, unicode.IsControl):
+		top.problemf("user_agent", "%q holds control characters; write printable text", cfg.UserAgent)
 	}
 	if len(cfg.Sources) == 0 {
 		top.problemf("sources", "no sources; define at least one")
 	}
+	checkHosts(top, cfg.Hosts)
 	if d.defaults != nil {
 		checkFields(checker{d: d, e: d.defaultsEntry}, &cfg.Defaults)
 	}
@@ -163,7 +168,7 @@ func checkFields(c checker, s *Source) {
 	checkOneOf(c, "language", s.Language, languages)
 	checkOneOf(c, "kind", s.Kind, kinds)
 	if c.has("schedule") && s.Schedule != "" {
-		checkSchedule(c, s.Schedule)
+		checkSchedule(c, s.Schedule, c.d.shortSchedules)
 	}
 	for i, raw := range s.StartURLs {
 		checkURL(c, fmt.Sprintf("start_urls[%d]", i), raw)
@@ -195,6 +200,91 @@ func checkFields(c checker, s *Source) {
 	if c.has("gone_retry") && s.GoneRetry <= 0 {
 		c.problemf("gone_retry", "must be positive, as in \"168h\"")
 	}
+	if c.has("run_budget") && s.RunBudget <= 0 {
+		c.problemf("run_budget", "must be positive, as in \"1h\"")
+	}
+	checkPatterns(c, "skip.titles", s.Skip.Titles)
+	checkPatterns(c, "skip.urls", s.Skip.URLs)
+}
+
+// checkPatterns checks a list of regular expressions, none of which may be
+// empty (an empty one matches everything).
+func checkPatterns(c checker, rel string, patterns []string) {
+	for i, p := range patterns {
+		at := fmt.Sprintf("%s[%d]", rel, i)
+		if p == "" {
+			c.problemf(at, "empty pattern would match every item")
+			continue
+		}
+		if _, err := regexp.Compile(p); err != nil {
+			c.problemf(at, "regular expression %q does not parse: %v", p, err)
+		}
+	}
+}
+
+// checkEvery checks the interval of an "@every" spec: positive, and at
+// least MinScheduleInterval unless short (then at least a second). It
+// reports whether spec is worth parsing further.
+func checkEvery(c checker, spec string, short bool) bool {
+	body := spec
+	if strings.HasPrefix(body, "TZ=") || strings.HasPrefix(body, "CRON_TZ=") {
+		_, body, _ = strings.Cut(body, " ")
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(body), "@every ")
+	if !ok {
+		return true
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	min, why := MinScheduleInterval, "crawling a site more often is not polite; use at least \"@every 1m\""
+	if short {
+		min, why = time.Second, "use at least \"@every 1s\""
+	}
+	switch {
+	case err != nil:
+		c.problemf("schedule", "cron spec %q: interval %q does not parse; write a duration such as \"2h\"", spec, strings.TrimSpace(rest))
+	case d <= 0:
+		c.problemf("schedule", "cron spec %q: the interval must be positive", spec)
+	case d < min:
+		c.problemf("schedule", "cron spec %q: interval %s is shorter than %s; %s", spec, d, min, why)
+	default:
+		return true
+	}
+	return false
+}
+
+// checkHosts checks the host mapping: real host names mapped to
+// "address:port" or "http(s)://address:port".
+func checkHosts(c checker, hosts map[string]string) {
+	for _, host := range sortedKeys(hosts) {
+		rel := "hosts." + host
+		if host == "" || strings.ContainsAny(host, "/:@ ") || host != strings.ToLower(host) {
+			c.problemf(rel, "%q is not a lower-case host name such as \"www.state.gov\"", host)
+		}
+		if _, _, err := SplitHostTarget(hosts[host]); err != nil {
+			c.problemf(rel, "%v", err)
+		}
+	}
+}
+
+// SplitHostTarget reads a value of the hosts mapping: "address:port" keeps
+// the request's scheme; "http://address:port" or "https://address:port"
+// sets it. scheme is "" for the first form.
+func SplitHostTarget(target string) (scheme, addr string, err error) {
+	addr = target
+	if s, rest, ok := strings.Cut(target, "://"); ok {
+		if s != "http" && s != "https" {
+			return "", "", fmt.Errorf("target %q: scheme %q is not http or https", target, s)
+		}
+		scheme, addr = s, rest
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || strings.ContainsAny(addr, "/?#@") {
+		return "", "", fmt.Errorf("target %q is not an address with a port, such as \"127.0.0.1:18101\" or \"http://127.0.0.1:18101\"", target)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", "", fmt.Errorf("target %q: port %q is not a number from 1 to 65535", target, port)
+	}
+	return scheme, addr, nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -212,10 +302,13 @@ func checkOneOf(c checker, rel, value string, allowed []string) {
 // cronEpoch is the instant schedules are checked from to see that they fire.
 var cronEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func checkSchedule(c checker, spec string) {
+func checkSchedule(c checker, spec string, short bool) {
 	// cron v3.0.1 panics on a time zone prefix with nothing after it.
 	if (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) && !strings.Contains(spec, " ") {
 		c.problemf("schedule", "cron spec %q has a time zone but no schedule", spec)
+		return
+	}
+	if !checkEvery(c, spec, short) {
 		return
 	}
 	sched, err := cron.ParseStandard(spec)
@@ -261,7 +354,11 @@ func checkSelectors(c checker, rel string, sels []string) {
 }
 
 func checkField(c checker, rel string, f Field) {
-	checkSelector(c, rel+".selector", f.Selector)
+	sel := rel + ".selector"
+	if !c.has(sel) {
+		sel = rel // the shorthand "title: h2" sets the field itself
+	}
+	checkSelector(c, sel, f.Selector)
 	if f.Attr != "" && f.Selector == "" && c.has(rel) {
 		c.problemf(rel, "attr %q is set without a selector", f.Attr)
 	}
@@ -334,7 +431,7 @@ func checkPaginationFields(c checker, p *Pagination) {
 		c.problemf("pagination.first_number", "must be 0 or more")
 	}
 	if p.MaxPages < 0 {
-		c.problemf("pagination.max_pages", "must be 0 (no limit) or more")
+		c.problemf("pagination.max_pages", "must be 0 (the crawler's cap of %d pages) or more", DefaultMaxPages)
 	}
 }
 
@@ -350,10 +447,15 @@ func checkHeaders(c checker, s *Source) {
 			c.problemf(rel, "set the user agent with user_agent, not in headers")
 		case strings.ContainsAny(s.Headers[name], "\r\n"):
 			c.problemf(rel, "header value must be one line")
+		case strings.ContainsFunc(s.Headers[name], unicode.IsControl):
+			c.problemf(rel, "header value %q holds control characters; write printable text", s.Headers[name])
 		}
 	}
-	if strings.ContainsAny(s.UserAgent, "\r\n") {
+	switch {
+	case strings.ContainsAny(s.UserAgent, "\r\n"):
 		c.problemf("user_agent", "must be one line")
+	case strings.ContainsFunc(s.UserAgent, unicode.IsControl):
+		c.problemf("user_agent", "%q holds control characters; write printable text", s.UserAgent)
 	}
 }
 

@@ -318,3 +318,64 @@ func goneState(t *testing.T, dir, url string) (time.Time, bool) {
 	}
 	return at, gone
 }
+
+// TestLegacyURLKeepsID archives a release as the crawler did before
+// Canonical kept trailing slashes (".../slug" for the link ".../slug/"),
+// then crawls the listing that links ".../slug/": the release keeps its
+// URL and ID (a revision lands on it as version 2, not as a new release),
+// while a release never archived before gets the URL as the site links it.
+func TestLegacyURLKeepsID(t *testing.T) {
+	text := map[string]string{"old": "First text.", "new": "Another text."}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /news/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `<html><body><ul class="releases"><li><a href="/r/old/">Old</a><span class="date">March 1, 2026</span></li>`+
+			`<li><a href="/r/new/">New</a><span class="date">March 1, 2026</span></li></ul></body></html>`)
+	})
+	mux.HandleFunc("GET /r/{name}/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<html><body><article><h1>Notice %s</h1><time datetime="2026-03-01">March 1, 2026</time>`+
+			`<div class="body"><p>%s</p></div></article></body></html>`, r.PathValue("name"), text[r.PathValue("name")])
+	})
+	srv, _ := serve(t, mux)
+	src := siteSource(srv.URL)
+	src.Article.Date[0].Layouts = []string{"2006-01-02"}
+	src.Revisit = 30 * 24 * time.Hour
+	src.Politeness.IgnoreRobots = true
+	dir := t.TempDir()
+	legacy := srv.URL + "/r/old"
+	a := openArchive(t, dir)
+	old := atalaya.Release{ID: atalaya.NewID(legacy), URL: legacy, Source: src.ID, Title: "Notice old", Body: "Archived text.",
+		Published: time.Date(2026, 3, 1, 0, 0, 0, 0, src.Location), DateOrigin: atalaya.DateFromArticle}
+	old.Hash = atalaya.ContentHash(old.Title, old.Published, old.Body)
+	// The page was fetched from the link as written, with its slash.
+	page := atalaya.Page{URL: legacy + "/", Status: http.StatusOK, Header: http.Header{}, Body: []byte("<html></html>"), FetchedAt: time.Now()}
+	if _, err := a.Put(context.Background(), page, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	run := crawlInto(t, dir, src, time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC))
+	if run.New != 1 || run.Revised != 1 || run.Failed != 0 {
+		t.Errorf("run = %+v, want the legacy release revised and one new", run)
+	}
+	a = openArchive(t, dir)
+	defer a.Close()
+	versions, err := a.Versions(context.Background(), atalaya.NewID(legacy))
+	if err != nil || len(versions) != 2 || versions[1].URL != legacy || versions[1].Body != "First text." {
+		t.Errorf("versions of the legacy release: %d (%v), want 2, the second at %s with the new text", len(versions), err, legacy)
+	}
+	if _, err := a.Release(context.Background(), atalaya.NewID(srv.URL+"/r/old/")); err == nil {
+		t.Errorf("the legacy release was archived again under its new URL form")
+	}
+	if rel, err := a.ReleaseByURL(context.Background(), srv.URL+"/r/new/"); err != nil || rel.ID != atalaya.NewID(srv.URL+"/r/new/") {
+		t.Errorf("new release: %+v, %v; want it under the URL as linked, with its trailing slash", rel, err)
+	}
+	if n, _ := a.Count(context.Background()); n != 2 {
+		t.Errorf("archive holds %d releases, want 2", n)
+	}
+}

@@ -127,8 +127,8 @@ func TestCrawlSite(t *testing.T) {
 	if diff := cmp.Diff(want, got[0], cmpIgnoreFetched); diff != "" {
 		t.Errorf("release (-want +got):\n%s", diff)
 	}
-	if run.New != 1 || run.Listings != 2 || run.Items != 1 || len(run.Issues) != 0 {
-		t.Errorf("run = %+v, want 1 new from 2 listing pages (the second a 404) and no issues", run)
+	if run.New != 1 || run.Listings != 1 || run.ListingsFailed != 0 || run.Items != 1 || len(run.Issues) != 0 {
+		t.Errorf("run = %+v, want 1 new from 1 listing page read (the second a 404: the listing's end) and no issues", run)
 	}
 }
 
@@ -430,8 +430,8 @@ func TestCrawlIncremental(t *testing.T) {
 	if got := second[1].Hdr.Get("If-None-Match"); got != `"v1"` {
 		t.Errorf("If-None-Match = %q, want \"v1\"", got)
 	}
-	if run.New != 0 || run.Listings != 1 {
-		t.Errorf("second run = %+v, want nothing new", run)
+	if run.New != 0 || run.Listings != 0 || run.NotModified != 1 || len(run.Issues) != 0 {
+		t.Errorf("second run = %+v, want nothing new: one listing not modified, none read", run)
 	}
 }
 

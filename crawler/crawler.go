@@ -21,17 +21,20 @@ import (
 // Errors reported by the crawler. Fetch errors wrap one of them, so callers
 // and tests can branch with errors.Is.
 var (
-	ErrInvalidSource  = errors.New("crawler: invalid source")
-	ErrBlocked        = errors.New("crawler: blocked by the site's anti-bot protection")
-	ErrRobots         = errors.New("crawler: disallowed by robots.txt")
-	ErrTooLarge       = errors.New("crawler: page larger than the size limit")
-	ErrRedirectLoop   = errors.New("crawler: redirect loop")
-	ErrOffDomain      = errors.New("crawler: redirect off the allowed domains")
-	ErrPrivateNetwork = errors.New("crawler: refusing to connect to a private network address")
-	ErrTimeout        = errors.New("crawler: request timed out")
-	ErrNetwork        = errors.New("crawler: network error")
-	ErrNoMatch        = errors.New("crawler: required selector matched nothing")
-	ErrNotFeed        = errors.New("crawler: not an RSS or Atom feed")
+	ErrInvalidSource     = errors.New("crawler: invalid source")
+	ErrBlocked           = errors.New("crawler: blocked by the site's anti-bot protection")
+	ErrRobots            = errors.New("crawler: disallowed by robots.txt")
+	ErrTooLarge          = errors.New("crawler: page larger than the size limit")
+	ErrRedirectLoop      = errors.New("crawler: redirect loop (a redirect back to a URL already visited)")
+	ErrTooManyRedirects  = errors.New("crawler: too many redirects")
+	ErrRedirectOffDomain = errors.New("crawler: redirect off the allowed domains")
+	ErrOffDomain         = errors.New("crawler: URL off the allowed domains")
+	ErrPrivateNetwork    = errors.New("crawler: refusing to connect to a private network address")
+	ErrTimeout           = errors.New("crawler: request timed out")
+	ErrNetwork           = errors.New("crawler: network error")
+	ErrNoMatch           = errors.New("crawler: required selector matched nothing")
+	ErrNotFeed           = errors.New("crawler: not an RSS or Atom feed")
+	ErrTooDeep           = errors.New("crawler: page nests HTML elements deeper than the parser's limit of 512")
 )
 
 // DefaultUserAgent names the tool and where to reach its operator. Operators
@@ -43,6 +46,15 @@ const defaultMinFillRate = 0.98
 
 // DefaultGoneRetry is Source.GoneRetry when unset.
 const DefaultGoneRetry = 7 * 24 * time.Hour
+
+// DefaultMaxPages is the number of listing pages a walk reads at most when
+// neither Pagination.MaxPages nor Options.MaxPages is set: a listing that
+// never ends (a site that answers every page number) stops there, and the
+// run reports it.
+const DefaultMaxPages = 500
+
+// DefaultRunBudget is Source.RunBudget when unset.
+const DefaultRunBudget = time.Hour
 
 // State is the crawl state the crawler consults.
 type State interface {
@@ -100,8 +112,16 @@ type Options struct {
 	// private and loopback addresses unless AllowPrivateNetworks.
 	Transport            http.RoundTripper
 	AllowPrivateNetworks bool
-	Progress             func(Progress) // optional; called after every release
-	Now                  func() time.Time
+	// Hosts sends the requests for a host (lower-case name, any port) to
+	// another address, like curl's --resolve: "127.0.0.1:18101" keeps the
+	// URL's scheme (TLS for https, checked against the real host name);
+	// "http://127.0.0.1:18101" sends plain HTTP, for a mirror without TLS.
+	// URLs, and so release URLs and IDs, stay those of the real host. It
+	// applies to the transport New builds, not to Options.Transport. The
+	// address is still subject to the private-network guard.
+	Hosts    map[string]string
+	Progress func(Progress) // optional; called after every release
+	Now      func() time.Time
 }
 
 // Crawler crawls sources into a Sink. It is safe for concurrent use.
@@ -128,7 +148,11 @@ func New(opts Options) (*Crawler, error) {
 	}
 	c := &Crawler{opts: opts, transport: opts.Transport}
 	if c.transport == nil {
-		c.transport = guardedTransport(opts.AllowPrivateNetworks)
+		hosts, err := parseHosts(opts.Hosts)
+		if err != nil {
+			return nil, err
+		}
+		c.transport = hosts.wrap(guardedTransport(opts.AllowPrivateNetworks, hosts))
 	}
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "COLLY_") {
@@ -142,17 +166,32 @@ func New(opts Options) (*Crawler, error) {
 // issues. Page and release failures are reported in the run, not as an
 // error: the error is only for a source that cannot be crawled at all
 // (invalid definition) or a cancelled ctx.
+//
+// The crawl stops when Source.RunBudget runs out: that is reported as an
+// issue of kind atalaya.IssueLimit, not as an error, and walks cut short
+// are resumed by the next run.
 func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, error) {
 	run := atalaya.CrawlRun{Source: src.ID, Started: c.opts.Now()}
 	domains, err := checkSource(src)
 	if err != nil {
 		return run, err
 	}
+	skip, err := compileSkip(src.Skip)
+	if err != nil {
+		return run, fmt.Errorf("%w %s: %w", ErrInvalidSource, src.ID, err)
+	}
+	parent := ctx
+	budget := src.RunBudget
+	if budget <= 0 {
+		budget = DefaultRunBudget
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, budget, errRunBudget)
+	defer cancel()
 	f, err := newFetcher(ctx, c, src, domains)
 	if err != nil {
 		return run, err
 	}
-	r := &crawlRun{c: c, src: src, f: f, domains: domains, run: run, log: f.log}
+	r := &crawlRun{c: c, src: src, f: f, domains: domains, skip: skip, run: run, log: f.log}
 	for _, start := range src.StartURLs {
 		if ctx.Err() != nil {
 			break
@@ -163,16 +202,24 @@ func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, erro
 			r.listing(ctx, start)
 		}
 	}
+	if parent.Err() == nil && errors.Is(context.Cause(ctx), errRunBudget) {
+		r.log.Warn("crawl stopped: run budget spent", "run_budget", budget)
+		r.issue(atalaya.IssueLimit, src.StartURLs[0], "", "the crawl stopped after its run budget of %s; the next run goes on from there (raise run_budget to crawl more at once)", budget)
+	}
 	r.fillRates()
 	r.run.Finished = c.opts.Now()
 	r.log.Info("crawl finished", "listings", r.run.Listings, "items", r.run.Items, "new", r.run.New,
 		"revised", r.run.Revised, "unchanged", r.run.Unchanged, "failed", r.run.Failed,
 		"gone", r.run.Gone, "blocked", r.run.Blocked, "issues", len(r.run.Issues), "duration", r.run.Finished.Sub(r.run.Started))
-	if err := ctx.Err(); err != nil {
+	if err := parent.Err(); err != nil {
 		return r.run, fmt.Errorf("crawler: crawl %s: %w", src.ID, err)
 	}
 	return r.run, nil
 }
+
+// errRunBudget is the cause of a crawl's context ending when its run
+// budget is spent.
+var errRunBudget = errors.New("crawler: run budget spent")
 
 // checkSource validates src and returns the hosts its links may lead to.
 func checkSource(src Source) ([]string, error) {

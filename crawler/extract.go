@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -28,7 +29,7 @@ import (
 // is set and none of its selectors matches: the page is not an article.
 func Extract(src Source, page atalaya.Page, hint Item) (atalaya.Release, error) {
 	text := decodeBody(page.Body, page.Header.Get("Content-Type"))
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(text))
+	doc, err := parseHTML(text)
 	if err != nil {
 		return atalaya.Release{}, fmt.Errorf("crawler: parsing %s: %w", page.URL, err)
 	}
@@ -64,6 +65,28 @@ func Extract(src Source, page atalaya.Page, hint Item) (atalaya.Release, error) 
 	rel.Body = bodyText(doc, src.Article)
 	rel.Hash = atalaya.ContentHash(rel.Title, rel.Published, rel.Body)
 	return rel, nil
+}
+
+// parseHTML parses a page. The parser refuses a page that nests elements
+// more than 512 deep: that error wraps ErrTooDeep.
+func parseHTML(text string) (*goquery.Document, error) {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(text))
+	if err != nil && strings.Contains(err.Error(), "open stack of elements exceeds") {
+		return nil, ErrTooDeep
+	}
+	return doc, err
+}
+
+// issueKindOf says what kind of health issue a page that cannot be read is:
+// a limit, a selector that matched nothing, or a fetch problem.
+func issueKindOf(err error) atalaya.IssueKind {
+	switch {
+	case errors.Is(err, ErrTooDeep):
+		return atalaya.IssueLimit
+	case errors.Is(err, ErrNoMatch):
+		return atalaya.IssueSelector
+	}
+	return atalaya.IssueFetch
 }
 
 // location returns the source's time zone, UTC when unset.

@@ -171,7 +171,7 @@ func limitRules(domains []string, parallelism int) []*colly.LimitRule {
 // refused hosts outside AllowedDomains.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= maxRedirects {
-		return fmt.Errorf("%w: more than %d redirects", ErrRedirectLoop, maxRedirects)
+		return fmt.Errorf("%w: more than %d in a row, from %s", ErrTooManyRedirects, maxRedirects, via[0].URL)
 	}
 	for _, v := range via {
 		if v.URL.String() == req.URL.String() {
@@ -259,12 +259,18 @@ func translate(ctx context.Context, rawURL string, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(err, colly.ErrForbiddenDomain):
-		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrOffDomain)
-	case errors.Is(err, ErrRedirectLoop), errors.Is(err, ErrPrivateNetwork):
-		return fmt.Errorf("crawler: fetching %s: %w", rawURL, err)
 	}
 	var uerr *url.Error
+	switch {
+	case errors.Is(err, colly.ErrForbiddenDomain) && errors.As(err, &uerr):
+		// The client wraps what the redirect policy refuses in a
+		// *url.Error naming the redirect's target.
+		return fmt.Errorf("crawler: fetching %s: %w to %s", rawURL, ErrRedirectOffDomain, uerr.URL)
+	case errors.Is(err, colly.ErrForbiddenDomain):
+		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrOffDomain)
+	case errors.Is(err, ErrRedirectLoop), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPrivateNetwork):
+		return fmt.Errorf("crawler: fetching %s: %w", rawURL, err)
+	}
 	if errors.As(err, &uerr) && uerr.Timeout() {
 		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrTimeout)
 	}

@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -93,4 +95,45 @@ func typeAllowed(f TypeFilter, typ string) bool {
 		}
 	}
 	return false
+}
+
+// skipPatterns are a source's compiled ItemFilter.
+type skipPatterns struct {
+	titles, urls []*regexp.Regexp
+}
+
+func compileSkip(f ItemFilter) (skipPatterns, error) {
+	var sp skipPatterns
+	for _, list := range []struct {
+		name     string
+		patterns []string
+		out      *[]*regexp.Regexp
+	}{{"title", f.Titles, &sp.titles}, {"URL", f.URLs, &sp.urls}} {
+		for _, p := range list.patterns {
+			if p == "" {
+				return sp, fmt.Errorf("empty skip %s pattern would skip every item", list.name)
+			}
+			re, err := regexp.Compile(p)
+			if err != nil {
+				return sp, fmt.Errorf("skip %s pattern %q: %v", list.name, p, err)
+			}
+			*list.out = append(*list.out, re)
+		}
+	}
+	return sp, nil
+}
+
+// match returns the first pattern that matches the item's title or URL.
+func (sp skipPatterns) match(it Item) (string, bool) {
+	for _, re := range sp.titles {
+		if re.MatchString(it.Title) {
+			return re.String(), true
+		}
+	}
+	for _, re := range sp.urls {
+		if re.MatchString(it.URL) {
+			return re.String(), true
+		}
+	}
+	return "", false
 }

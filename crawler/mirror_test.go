@@ -366,21 +366,45 @@ func TestMirrorRunLimitsDoNotHideReleases(t *testing.T) {
 }
 
 // TestSinceIsACalendarDate checks that a cutoff date keeps the releases of
-// that very day in the source's zone, and not those of the day before.
+// that very day in the source's zone, and not those of the day before. The
+// cutoff is the date of a mirror release that has older ones behind it.
 func TestSinceIsACalendarDate(t *testing.T) {
+	m, err := mirror.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dates []string
+	for _, a := range m.Articles {
+		if a.Source == "state" && a.Date != "" {
+			dates = append(dates, a.Date)
+		}
+	}
+	slices.Sort(dates)
+	cutoff := dates[len(dates)/2]
+	if cutoff == dates[0] {
+		t.Fatalf("state dates %v: want releases older than the cutoff %s", dates, cutoff)
+	}
 	srv := startMirror(t, mirror.Options{})
 	store := newMemStore()
 	src := mirrorSources(t, "state")[0]
 	src.Politeness.MaxCrawlDelay = time.Millisecond
-	since := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	since, _ := time.Parse(time.DateOnly, cutoff)
 	c := newCrawler(t, store, Options{Transport: srv.Transport(), Since: since})
 	if _, err := c.Crawl(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}
+	onCutoff := 0
 	for _, r := range store.latest() {
-		if r.Published.Format(time.DateOnly) < "2026-02-20" {
-			t.Errorf("release of %s archived with --since 2026-02-20: %s", r.Published.Format(time.DateOnly), r.URL)
+		day := r.Published.Format(time.DateOnly)
+		if day < cutoff {
+			t.Errorf("release of %s archived with --since %s: %s", day, cutoff, r.URL)
 		}
+		if day == cutoff {
+			onCutoff++
+		}
+	}
+	if onCutoff == 0 {
+		t.Errorf("no release of the cutoff day %s archived with --since %s (releases %d)", cutoff, cutoff, len(store.latest()))
 	}
 }
 

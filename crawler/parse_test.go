@@ -71,20 +71,25 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestCanonical(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://www.state.gov/releases/x/2025/12/slug/", "https://www.state.gov/releases/x/2025/12/slug"},
-		{"https://www.state.gov/releases/x/2025/12/slug", "https://www.state.gov/releases/x/2025/12/slug"},
-		{"HTTPS://WWW.GOB.MX:443/sre/prensa/abc?idiom=es", "https://www.gob.mx/sre/prensa/abc"},
-		{"https://www.gob.mx/sre/prensa/abc?idiom=es-MX#top", "https://www.gob.mx/sre/prensa/abc"},
-		{"https://home.treasury.gov/news/press-releases?page=1&utm_source=x", "https://home.treasury.gov/news/press-releases?page=1"},
-		{"https://www.gob.mx/x?order=DESC&page=2", "https://www.gob.mx/x?order=DESC&page=2"},
-		{"https://www.gob.mx/x?page=2&order=DESC", "https://www.gob.mx/x?order=DESC&page=2"},
-		{"https://example.org", "https://example.org/"},
-		{" not a url ", "not a url"},
+	tests := []struct{ in, want, legacy string }{
+		{"https://www.state.gov/releases/x/2025/12/slug/", "https://www.state.gov/releases/x/2025/12/slug/", "https://www.state.gov/releases/x/2025/12/slug"},
+		{"https://www.state.gov/releases/x/2025/12/slug", "https://www.state.gov/releases/x/2025/12/slug", "https://www.state.gov/releases/x/2025/12/slug"},
+		{"HTTPS://WWW.GOB.MX:443/sre/prensa/abc?idiom=es", "https://www.gob.mx/sre/prensa/abc", "https://www.gob.mx/sre/prensa/abc"},
+		{"https://www.gob.mx/sre/prensa/abc?idiom=es-MX#top", "https://www.gob.mx/sre/prensa/abc", "https://www.gob.mx/sre/prensa/abc"},
+		{"https://home.treasury.gov/news/press-releases?page=1&utm_source=x", "https://home.treasury.gov/news/press-releases?page=1", "https://home.treasury.gov/news/press-releases?page=1"},
+		{"https://www.gob.mx/x?order=DESC&page=2", "https://www.gob.mx/x?order=DESC&page=2", "https://www.gob.mx/x?order=DESC&page=2"},
+		{"https://www.gob.mx/x?page=2&order=DESC", "https://www.gob.mx/x?page=2&order=DESC", "https://www.gob.mx/x?order=DESC&page=2"},
+		{"https://www.gob.mx/x?page=2&utm_medium=a&q=a%20b", "https://www.gob.mx/x?page=2&q=a%20b", "https://www.gob.mx/x?page=2&q=a+b"},
+		{"https://example.org", "https://example.org/", "https://example.org/"},
+		{"http://Example.org:80/A/", "http://example.org/A/", "http://example.org/A"},
+		{" not a url ", "not a url", "not a url"},
 	}
 	for _, tt := range tests {
 		if got := Canonical(tt.in); got != tt.want {
 			t.Errorf("Canonical(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := LegacyCanonical(tt.in); got != tt.legacy {
+			t.Errorf("LegacyCanonical(%q) = %q, want %q", tt.in, got, tt.legacy)
 		}
 	}
 }

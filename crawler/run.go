@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"atalaya"
 )
 
@@ -23,6 +21,7 @@ type crawlRun struct {
 	src     Source
 	f       *fetcher
 	domains []string
+	skip    skipPatterns
 	log     *slog.Logger
 
 	mu   sync.Mutex
@@ -34,7 +33,7 @@ type crawlRun struct {
 type outcome int
 
 const (
-	outSkipped outcome = iota // filtered out by type or off-domain
+	outSkipped outcome = iota // filtered out by type, skip pattern or off-domain
 	outTooOld                 // older than Options.Since; not fetched
 	outKnown                  // archived already; unchanged
 	outFresh                  // archived as new or revised
@@ -92,25 +91,43 @@ func (r *crawlRun) listing(ctx context.Context, start string) {
 	if r.c.opts.MaxPages > 0 {
 		limit = r.c.opts.MaxPages
 	}
+	capped := limit <= 0
+	if capped {
+		limit = DefaultMaxPages
+	}
 	w := r.startWalk(ctx, start)
 	seen := map[string]bool{}      // listing pages
 	seenItems := map[string]bool{} // release URLs listed so far
 	pageURL := start
 	index := 0
-	for ; pageURL != "" && !seen[pageURL] && (limit == 0 || index < limit) && ctx.Err() == nil; index++ {
+	for ; pageURL != "" && !seen[pageURL] && index < limit && ctx.Err() == nil; index++ {
 		seen[pageURL] = true
 		next, more := r.listingPage(ctx, w, startURL, pageURL, index, seenItems)
 		if !more {
 			pageURL = ""
 			break
 		}
+		if next != "" && !hostAllowed(next, r.domains) {
+			r.issue(atalaya.IssueFetch, pageURL, r.src.Pagination.NextSelector,
+				"the next-page link %s leads off the allowed domains (%s); the listing ends here", next, strings.Join(r.domains, ", "))
+			pageURL = ""
+			break
+		}
 		pageURL = next
 	}
-	if pageURL != "" && index == limit && r.c.opts.MaxPages > 0 {
+	switch {
+	case pageURL == "" || index < limit:
+	case r.c.opts.MaxPages > 0:
 		// Options.MaxPages bounds this run only (crawl --max-pages): the
 		// next run must go on past it. The source's own MaxPages is the
 		// depth it is crawled to, and ends a walk.
 		w.broken = true
+	case capped:
+		// The hard cap ends the walk like a configured MaxPages, so that
+		// the next run does not walk the same pages again; it is reported,
+		// since the listing may go on.
+		r.log.Warn("listing walk stopped at the page cap", "url", start, "pages", limit)
+		r.issue(atalaya.IssueLimit, start, "", "the listing walk stopped after %d pages, the cap for a source without pagination.max_pages; set max_pages to walk further", limit)
 	}
 	r.endWalk(ctx, start, w)
 }
@@ -162,9 +179,10 @@ func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, 
 		return "", false
 	}
 	text := decodeBody(resp.Body, resp.Header.Get("Content-Type"))
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(text))
+	doc, err := parseHTML(text)
 	if err != nil {
-		r.issue(atalaya.IssueFetch, pageURL, "", "parsing listing page: %v", err)
+		r.issue(issueKindOf(err), pageURL, "", "listing page %s: %v", pageURL, err)
+		r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 		w.broken = true
 		return "", false
 	}
@@ -173,11 +191,13 @@ func (r *crawlRun) listingPage(ctx context.Context, w *walk, startURL *url.URL, 
 	sel := r.src.Listing.Item
 	switch {
 	case len(page.Items) == 0 && r.blockedPage(resp, text):
+		r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 		w.broken = true
 		return "", false
 	case len(page.Items) == 0:
 		if index == 0 {
 			r.issue(atalaya.IssueSelector, pageURL, sel, "listing item selector matched nothing")
+			r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 			w.broken = true
 		}
 		return "", false
@@ -229,6 +249,9 @@ func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, fi
 		if w != nil {
 			w.broken = true
 		}
+		if ctx.Err() == nil {
+			r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
+		}
 		return nil, false
 	}
 	resp, err := r.f.get(ctx, pageURL, extra)
@@ -236,10 +259,12 @@ func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, fi
 		r.fetchFailed(ctx, pageURL, err)
 		return broken()
 	}
-	r.count(func(run *atalaya.CrawlRun) { run.Listings++ })
 	switch {
 	case resp.Status == http.StatusNotModified:
+		// Unchanged since the validators were stored: nothing to read, and
+		// no item count to compare.
 		r.log.Debug("listing page not modified", "url", pageURL)
+		r.count(func(run *atalaya.CrawlRun) { run.NotModified++ })
 		return nil, false
 	case resp.Status == http.StatusNotFound && !first:
 		return nil, false
@@ -253,6 +278,7 @@ func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, fi
 		r.issue(atalaya.IssueBlocked, pageURL, "", "JavaScript variant of the page (Content-Type %q); send a browser-style Accept header", resp.Header.Get("Content-Type"))
 		return broken()
 	}
+	r.count(func(run *atalaya.CrawlRun) { run.Listings++ })
 	return resp, true
 }
 
@@ -312,11 +338,13 @@ func (r *crawlRun) feed(ctx context.Context, feedURL string) {
 		if !r.blockedPage(resp, text) {
 			r.issue(atalaya.IssueBlocked, feedURL, "", "HTML page where a feed was expected")
 		}
+		r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 		return
 	}
 	items, err := parseFeed(r.src, resp.URL, resp.Body)
 	if err != nil {
 		r.issue(atalaya.IssueSelector, feedURL, "", "%v", err)
+		r.count(func(run *atalaya.CrawlRun) { run.ListingsFailed++ })
 		return
 	}
 	r.count(func(run *atalaya.CrawlRun) { run.Items += len(items) })
@@ -392,6 +420,10 @@ func (r *crawlRun) since() time.Time {
 // item fetches, extracts and archives one listing item.
 func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 	log := r.log.With("url", it.URL)
+	if pattern, ok := r.skip.match(it); ok {
+		log.Debug("item skipped by a skip pattern", "title", it.Title, "pattern", pattern)
+		return outSkipped
+	}
 	if !typeAllowed(r.src.Types, it.Type) {
 		log.Debug("release type filtered out", "type", it.Type)
 		return outSkipped
@@ -403,8 +435,7 @@ func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 		log.Debug("off-domain link not followed")
 		return outSkipped
 	}
-	canon := Canonical(it.URL)
-	known, err := r.c.opts.State.Known(ctx, canon)
+	canon, known, err := r.identity(ctx, it.URL)
 	if err != nil {
 		return r.failed(ctx, it, "crawl state unavailable", err)
 	}
@@ -423,6 +454,28 @@ func (r *crawlRun) item(ctx context.Context, it Item) outcome {
 	return r.fetchArticle(ctx, it, canon, known, gone)
 }
 
+// identity returns the canonical URL a release is archived under, and
+// whether it is archived. A release archived before Canonical kept trailing
+// slashes and parameter order is known under its LegacyCanonical form: it
+// keeps that URL, and so its ID. The legacy form is looked up first: the
+// archive also knows such a release by the URL its page was fetched from,
+// which may be the new canonical form.
+func (r *crawlRun) identity(ctx context.Context, rawURL string) (string, bool, error) {
+	canon, legacy := Canonical(rawURL), LegacyCanonical(rawURL)
+	if legacy != canon {
+		known, err := r.c.opts.State.Known(ctx, legacy)
+		if err != nil {
+			return canon, false, err
+		}
+		if known {
+			r.log.Debug("release archived under the former form of its URL; keeping its ID", "archived_url", legacy)
+			return legacy, true, nil
+		}
+	}
+	known, err := r.c.opts.State.Known(ctx, canon)
+	return canon, known, err
+}
+
 // fetchArticle fetches the article page of it, conditionally when the
 // release is known, and archives it. A link that answers 404 or 410 is
 // recorded as gone; one recorded as gone (wasGone) that answers again is
@@ -435,6 +488,9 @@ func (r *crawlRun) fetchArticle(ctx context.Context, it Item, canon string, know
 	resp, err := r.f.get(ctx, it.URL, extra)
 	if err != nil {
 		r.fetchFailed(ctx, it.URL, err)
+		if errors.Is(err, ErrRobots) {
+			r.count(func(run *atalaya.CrawlRun) { run.Missing++ })
+		}
 		return r.failed(ctx, it, "", nil)
 	}
 	if wasGone && (resp.Status == http.StatusOK || resp.Status == http.StatusNotModified) {
@@ -451,6 +507,7 @@ func (r *crawlRun) fetchArticle(ctx context.Context, it Item, canon string, know
 	case resp.Status == http.StatusNotFound || resp.Status == http.StatusGone:
 		r.issue(atalaya.IssueFetch, it.URL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
 		r.setGone(ctx, canon, r.c.opts.Now())
+		r.count(func(run *atalaya.CrawlRun) { run.Missing++ })
 		return r.failed(ctx, it, "", nil)
 	case resp.Status != http.StatusOK:
 		r.issue(atalaya.IssueFetch, it.URL, "", "HTTP %d %s", resp.Status, http.StatusText(resp.Status))
@@ -469,11 +526,19 @@ func (r *crawlRun) archive(ctx context.Context, it Item, canon string, resp *res
 		}
 	}
 	if err != nil {
-		r.issue(atalaya.IssueSelector, it.URL, strings.Join(r.src.Article.Required, ", "), "%v", err)
+		selector := ""
+		if errors.Is(err, ErrNoMatch) {
+			selector = strings.Join(r.src.Article.Required, ", ")
+		}
+		r.issue(issueKindOf(err), it.URL, selector, "%v", err)
 		return r.failed(ctx, it, "", nil)
 	}
 	if !typeAllowed(r.src.Types, rel.Type) {
 		return outSkipped
+	}
+	if rel.URL != canon {
+		// Archived under its former URL form (see identity).
+		rel.URL, rel.ID = canon, atalaya.NewID(canon)
 	}
 	if rel.DateOrigin == atalaya.DateMissing {
 		r.issue(atalaya.IssueDate, it.URL, "", "no publication date in the article, listing or feed; release kept without a date")
@@ -515,9 +580,14 @@ func (r *crawlRun) fillCount(rel atalaya.Release) {
 	}
 }
 
-// failed counts a failed item, logging err when there is one.
+// failed counts a failed item, logging err when there is one. An item cut
+// short by a cancelled context (or the run budget) has not failed: the next
+// run fetches it.
 func (r *crawlRun) failed(ctx context.Context, it Item, msg string, err error) outcome {
-	if err != nil && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return outFailed
+	}
+	if err != nil {
 		r.log.Warn(msg, "url", it.URL, "error", err)
 	}
 	r.count(func(run *atalaya.CrawlRun) { run.Failed++ })

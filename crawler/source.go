@@ -48,6 +48,21 @@ type Source struct {
 	// left alone before it is fetched again, in case the error was
 	// transient; 0 means DefaultGoneRetry.
 	GoneRetry time.Duration
+	// RunBudget bounds the time one crawl of the source takes; 0 means
+	// DefaultRunBudget.
+	RunBudget time.Duration
+	// Skip drops listing and feed items by title or URL before they are
+	// fetched.
+	Skip ItemFilter
+}
+
+// ItemFilter drops listing and feed items before they are fetched: state.gov's
+// feed marks no type, so its Public Schedule items can only be told by title.
+// Each entry is a regular expression (Go RE2 syntax); an item is dropped
+// when any of Titles matches its title or any of URLs its absolute URL.
+type ItemFilter struct {
+	Titles []string
+	URLs   []string
 }
 
 // Pagination says how to reach listing page 2, 3, … from the start URL.
@@ -65,7 +80,8 @@ type Pagination struct {
 	// NextSelector selects the next-page link; its href may be query-only
 	// ("?page=1") or root-relative. A link without href ends the listing.
 	NextSelector string
-	// MaxPages bounds the listing pages fetched per start URL and run; 0 means no limit.
+	// MaxPages bounds the listing pages fetched per start URL and run; 0
+	// means DefaultMaxPages.
 	MaxPages int
 }
 

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -10,29 +11,32 @@ import (
 var dropParams = []string{"idiom", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
 
 // Canonical returns the form of an absolute release URL used as its
-// identity: scheme and host lower-cased, default port, fragment, language
-// ("idiom") and tracking parameters removed, remaining parameters sorted,
-// and no trailing slash on a non-root path (state.gov writes one, Treasury
-// and gob.mx do not, so both spellings of a link map to the same release).
-// A string that does not parse as an absolute URL is returned trimmed.
+// identity: the URL as the site links it, with scheme and host lower-cased,
+// the default port, the fragment, and language ("idiom") and tracking
+// parameters removed. The path, its trailing slash and the order of the
+// remaining parameters are kept. A string that does not parse as an
+// absolute URL is returned trimmed.
+//
+// Releases archived before version 0.2 were identified by [LegacyCanonical];
+// the crawler keeps their IDs (see [State]).
 func Canonical(rawURL string) string {
-	raw := strings.TrimSpace(rawURL)
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return raw
+	u, ok := normalize(rawURL)
+	if !ok {
+		return strings.TrimSpace(rawURL)
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	if (u.Scheme == "http" && u.Port() == "80") || (u.Scheme == "https" && u.Port() == "443") {
-		u.Host = u.Hostname()
+	return u.String()
+}
+
+// LegacyCanonical is the identity form of a URL used before version 0.2:
+// [Canonical], with the remaining query parameters sorted and no trailing
+// slash on a non-root path. It maps state.gov's ".../slug/" and ".../slug"
+// to one release, and it is how releases archived then were identified.
+func LegacyCanonical(rawURL string) string {
+	u, ok := normalize(rawURL)
+	if !ok {
+		return strings.TrimSpace(rawURL)
 	}
-	u.Fragment, u.RawFragment = "", ""
-	q := u.Query()
-	for _, p := range dropParams {
-		q.Del(p)
-	}
-	u.RawQuery = q.Encode()
-	u.ForceQuery = false
+	u.RawQuery = u.Query().Encode()
 	if len(u.Path) > 1 {
 		u.Path = strings.TrimRight(u.Path, "/")
 		if u.Path == "" {
@@ -40,10 +44,46 @@ func Canonical(rawURL string) string {
 		}
 		u.RawPath = ""
 	}
+	return u.String()
+}
+
+// normalize parses an absolute URL and applies what [Canonical] changes.
+func normalize(rawURL string) (*url.URL, bool) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, false
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if (u.Scheme == "http" && u.Port() == "80") || (u.Scheme == "https" && u.Port() == "443") {
+		u.Host = u.Hostname()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	u.RawQuery = dropQueryParams(u.RawQuery)
+	u.ForceQuery = false
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	return u.String()
+	return u, true
+}
+
+// dropQueryParams removes dropParams from a raw query, keeping the other
+// parameters as written and in order.
+func dropQueryParams(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	var kept []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil && slices.Contains(dropParams, k) {
+			continue
+		}
+		if pair != "" {
+			kept = append(kept, pair)
+		}
+	}
+	return strings.Join(kept, "&")
 }
 
 // resolve returns ref resolved against base, or "" when either does not

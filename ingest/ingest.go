@@ -203,8 +203,11 @@ func (r *Runner) runSource(ctx context.Context, src Source) SourceStats {
 }
 
 // checkItemCount adds a selector issue to run when its listing pages carry
-// far fewer items than those of the previous run: the listing selectors
-// probably miss part of a redesigned page.
+// far fewer items than those of the previous run (less than half): the
+// listing selectors probably miss part of a redesigned page. Only pages
+// read count: a listing or feed that answered 304 Not Modified is
+// unchanged, not empty, and a run whose every listing did so compares
+// nothing.
 func checkItemCount(prev atalaya.CrawlRun, run *atalaya.CrawlRun) {
 	const minUsual = 4 // per page; below this the comparison is noise
 	if prev.Listings == 0 || run.Listings == 0 || run.Blocked {

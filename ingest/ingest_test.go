@@ -247,3 +247,42 @@ func TestFarFewerItemsIsAnIssue(t *testing.T) {
 		}
 	}
 }
+
+// TestItemCountComparesPagesRead checks the item-count rule at its edge
+// (exactly half of the previous run is no issue, below half is) and that
+// listings answered 304 are no pages with 0 items: an idle run whose every
+// listing is not modified raises no issue, nor does a run where some are.
+func TestItemCountComparesPagesRead(t *testing.T) {
+	tests := []struct {
+		name      string
+		prev, run atalaya.CrawlRun
+		wantIssue bool
+	}{
+		{"exactly half", atalaya.CrawlRun{Listings: 2, Items: 20}, atalaya.CrawlRun{Listings: 2, Items: 10}, false},
+		{"below half", atalaya.CrawlRun{Listings: 2, Items: 20}, atalaya.CrawlRun{Listings: 2, Items: 8}, true},
+		{"all not modified", atalaya.CrawlRun{Listings: 2, Items: 20}, atalaya.CrawlRun{NotModified: 2}, false},
+		{"some not modified", atalaya.CrawlRun{Listings: 2, Items: 20}, atalaya.CrawlRun{Listings: 1, NotModified: 1, Items: 10}, false},
+		{"feed not modified", atalaya.CrawlRun{Listings: 1, Items: 9}, atalaya.CrawlRun{NotModified: 1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.prev.Source, tt.run.Source = "one", "one"
+			arch := &memArchive{}
+			if err := arch.RecordRun(context.Background(), tt.prev); err != nil {
+				t.Fatal(err)
+			}
+			r, err := ingest.New(ingest.Options{Archive: arch, Classifier: titleClassifier{}, Indexer: &memIndex{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := ingest.Source{ID: "one", Crawl: func(context.Context, ingest.Sink) (atalaya.CrawlRun, error) { return tt.run, nil }}
+			stats, err := r.Run(context.Background(), []ingest.Source{src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(stats.Sources[0].Run.Issues) > 0; got != tt.wantIssue {
+				t.Errorf("run %+v after %+v: issue %v, want %v (%+v)", tt.run, tt.prev, got, tt.wantIssue, stats.Sources[0].Run.Issues)
+			}
+		})
+	}
+}

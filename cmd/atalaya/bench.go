@@ -61,7 +61,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	keep := fs.Bool("keep", false, "keep the index after the benchmark")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: atalaya %s\n\n%s\n", benchSynopsis, benchHelp)
+		e.usageShown = true
+		fmt.Fprintf(&e.usage, "Usage: atalaya %s\n\n%s\n", benchSynopsis, benchHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -14,9 +14,12 @@ import (
 const configHelp = `Check or print the configuration.
 
 Subcommands:
-  check [FILE]         validate FILE (default: the --config file, else the
+  check [--offline] [FILE]
+                       validate FILE (default: the --config file, else the
                        embedded configuration); print every problem with its
-                       line and YAML path, or "ok: N sources"
+                       line and YAML path, or the host mapping and
+                       "ok: N sources"; --offline accepts @every schedules
+                       under a minute, for crawls of the local mirror
   show [--resolved]    print the --config file or the embedded configuration;
                        with --resolved, every source written out in full
                        (defaults and profiles applied)
@@ -45,8 +48,15 @@ func (e *env) loadConfig() (*config.Config, error) {
 	return config.Load(e.configPath)
 }
 
+// loadConfigFor loads the configuration for a crawl: an offline crawl of
+// the local mirror may be scheduled more often than once a minute.
+func (e *env) loadConfigFor(offline bool) (*config.Config, error) {
+	return config.Options{ShortSchedules: offline}.Load(e.configPath)
+}
+
 func configCheck(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "config check", "config check [FILE]")
+	fs := newFlagSet(e, "config check", "config check [--offline] [FILE]")
+	offline := fs.Bool("offline", false, "check for crawls of the local mirror: accept @every schedules under a minute")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,12 +68,15 @@ func configCheck(_ context.Context, e *env, args []string) error {
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
-	cfg, err := loadReporting(e, path)
+	cfg, err := loadReporting(e, config.Options{ShortSchedules: *offline}, path)
 	if err != nil {
 		return err
 	}
 	if _, err := crawlerSources(cfg); err != nil {
 		return err
+	}
+	for _, line := range networkOf(cfg).describe() {
+		fmt.Fprintln(e.stdout, line)
 	}
 	if cfg.Rules != "" {
 		if _, err := loadRules(cfg.Rules); err != nil {
@@ -84,7 +97,7 @@ func configShow(_ context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := loadReporting(e, e.configPath)
+	cfg, err := loadReporting(e, config.Options{}, e.configPath)
 	if err != nil {
 		return err
 	}
@@ -107,8 +120,8 @@ func configShow(_ context.Context, e *env, args []string) error {
 // loadReporting loads the configuration at path (empty: the embedded one).
 // If the file has problems, it prints them one per line to stdout and
 // returns an error that counts them.
-func loadReporting(e *env, path string) (*config.Config, error) {
-	cfg, err := config.Load(path)
+func loadReporting(e *env, opts config.Options, path string) (*config.Config, error) {
+	cfg, err := opts.Load(path)
 	var probs config.Problems
 	if errors.As(err, &probs) {
 		for _, p := range probs {

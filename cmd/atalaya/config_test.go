@@ -47,6 +47,20 @@ func TestConfigCommand(t *testing.T) {
 			wantErrOut: []string{"atalaya config: 3 problems in testdata/config-broken.yaml\n"},
 		},
 		{
+			name:       "check short schedule",
+			args:       []string{"config", "check", "testdata/config-mirror.yaml"},
+			wantCode:   1,
+			wantOut:    []string{`testdata/config-mirror.yaml:14: sources[0].schedule: cron spec "@every 10s": interval 10s is shorter than 1m0s`},
+			wantErrOut: []string{"atalaya config: 1 problem in testdata/config-mirror.yaml\n"},
+		},
+		{
+			name:     "check offline",
+			args:     []string{"config", "check", "--offline", "testdata/config-mirror.yaml"},
+			wantCode: 0,
+			wantOut: []string{"host news.example.org is mapped to http://127.0.0.1:18101\n",
+				"private network addresses are allowed (allow_private_networks: true)\n", "ok: 1 sources\n"},
+		},
+		{
 			name:       "check missing file",
 			args:       []string{"config", "check", "testdata/config-nope.yaml"},
 			wantCode:   1,
@@ -56,7 +70,7 @@ func TestConfigCommand(t *testing.T) {
 			name:       "check two files",
 			args:       []string{"config", "check", "a.yaml", "b.yaml"},
 			wantCode:   2,
-			wantErrOut: []string{"config check [FILE]"},
+			wantErrOut: []string{"config check [--offline] [FILE]"},
 		},
 		{
 			name:     "show default",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -59,10 +60,47 @@ func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if n := stats.Failed(); n > 0 {
-		return fmt.Errorf("%d of %d sources failed; see the log above and 'atalaya sources'", n, len(stats.Sources))
+	if failed := failedSources(stats); len(failed) > 0 {
+		return fmt.Errorf("%d of %d sources did not crawl cleanly (%s); see the log above and 'atalaya sources'",
+			len(failed), len(stats.Sources), strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// failedSources describes each source whose crawl makes the command fail
+// (exit status 1): it could not be crawled, was blocked, a listing page or
+// feed could not be read (every start URL answering 404 among them), or
+// release pages failed. Links the site itself breaks (404, 410, disallowed
+// by robots.txt) are reported but do not fail the crawl: they are recorded
+// and tried again later.
+func failedSources(stats ingest.Stats) []string {
+	var out []string
+	for _, s := range stats.Sources {
+		var why []string
+		switch {
+		case s.Err != nil:
+			why = append(why, "error")
+		case s.Run.Blocked:
+			why = append(why, "blocked")
+		}
+		if n := s.Run.ListingsFailed; n > 0 {
+			why = append(why, plural(n, "listing page", "listing pages")+" failed")
+		}
+		if n := s.Run.Failed - s.Run.Missing; n > 0 {
+			why = append(why, plural(n, "release page", "release pages")+" failed")
+		}
+		if len(why) > 0 {
+			out = append(out, fmt.Sprintf("%s: %s", s.Run.Source, strings.Join(why, ", ")))
+		}
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // printStats prints one line per source: counts, labels and health.
@@ -80,11 +118,22 @@ func printStats(w io.Writer, stats ingest.Stats) {
 		case s.Run.Blocked:
 			status = "BLOCKED"
 		case len(s.Run.Issues) > 0:
-			status = fmt.Sprintf("%d issues", len(s.Run.Issues))
+			status = healthIssues(len(s.Run.Issues))
+		case s.Run.Listings == 0 && s.Run.NotModified > 0:
+			status = "no change" // every listing answered 304 Not Modified
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
 	}
 	tw.Flush()
+}
+
+// healthIssues says how many health issues a run raised and where to read
+// them.
+func healthIssues(n int) string {
+	if n == 1 {
+		return "1 health issue (atalaya sources lists it)"
+	}
+	return fmt.Sprintf("%d health issues (atalaya sources lists them)", n)
 }
 
 // progressBar draws one self-overwriting status line. The crawler reports

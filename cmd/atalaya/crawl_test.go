@@ -105,6 +105,10 @@ func TestCrawlOfflineIsIncremental(t *testing.T) {
 	if gone == 0 {
 		t.Errorf("second crawl counted no gone links; the mirror's dead links must be skipped as gone:\n%s", out)
 	}
+	// A source whose every listing answered 304 says so.
+	if !strings.Contains(out, "  no change\n") {
+		t.Errorf("second crawl: no source reported \"no change\":\n%s", out)
+	}
 	if code, out, errOut := runCmd(t, "--data", data, "sources"); code != 0 || strings.Contains(out, "HTTP 404") {
 		t.Errorf("sources after the second crawl: exit %d, stderr %q; want no 404 reported again:\n%s", code, errOut, out)
 	}

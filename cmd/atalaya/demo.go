@@ -54,7 +54,11 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	fmt.Fprintf(e.stdout, "Crawling the embedded mirror of %d sources into %s …\n\n", len(p.sources), dir)
+	fate := "deleted when the demo ends; run 'atalaya demo --keep' to keep it"
+	if *keep {
+		fate = "kept after the demo"
+	}
+	fmt.Fprintf(e.stdout, "Crawling the embedded mirror of %d sources into %s (%s) …\n\n", len(p.sources), dir, fate)
 	stats, err := p.run(ctx, crawler.Options{Logger: e.logger})
 	if err != nil {
 		return err

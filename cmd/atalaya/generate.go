@@ -9,15 +9,19 @@ import (
 	"time"
 
 	"atalaya"
+	"atalaya/archive"
 	"atalaya/internal/synth"
 )
 
 // runGenerate writes synthetic releases into the archive, for benchmarks
 // of everything downstream of the crawler (reindex, reclassify, rules diff).
+// Their URLs are on the reserved domain example.org; it refuses an archive
+// that holds crawled releases unless --force is given.
 func runGenerate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "generate", "generate [--n N] [--seed S]")
+	fs := newFlagSet(e, "generate", "generate [--n N] [--seed S] [--force]")
 	n := fs.Int("n", 10000, "number of synthetic releases (up to 200000)")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same releases")
+	force := fs.Bool("force", false, "write into a data directory that holds crawled releases")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,8 +36,13 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer arch.Close()
+	if !*force {
+		if err := refuseCrawledData(ctx, arch, e.archiveDir()); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
-	stored := 0
+	stored, done := 0, 0
 	for s := range synth.Releases(*n, *seed) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -45,10 +54,29 @@ func runGenerate(ctx context.Context, e *env, args []string) error {
 		if v > 0 {
 			stored++
 		}
+		done++
+		e.progress("generate: %d of %d releases archived (%d new)", done, *n, stored)
 	}
+	e.progressDone()
 	elapsed := time.Since(start)
 	fmt.Fprintf(e.stdout, "archived %d synthetic releases (%d already there) in %s (%.0f releases/s) into %s\n",
 		stored, *n-stored, elapsed.Round(time.Millisecond), float64(*n)/elapsed.Seconds(), e.archiveDir())
+	return nil
+}
+
+// refuseCrawledData fails when the archive holds a release that is not
+// synthetic: synthetic releases written beside crawled ones would be indexed
+// and searched with them by the next crawl.
+func refuseCrawledData(ctx context.Context, arch *archive.Archive, dir string) error {
+	for rel, err := range arch.Releases(ctx, archive.Filter{}) {
+		if err != nil {
+			return err
+		}
+		if !synth.IsSynthetic(rel.URL) {
+			return fmt.Errorf("the archive in %s holds crawled releases (%s among them); synthetic releases written there "+
+				"would be indexed and searched with them. Give generate a data directory of its own (--data DIR), or --force", dir, rel.URL)
+		}
+	}
 	return nil
 }
 

@@ -28,3 +28,33 @@ func TestGenerateThenReindex(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateRefusesCrawledData checks that generate leaves a data
+// directory with crawled releases alone unless --force is given, and that
+// synthetic releases are on the reserved domain.
+func TestGenerateRefusesCrawledData(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCmd(t, "--data", data, "--log-level", "warn", "crawl", "--offline", "--source", "sre"); code != 0 {
+		t.Fatalf("crawl --offline: exit %d: %s", code, errOut)
+	}
+	before := len(archivedReleases(t, data))
+	code, _, errOut := runCmd(t, "--data", data, "generate", "--n", "5")
+	if code != 1 || !strings.Contains(errOut, "holds crawled releases") || !strings.Contains(errOut, "--force") {
+		t.Fatalf("generate into crawled data: exit %d, stderr %q; want exit 1 naming --force", code, errOut)
+	}
+	if after := len(archivedReleases(t, data)); after != before {
+		t.Fatalf("refused generate changed the archive: %d releases, had %d", after, before)
+	}
+	if code, _, errOut := runCmd(t, "--data", data, "generate", "--n", "5", "--force"); code != 0 {
+		t.Fatalf("generate --force: exit %d: %s", code, errOut)
+	}
+	synthetic := 0
+	for _, rel := range archivedReleases(t, data) {
+		if strings.HasPrefix(rel.URL, "https://example.org/") {
+			synthetic++
+		}
+	}
+	if synthetic != 5 {
+		t.Errorf("%d releases on example.org, want the 5 generated", synthetic)
+	}
+}

@@ -22,6 +22,7 @@ type pipeline struct {
 	rules   *classify.Rules
 	sources []crawler.Source
 	ua      string
+	network network
 	mirror  *mirror.Server
 }
 
@@ -29,7 +30,7 @@ type pipeline struct {
 // names selects sources (none: all enabled). offline serves the sites from
 // the embedded mirror.
 func (e *env) newPipeline(ctx context.Context, names []string, offline bool) (*pipeline, error) {
-	cfg, err := e.loadConfig()
+	cfg, err := e.loadConfigFor(offline)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func (e *env) newPipeline(ctx context.Context, names []string, offline bool) (*p
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{e: e, rules: rules, sources: srcs, ua: cfg.UserAgent}
+	p := &pipeline{e: e, rules: rules, sources: srcs, ua: cfg.UserAgent, network: networkOf(cfg)}
 	if offline {
 		if p.mirror, err = mirror.Start(mirror.Options{}); err != nil {
 			return nil, err
@@ -73,6 +74,8 @@ func (p *pipeline) run(ctx context.Context, opts crawler.Options) (ingest.Stats,
 	if p.mirror != nil {
 		opts.Transport = p.mirror.Transport()
 		opts.AllowPrivateNetworks = true
+	} else {
+		p.network.apply(p.e.logger, &opts)
 	}
 	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{p.idx}, Logger: p.e.logger})
 	if err != nil {

@@ -35,8 +35,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	defer arch.Close()
 	start := time.Now()
 	n := 0
+	sv := salvage{w: e.stderr}
 	docs := func(yield func(index.Document, error) bool) {
-		for doc, err := range classified(ctx, arch, rules) {
+		for doc, err := range classifiedSalvaging(ctx, arch, rules, &sv) {
 			if err == nil {
 				n++
 			}
@@ -60,15 +61,24 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
-	return nil
+	return sv.result()
 }
 
 // classified yields every archived release, latest version, with its
 // verdict under rules.
 func classified(ctx context.Context, arch *archive.Archive, rules *classify.Rules) iter.Seq2[index.Document, error] {
+	return classifiedSalvaging(ctx, arch, rules, nil)
+}
+
+// classifiedSalvaging is classified passing over, through sv, the releases
+// whose records are damaged; a nil sv yields their errors.
+func classifiedSalvaging(ctx context.Context, arch *archive.Archive, rules *classify.Rules, sv *salvage) iter.Seq2[index.Document, error] {
 	return func(yield func(index.Document, error) bool) {
 		now := time.Now()
 		for rel, err := range arch.Releases(ctx, archive.Filter{}) {
+			if sv != nil && sv.skip(err) {
+				continue
+			}
 			if err != nil {
 				yield(index.Document{}, err)
 				return

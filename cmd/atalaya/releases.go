@@ -34,7 +34,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	e.warnIfReclassifying(e.stderr)
-	arch, err := e.openExistingArchive()
+	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,11 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(tw, "PUBLISHED\tSOURCE\tV\tTITLE\tURL")
 	}
 	n := 0
+	sv := salvage{w: e.stderr}
 	for rel, err := range arch.Releases(ctx, f) {
+		if sv.skip(err) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -70,7 +74,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		tw.Flush()
 		fmt.Fprintf(e.stdout, "%d releases\n", n)
 	}
-	return nil
+	return sv.result()
 }
 
 // truncate shortens s to at most n runes, marking the cut with an ellipsis.

@@ -17,7 +17,6 @@ import (
 	"atalaya"
 	"atalaya/archive"
 	"atalaya/classify"
-	"atalaya/crawler"
 )
 
 const rulesHelp = `Audit the classification rules.
@@ -75,7 +74,7 @@ func (e *env) rulesFor(path string) (*classify.Rules, error) {
 
 // archivedRelease opens the archive and looks a release up with find.
 func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
-	a, err := e.openExistingArchive()
+	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return atalaya.Release{}, err
 	}
@@ -90,7 +89,7 @@ func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (
 // withArchivedReleases opens the archive and calls fn with its releases;
 // an error met while reading them is returned after fn.
 func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya.Release])) error {
-	a, err := e.openExistingArchive()
+	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
@@ -462,7 +461,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	case *file == "" && *url != "" && len(pos) == 0:
 		archived = true
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
-			return a.ReleaseByURL(ctx, crawler.Canonical(*url))
+			return releaseByLink(ctx, a, *url)
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
 		archived = true

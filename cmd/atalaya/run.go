@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,7 +20,14 @@ type env struct {
 	configPath     string // --config; empty means the embedded default
 	dataDir        string // --data, else $ATALAYA_DATA, the configuration's data_dir or the default
 	logger         *slog.Logger
-	usageShown     bool // a subcommand printed its usage (and the flag package its error)
+	color          colorMode
+	// status is the progress line when stderr is a terminal, else nil;
+	// the logger writes through it.
+	status     *statusLine
+	usageShown bool // a subcommand printed its usage (and the flag package its error)
+	// usage collects what flag sets print (their usage and flag errors):
+	// it goes to stdout when help was asked for, else to stderr.
+	usage bytes.Buffer
 }
 
 // command is one subcommand. run gets the arguments after the subcommand name.
@@ -32,17 +40,21 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// One entry per subcommand, one line each, sorted by name.
+		"archive":    {summary: "verify the archive: every record and digest of the WARC files", run: runArchive},
 		"bench":      {summary: "measure indexing and search speed on synthetic releases", run: runBench},
 		"config":     {summary: "check the configuration file or print it", run: runConfig},
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
 		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
+		"completion": {summary: "print a shell completion script for bash, zsh or fish", run: runCompletion},
 		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
+		"help":       {summary: "show the commands, or one command's flags", run: runHelp},
 		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
 		"releases":   {summary: "list the archived releases", run: runReleases},
 		"rules":      {summary: "check, explain, evaluate and document the classification rules", run: runRules},
 		"sources":    {summary: "show each source's last run, counts and open health issues", run: runSources},
 		"search":     {summary: "search the index with the query language", run: runSearch},
+		"version":    {summary: "print the version, commit and Go version", run: runVersion},
 	}
 }
 
@@ -72,28 +84,36 @@ func noArgs(fs *flag.FlagSet) error {
 }
 
 // run is the whole program: it parses the global flags, picks the
-// subcommand and returns the exit code.
+// subcommand and returns the exit code. Help that was asked for goes to
+// stdout with exit 0; a usage error goes to stderr with exit 2.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
-	fs := flag.NewFlagSet("atalaya", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&e.configPath, "config", "", "configuration `file` (default: the embedded configuration)")
-	fs.StringVar(&e.dataDir, "data", "", "data `directory` for the archive, crawl state and index\n(default: $ATALAYA_DATA, else data_dir of the configuration, else "+defaultDataDir()+")")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	fs.Usage = func() { usage(stderr, fs) }
+	fs, g := globalFlags(e)
+	logLevel, showVersion := g.logLevel, g.version
 	if err := fs.Parse(args); err != nil {
-		return 2
+		if !errors.Is(err, flag.ErrHelp) {
+			err = errUsage // the flag package printed what is wrong
+		}
+		return e.finish(err, "")
+	}
+	if *showVersion {
+		return e.finish(runVersion(ctx, e, nil), "")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "atalaya: --log-level: %v\n", err)
 		return 2
 	}
-	e.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logOut := stderr
+	if isTerminal(stderr) {
+		e.status = &statusLine{w: stderr}
+		logOut = e.status
+	}
+	e.logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	e.resolveDataDir()
 	if fs.NArg() == 0 {
-		usage(stderr, fs)
-		return 2
+		usage(&e.usage, fs)
+		return e.finish(errUsage, "")
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	cmd, ok := commands()[name]
@@ -101,20 +121,73 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "atalaya: unknown command %q; commands: %s\n", name, strings.Join(commandNames(), ", "))
 		return 2
 	}
-	if err := cmd.run(ctx, e, rest); err != nil {
-		var u *usageError
-		switch {
-		case errors.As(err, &u):
-			fmt.Fprintf(stderr, "atalaya %s: %s\n", name, u.msg)
-			return 2
-		case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp), e.usageShown:
-			// The usage, and any flag error, are printed already.
-			return 2
+	if e.configPath != "" && needsConfig(name) {
+		if _, err := e.loadConfig(); err != nil {
+			return e.finish(fmt.Errorf("--config %s: %w", e.configPath, err), name)
 		}
-		fmt.Fprintf(stderr, "atalaya %s: %v\n", name, err)
-		return 1
 	}
-	return 0
+	return e.finish(cmd.run(ctx, e, rest), name)
+}
+
+// needsConfig reports whether command name reads the configuration, so
+// that a --config file that is missing or does not parse fails it at once.
+// config check reports the problems itself, in full.
+func needsConfig(name string) bool {
+	switch name {
+	case "help", "version", "completion", "config":
+		return false
+	}
+	return true
+}
+
+// globals are the global flags that are not fields of env.
+type globals struct {
+	logLevel *string
+	version  *bool
+}
+
+// globalFlags returns the flag set of the global flags, which set e's
+// fields.
+func globalFlags(e *env) (*flag.FlagSet, globals) {
+	fs := flag.NewFlagSet("atalaya", flag.ContinueOnError)
+	fs.SetOutput(&e.usage)
+	fs.StringVar(&e.configPath, "config", "", "configuration `file` (default: the embedded configuration)")
+	fs.StringVar(&e.dataDir, "data", "", "data `directory` for the archive, crawl state and index\n(default: $ATALAYA_DATA, else data_dir of the configuration, else "+defaultDataDir()+")")
+	var g globals
+	g.logLevel = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	fs.Var(&e.color, "color", "colour `when`: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never")
+	g.version = fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() { usage(&e.usage, fs) }
+	return fs, g
+}
+
+// finish turns a command's error into the exit code, printing what the flag
+// sets collected: to stdout when help was asked for (exit 0), else to
+// stderr before the error.
+func (e *env) finish(err error, name string) int {
+	prefix := "atalaya"
+	if name != "" {
+		prefix += " " + name
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		e.stdout.Write(e.usage.Bytes())
+		return 0
+	}
+	e.stderr.Write(e.usage.Bytes())
+	if err == nil {
+		return 0
+	}
+	var u *usageError
+	switch {
+	case errors.As(err, &u):
+		fmt.Fprintf(e.stderr, "%s: %s\n", prefix, u.msg)
+		return 2
+	case errors.Is(err, errUsage), e.usageShown:
+		// The usage, and any flag error, are printed already.
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
+	return 1
 }
 
 // resolveDataDir picks the data directory when --data is not given:
@@ -153,7 +226,8 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	}
 	fmt.Fprintf(w, "\nFlags:\n")
 	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nRun 'atalaya <command> -h' for a command's own flags.\n")
+	fmt.Fprintf(w, "\nRun 'atalaya help <command>' or 'atalaya <command> --help' for a command's own flags.\n")
+	fmt.Fprintf(w, "Exit status: 0 success, 1 failure (a crawl where any source failed or was blocked), 2 usage error.\n")
 }
 
 // defaultDataDir is $XDG_DATA_HOME/atalaya, else ~/.local/share/atalaya.
@@ -167,13 +241,15 @@ func defaultDataDir() string {
 	return "atalaya-data"
 }
 
-// newFlagSet returns a subcommand's flag set, printing help to stderr.
+// newFlagSet returns a subcommand's flag set. Its usage and errors are
+// collected in e.usage, which finish prints to stdout for -h and --help
+// and to stderr otherwise.
 func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(&e.usage)
 	fs.Usage = func() {
 		e.usageShown = true
-		fmt.Fprintf(e.stderr, "Usage: atalaya [--config FILE] [--data DIR] [--log-level L] %s\n\n", synopsis)
+		fmt.Fprintf(&e.usage, "Usage: atalaya [--config FILE] [--data DIR] [--log-level L] %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -94,7 +94,8 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as one JSON object, with facets (same as --format json)")
 	format := fs.String("format", "text", "output `format`: text, json, jsonl or csv")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: atalaya %s\n\n%s\n", searchSynopsis, searchHelp)
+		e.usageShown = true
+		fmt.Fprintf(&e.usage, "Usage: atalaya %s\n\n%s\n", searchSynopsis, searchHelp)
 		fs.PrintDefaults()
 	}
 	words, err := parseInterspersed(fs, args)
@@ -111,6 +112,9 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	default:
 		fmt.Fprintf(e.stderr, "atalaya search: unknown format %q; want text, json, jsonl or csv\n", *format)
 		return errUsage
+	}
+	if q.Page < 1 {
+		return &usageError{msg: fmt.Sprintf("--page %d: pages are numbered from 1", q.Page)}
 	}
 	q.Highlight = true
 	if *format == "json" {
@@ -141,7 +145,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	case "csv":
 		return writeSearchCSV(e.stdout, res)
 	}
-	writeSearchText(e.stdout, &q, res, isTerminal(e.stdout))
+	writeSearchText(e.stdout, &q, res, e.colorOn(e.stdout))
 	return nil
 }
 

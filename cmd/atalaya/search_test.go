@@ -136,9 +136,11 @@ func TestSearchErrors(t *testing.T) {
 	}{
 		{"syntax error", []string{"(extradición"}, 1, `query:1:13: expected ")"`},
 		{"unknown label", []string{"--label", "villain", "x"}, 1, `unknown label "villain"`},
-		{"bad date", []string{"--since", "2025-31-01", "x"}, 1, `bad date "2025-31-01"`},
+		{"bad date", []string{"--since", "2025-31-01", "x"}, 2, `bad date "2025-31-01"`},
 		{"size over limit", []string{"--size", "500", "x"}, 1, "over the limit of 100"},
 		{"bad format", []string{"--format", "xml", "x"}, 2, `unknown format "xml"`},
+		{"page 0", []string{"--page", "0", "x"}, 2, `--page 0: pages are numbered from 1`},
+		{"negative page", []string{"--page", "-2", "x"}, 2, `--page -2: pages are numbered from 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

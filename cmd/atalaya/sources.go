@@ -26,7 +26,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.warnIfReclassifying(e.stderr)
-	arch, err := e.openExistingArchive()
+	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}

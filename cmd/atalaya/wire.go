@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -40,12 +37,8 @@ func (e *env) openArchive() (*archive.Archive, error) {
 // gone but whose WARC files are there exists: opening it rebuilds state.db
 // from them.
 func (e *env) openExistingArchive() (*archive.Archive, error) {
-	_, err := os.Stat(filepath.Join(e.archiveDir(), "state.db"))
-	if errors.Is(err, fs.ErrNotExist) {
-		warcs, _ := filepath.Glob(filepath.Join(e.archiveDir(), "warc", "atalaya-*.warc.gz"))
-		if len(warcs) == 0 {
-			return nil, fmt.Errorf("no archive in %s yet: run 'atalaya crawl' first (or pass --data)", e.archiveDir())
-		}
+	if err := e.checkArchiveExists(); err != nil {
+		return nil, err
 	}
 	return e.openArchive()
 }

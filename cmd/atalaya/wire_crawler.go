@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"atalaya"
+	"atalaya/archive"
 	"atalaya/config"
 	"atalaya/crawler"
 )
@@ -91,7 +94,49 @@ func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) 
 		},
 		Revisit:   s.Revisit,
 		GoneRetry: s.GoneRetry,
+		RunBudget: s.RunBudget,
+		Skip: crawler.ItemFilter{
+			Titles: slices.Clone(s.Skip.Titles),
+			URLs:   slices.Clone(s.Skip.URLs),
+		},
 	}, nil
+}
+
+// network is how the crawler reaches the sites: the configuration's host
+// mapping and private-network opt-in.
+type network struct {
+	hosts        map[string]string
+	allowPrivate bool
+}
+
+func networkOf(cfg *config.Config) network {
+	return network{hosts: maps.Clone(cfg.Hosts), allowPrivate: cfg.AllowPrivateNetworks}
+}
+
+// apply sets the crawler options of n, logging each mapped host and the
+// private-network opt-in: both change where requests go.
+func (n network) apply(log *slog.Logger, opts *crawler.Options) {
+	for _, host := range slices.Sorted(maps.Keys(n.hosts)) {
+		log.Info("host mapped", "host", host, "target", n.hosts[host])
+	}
+	if n.allowPrivate {
+		log.Warn("private network addresses allowed (allow_private_networks: true)")
+	}
+	opts.Hosts = n.hosts
+	opts.AllowPrivateNetworks = n.allowPrivate
+}
+
+// describe lists the host mapping and the private-network opt-in, one per
+// line, as config check reports them.
+func (n network) describe() []string {
+	var lines []string
+	for _, host := range slices.Sorted(maps.Keys(n.hosts)) {
+		lines = append(lines, fmt.Sprintf("host %s is mapped to %s", host, n.hosts[host]))
+	}
+	if n.allowPrivate {
+		lines = append(lines, "private network addresses are allowed (allow_private_networks: true)")
+	}
+	return lines
 }
 
 func crawlerArticle(a config.Article) crawler.Article {
@@ -168,4 +213,20 @@ func (e *env) selectSources(cfg *config.Config, names []string) ([]crawler.Sourc
 		return nil, fmt.Errorf("unknown source %s; configured sources: %s", strings.Join(unknown, ", "), strings.Join(valid, ", "))
 	}
 	return out, nil
+}
+
+// releaseByLink finds the archived release a link points at: under the
+// link's canonical URL, or under the form releases archived before
+// crawler.Canonical kept trailing slashes were identified by.
+func releaseByLink(ctx context.Context, a *archive.Archive, link string) (atalaya.Release, error) {
+	rel, err := a.ReleaseByURL(ctx, crawler.Canonical(link))
+	if !errors.Is(err, archive.ErrNotFound) {
+		return rel, err
+	}
+	if legacy := crawler.LegacyCanonical(link); legacy != crawler.Canonical(link) {
+		if old, lerr := a.ReleaseByURL(ctx, legacy); lerr == nil {
+			return old, nil
+		}
+	}
+	return rel, err
 }

@@ -41,15 +41,13 @@ var Sources = []atalaya.Source{
 	{ID: "salud", Agency: "Secretaría de Salud", Country: atalaya.MX, Language: atalaya.Spanish},
 }
 
-var baseURL = map[atalaya.SourceID]string{
-	"state":       "https://www.state.gov/releases/",
-	"treasury":    "https://home.treasury.gov/news/press-releases/",
-	"ofac":        "https://ofac.treasury.gov/recent-actions/",
-	"sre":         "https://www.gob.mx/sre/prensa/",
-	"presidencia": "https://www.gob.mx/presidencia/prensa/",
-	"sspc":        "https://www.gob.mx/sspc/prensa/",
-	"fgr":         "https://www.gob.mx/fgr/prensa/",
-	"salud":       "https://www.gob.mx/salud/prensa/",
+// Host is the reserved domain (RFC 2606) of every synthetic release's URL,
+// so that synthetic releases can never be mistaken for crawled ones.
+const Host = "example.org"
+
+// IsSynthetic reports whether url is the URL of a synthetic release.
+func IsSynthetic(url string) bool {
+	return strings.HasPrefix(url, "https://"+Host+"/")
 }
 
 // Time zones of the sources, fixed so that no time zone database is needed.
@@ -60,7 +58,7 @@ var (
 
 var (
 	firstDay = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
-	numDays  = int(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Sub(firstDay).Hours()/24) + 1
+	numDays  = int(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC).Sub(firstDay).Hours()/24) + 1
 )
 
 // Releases returns n synthetic releases generated from seed. The same n and
@@ -107,7 +105,7 @@ func (g *generator) release(i int) Synthetic {
 	body := g.body(lang, src.Language, picked, target)
 
 	slug := strconv.Itoa(i) + "-" + slugify(title)
-	url := baseURL[src.ID] + slug
+	url := "https://" + Host + "/" + string(src.ID) + "/" + slug
 	label, themes := verdictOf(picked)
 	return Synthetic{
 		Release: atalaya.Release{
