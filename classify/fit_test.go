@@ -81,20 +81,7 @@ func TestWriteFitted(t *testing.T) {
 			t.Errorf("fitted file lacks %q:\n%s", want, out)
 		}
 	}
-	rs, err := Parse(strings.NewReader(string(out)), "fitted.yaml")
-	if err != nil {
-		t.Fatalf("fitted file does not parse: %v\n%s", err, out)
-	}
-	for _, r := range rs.Rules() {
-		if r.Weight != f.Weights[r.ID] {
-			t.Errorf("rule %s: got weight %g, want %g", r.ID, r.Weight, f.Weights[r.ID])
-		}
-	}
-	for _, l := range rs.Labels() {
-		if l.Threshold != f.Thresholds[l.Name] {
-			t.Errorf("label %s: got threshold %g, want %g", l.Name, l.Threshold, f.Thresholds[l.Name])
-		}
-	}
+	rs := parseFitted(t, out, f)
 	if got := rs.Scoring().Relevance; got != 0.5 {
 		t.Errorf("got relevance %g, want 0.5", got)
 	}
@@ -151,4 +138,25 @@ func TestCrossValidate(t *testing.T) {
 	if asWritten.MacroF1.Mean >= fitted.MacroF1.Mean {
 		t.Errorf("got macro-F1 %g as written and %g fitted, want fitting to help (as written, no label reaches its threshold 3)", asWritten.MacroF1.Mean, fitted.MacroF1.Mean)
 	}
+}
+
+// parseFitted compiles a fitted rules file and checks that it holds the
+// weights and thresholds of f.
+func parseFitted(t *testing.T, out []byte, f Fitted) *Rules {
+	t.Helper()
+	rs, err := Parse(strings.NewReader(string(out)), "fitted.yaml")
+	if err != nil {
+		t.Fatalf("fitted file does not compile: %v\n%s", err, out)
+	}
+	for _, r := range rs.Rules() {
+		if r.Weight != f.Weights[r.ID] {
+			t.Errorf("rule %s: got weight %g, want %g", r.ID, r.Weight, f.Weights[r.ID])
+		}
+	}
+	for _, l := range rs.Labels() {
+		if l.Threshold != f.Thresholds[l.Name] {
+			t.Errorf("label %s: got threshold %g, want %g", l.Name, l.Threshold, f.Thresholds[l.Name])
+		}
+	}
+	return rs
 }

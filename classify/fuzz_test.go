@@ -92,19 +92,6 @@ func FuzzWriteFitted(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := Parse(strings.NewReader(string(out)), "fitted.yaml")
-		if err != nil {
-			t.Fatalf("fitted file does not compile: %v\n%s", err, out)
-		}
-		for _, r := range got.Rules() {
-			if r.Weight != fit.Weights[r.ID] {
-				t.Errorf("rule %s: weight %g, want %g", r.ID, r.Weight, fit.Weights[r.ID])
-			}
-		}
-		for _, l := range got.Labels() {
-			if l.Threshold != fit.Thresholds[l.Name] {
-				t.Errorf("label %s: threshold %g, want %g", l.Name, l.Threshold, fit.Thresholds[l.Name])
-			}
-		}
+		parseFitted(t, out, fit)
 	})
 }
