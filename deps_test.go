@@ -26,6 +26,7 @@ var allowedImports = map[string][]string{
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
 		"atalaya/internal/mirror", "atalaya/internal/synth",
 		"atalaya/crawler/browser",
+		"atalaya/internal/mirror", "atalaya/internal/synth", "atalaya/internal/rulestore",
 	},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
@@ -35,6 +36,7 @@ var allowedImports = map[string][]string{
 
 	"atalaya/crawler/browser":             {"atalaya"},
 	"atalaya/crawler/browser/browsertest": {},
+	"atalaya/internal/rulestore":          {},
 }
 
 // confinedImports names third-party modules that only one package may import.

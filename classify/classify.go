@@ -134,6 +134,10 @@ func (rs *Rules) scanField(s *scratch, field string, t *text, lang atalaya.Langu
 		switch ph.kind {
 		case kindPattern:
 			fs.match(ph.rule, int(h.from), int(h.to))
+		case kindNamed:
+			if end := fs.t.nameAfter(int(h.to)); end > 0 {
+				fs.match(ph.rule, int(h.from), end)
+			}
 		case kindNearA:
 			s.near = append(s.near, nearHit{rule: int32(ph.rule), near: int32(ph.near), side: 0, h: h})
 		case kindNearB:

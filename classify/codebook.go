@@ -81,6 +81,7 @@ func writeRule(cb codebookWriter, b *strings.Builder, r *Rule, stats map[string]
 		near = append(near, fmt.Sprintf("%s ~%d~ %s", n.Terms[0], n.Within, n.Terms[1]))
 	}
 	list("near", near)
+	list("followed by a name", r.Named)
 	list("unless", r.Unless)
 	list("fires on", r.Examples.Fire)
 	list("does not fire on", r.Examples.Not)

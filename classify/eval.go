@@ -96,6 +96,8 @@ type Report struct {
 	PerLabel          map[Label]LabelStats       `json:"per_label"`
 	Confusion         map[Label]map[Label]int    `json:"confusion"` // gold label → predicted label → count
 	RelevanceAccuracy float64                    `json:"relevance_accuracy"`
+	PerLanguage       map[string]GroupStats      `json:"per_language"`
+	PerCountry        map[string]GroupStats      `json:"per_country"`
 	Rules             []RuleStats                `json:"rules"`
 	DeadRules         []string                   `json:"dead_rules"`
 	Gaps              []Gap                      `json:"gaps"`
@@ -164,6 +166,7 @@ func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 	}
 	var slim []GoldRelease // without their text, for ruleStats
 	labelled, relevantRight := 0, 0
+	groups := newGroupTallies()
 	for g := range gold {
 		rep.Total++
 		v := rs.Classify(g.Release())
@@ -183,6 +186,7 @@ func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 		if v.Relevant == g.Relevant {
 			relevantRight++
 		}
+		groups.add(g, v)
 		if v.Label != g.Label {
 			rep.Errors = append(rep.Errors, Misclassified{ID: g.ID, Title: g.Title, Gold: g.Label, Got: v.Label,
 				Scores: v.Scores, Evidence: v.Evidence, NearMisses: v.NearMisses})
@@ -192,6 +196,7 @@ func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 		rep.RelevanceAccuracy = float64(relevantRight) / float64(labelled)
 	}
 	rep.perLabel(append(slices.Clone(rep.MacroLabels), Mixed))
+	rep.PerLanguage, rep.PerCountry = groups.stats(rep.MacroLabels)
 	rep.ruleStats(rs, slim)
 	return rep
 }
@@ -206,10 +211,18 @@ func firedRules(v Verdict) map[string]bool {
 
 // perLabel fills PerLabel and MacroF1 from the confusion matrix.
 func (rep *Report) perLabel(labels []Label) {
+	rep.PerLabel = labelStats(rep.Confusion, labels)
+	rep.MacroF1 = macroF1(rep.PerLabel, rep.MacroLabels)
+}
+
+// labelStats computes precision, recall and F1 of each of labels from a
+// confusion matrix (gold → predicted → count).
+func labelStats(confusion map[Label]map[Label]int, labels []Label) map[Label]LabelStats {
+	out := make(map[Label]LabelStats, len(labels))
 	for _, l := range labels {
 		var st LabelStats
-		tp := rep.Confusion[l][l]
-		for gl, row := range rep.Confusion {
+		tp := confusion[l][l]
+		for gl, row := range confusion {
 			st.Predicted += row[l]
 			if gl == l {
 				for _, n := range row {
@@ -226,13 +239,18 @@ func (rep *Report) perLabel(labels []Label) {
 		if st.Precision+st.Recall > 0 {
 			st.F1 = 2 * st.Precision * st.Recall / (st.Precision + st.Recall)
 		}
-		rep.PerLabel[l] = st
+		out[l] = st
 	}
+	return out
+}
+
+// macroF1 is the mean F1 over labels.
+func macroF1(stats map[Label]LabelStats, labels []Label) float64 {
 	sum := 0.0
-	for _, l := range rep.MacroLabels {
-		sum += rep.PerLabel[l].F1
+	for _, l := range labels {
+		sum += stats[l].F1
 	}
-	rep.MacroF1 = sum / float64(len(rep.MacroLabels))
+	return sum / float64(len(labels))
 }
 
 // ruleStats fills Rules and DeadRules.

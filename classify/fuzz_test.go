@@ -68,3 +68,30 @@ func TestClassifyHugeBody(t *testing.T) {
 		t.Errorf("got label %q with %d evidence on a 10 MB body, want a verdict with evidence", v.Label, len(v.Evidence))
 	}
 }
+
+// FuzzWriteFitted checks that writing fitted weights into any rules file
+// that compiles either fails with an error or gives a file that compiles
+// with exactly those weights and thresholds.
+func FuzzWriteFitted(f *testing.F) {
+	f.Add(string(defaultRules), 2.5, 1.25)
+	f.Add(fitRules, 0.0, 0.01)
+	f.Add(header+"  - {id: a, label: kingpin, weight: 2, patterns: [x]}\n", 1.0, 3.0)
+	f.Fuzz(func(t *testing.T, src string, weight, threshold float64) {
+		rs, err := Parse(strings.NewReader(src), "fuzz.yaml")
+		if err != nil || weight < 0 || threshold <= 0 || weight > 1e6 || threshold > 1e6 {
+			return
+		}
+		fit := Fitted{Weights: make(map[string]float64), Thresholds: make(map[Label]float64)}
+		for _, r := range rs.Rules() {
+			fit.Weights[r.ID] = roundTo(weight, fitDecimals)
+		}
+		for _, l := range rs.Labels() {
+			fit.Thresholds[l.Name] = max(minThreshold, roundTo(threshold, fitDecimals))
+		}
+		out, err := WriteFitted([]byte(src), fit)
+		if err != nil {
+			return
+		}
+		parseFitted(t, out, fit)
+	})
+}

@@ -55,3 +55,35 @@ func TestGoldenVerdicts(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultRulesMixed checks the default rules on releases written for
+// the test from the labeling guide: both kinds of concrete action
+// announced make mixed; one kind with the other only in passing does not.
+func TestDefaultRulesMixed(t *testing.T) {
+	rs := Default()
+	tests := []struct {
+		name, title, body string
+		lang              atalaya.Language
+		want              Label
+	}{
+		{"joint statement with both deliverables", "Joint Statement on Security Cooperation",
+			"The two governments announced the extradition of twelve defendants to face charges in federal court. " +
+				"They also launched a prevention program for at-risk youth and expanded naloxone distribution and treatment and recovery services.",
+			atalaya.English, Mixed},
+		{"comunicado con ambas acciones", "Acuerdos de la reunión bilateral",
+			"La FGR entregó en extradición a Juan “P”, presunto operador financiero de una organización criminal. " +
+				"Además, se anunció una campaña de prevención de adicciones y atención a víctimas en escuelas y comunidades.",
+			atalaya.Spanish, Mixed},
+		{"prevention with an arrest in passing", "Grants expand treatment and recovery",
+			"The department awarded grants for prevention of substance use, naloxone and recovery support. " +
+				"Overdoses rose after a trafficker was arrested last year.",
+			atalaya.English, "root_cause"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if v := rs.ClassifyText(tt.title, tt.body, tt.lang); v.Label != tt.want {
+				t.Errorf("got %s (scores %v), want %s", v.Label, v.Scores, tt.want)
+			}
+		})
+	}
+}

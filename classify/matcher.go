@@ -18,6 +18,7 @@ const (
 	kindUnless                    // suppresses its rule's matches in the same sentence
 	kindNearA                     // first term of a near clause
 	kindNearB                     // second term of a near clause
+	kindNamed                     // fires its rule when a name follows
 )
 
 // phrase is one compiled phrase: the rule it belongs to and its role.

@@ -57,6 +57,12 @@ func TestMatcher(t *testing.T) {
 		{"phrase across punctuation", `  - {id: r, label: kingpin, patterns: [anti corruption]}`, "", "an anti-corruption group", []string{"anti-corruption"}},
 		{"abbreviation keeps sentence", `  - {id: r, label: kingpin, patterns: [u s treasury]}`, "", "The U.S. Treasury acted.", []string{"U.S. Treasury"}},
 		{"phrase never spans sentences", `  - {id: r, label: kingpin, patterns: [done today]}`, "", "It was done. Today it ended.", nil},
+		{"named: name follows", `  - {id: r, label: kingpin, named: [arrest of]}`, "", "After the arrest of Edgar Valdez Villarreal, more.", []string{"arrest of Edgar Valdez Villarreal"}},
+		{"named: name after other words", `  - {id: r, label: kingpin, named: [captured]}`, "", "Marines captured alleged trafficker Juan Pérez.", []string{"captured alleged trafficker Juan Pérez"}},
+		{"named: common word before capitals", `  - {id: r, label: kingpin, named: [arrested]}`, "", "Two men were arrested in Mexico City.", nil},
+		{"named: one capitalised word", `  - {id: r, label: kingpin, named: [arrest of]}`, "", "The arrest of Pedro was filmed.", nil},
+		{"named: name in the next sentence", `  - {id: r, label: kingpin, named: [arrested]}`, "", "Three were arrested. Juan Pérez spoke.", nil},
+		{"named: too many words before the name", `  - {id: r, label: kingpin, named: [captured]}`, "", "They captured very many armed cell members Juan Pérez.", nil},
 		{"unless in same sentence", `  - {id: r, label: kingpin, patterns: [extradited], unless: [thanked]}`, "", "He thanked Mexico for those extradited. Two men were extradited.", []string{"extradited"}},
 		{"unless suppresses all", `  - {id: r, label: kingpin, patterns: [extradited], unless: [thanked]}`, "", "He thanked Mexico for those extradited.", nil},
 		{"near within", `  - {id: r, label: kingpin, near: [{terms: [detencion, lider], within: 3}]}`, "", "la detención del presunto líder", []string{"detención del presunto líder"}},
@@ -232,5 +238,31 @@ func TestClassifyConcurrent(t *testing.T) {
 	}
 	for g := 0; g < 4; g++ {
 		<-done
+	}
+}
+
+// TestTieWithDefaultRatioIsMixed checks that two labels over their
+// thresholds with equal scores make Mixed when the ratio is the default
+// 1, where "best < ratio × other" alone does not.
+func TestTieWithDefaultRatioIsMixed(t *testing.T) {
+	src := `labels:
+  - {name: kingpin, threshold: 1}
+  - {name: root_cause, threshold: 1}
+rules:
+  - {id: k, label: kingpin, patterns: [extradited]}
+  - {id: r, label: root_cause, patterns: [prevention]}
+`
+	rs, err := Parse(strings.NewReader(src), "tie.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rs.Scoring().Ratio; got != 1 {
+		t.Fatalf("got default ratio %g, want 1", got)
+	}
+	if v := rs.ClassifyText("", "Two men were extradited; a prevention programme opened.", ""); v.Label != Mixed {
+		t.Errorf("got label %s with scores %v, want mixed", v.Label, v.Scores)
+	}
+	if v := rs.ClassifyText("", "Two men were extradited.", ""); v.Label != "kingpin" {
+		t.Errorf("got label %s alone, want kingpin", v.Label)
 	}
 }

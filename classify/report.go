@@ -24,11 +24,21 @@ func (rep *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(&b, "\nmacro-F1 over %s: %.3f (mixed reported apart)\n", joinLabels(rep.MacroLabels), rep.MacroF1)
 	fmt.Fprintf(&b, "relevance accuracy: %.3f\n", rep.RelevanceAccuracy)
+	writeGroups(&b, "language", rep.PerLanguage)
+	writeGroups(&b, "country", rep.PerCountry)
 	rep.writeConfusion(&b)
 	rep.writeRules(&b)
 	rep.writeErrors(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeGroups writes one line of figures per language or country.
+func writeGroups(b *strings.Builder, what string, groups map[string]GroupStats) {
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		g := groups[k]
+		fmt.Fprintf(b, "  %s %s: macro-F1 %.3f, relevance accuracy %.3f (%d releases)\n", what, k, g.MacroF1, g.RelevanceAccuracy, g.Total)
+	}
 }
 
 func joinLabels(ls []Label) string {

@@ -73,6 +73,7 @@ type Rule struct {
 	Regex       []string
 	Unless      []string
 	Near        []Near
+	Named       []string // phrases that count when a person's name follows
 	Examples    Examples
 	Line        int // line of the rule in its file
 
@@ -196,13 +197,14 @@ type ruleSpec struct {
 	Topic       string      `yaml:"topic"`
 	Theme       string      `yaml:"theme"`
 	Description string      `yaml:"description"`
-	Weight      float64     `yaml:"weight"`
+	Weight      *float64    `yaml:"weight"` // nil: 1
 	Languages   []string    `yaml:"languages"`
 	Fields      []string    `yaml:"fields"`
 	Patterns    []string    `yaml:"patterns"`
 	Regex       []string    `yaml:"regex"`
 	Unless      []string    `yaml:"unless"`
 	Near        []nearSpec  `yaml:"near"`
+	Named       []string    `yaml:"named"`
 	Examples    exampleSpec `yaml:"examples"`
 }
 
@@ -326,7 +328,7 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		seen[id] = line
 	}
 	r := Rule{ID: id, Label: Label(spec.Label), Topic: spec.Topic, Theme: spec.Theme, Description: strings.TrimSpace(spec.Description),
-		Weight: spec.Weight, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless,
+		Weight: 1, Patterns: spec.Patterns, Regex: spec.Regex, Unless: spec.Unless, Named: spec.Named,
 		Examples: Examples{Fire: spec.Examples.Fire, Not: spec.Examples.Not}, Line: line}
 	p.ruleTarget(rs, &r, &spec, at)
 	p.ruleScope(&r, &spec, at)
@@ -337,13 +339,17 @@ func (p *parser) rule(rs *Rules, node ast.Node, seen map[string]int) {
 		}
 		r.Near = append(r.Near, Near{Terms: [2]string{n.Terms[0], n.Terms[1]}, Within: n.Within})
 	}
-	if len(r.Patterns)+len(r.Regex)+len(r.Near) == 0 {
-		p.add(line, id, "rule has no patterns, regex or near clauses")
+	if len(r.Patterns)+len(r.Regex)+len(r.Near)+len(r.Named) == 0 {
+		p.add(line, id, "rule has no patterns, regex, near or named clauses")
 	}
 	for i, expr := range r.Regex {
 		re, err := regexp.Compile("(?i)" + expr)
 		if err != nil {
 			p.add(at("regex", i), id, "bad regex %s: %v", quote(expr), err)
+			continue
+		}
+		if re.MatchString("") {
+			p.add(at("regex", i), id, "regex %s matches the empty string, so it would fire on every text; make it require at least one character", quote(expr))
 			continue
 		}
 		r.regex = append(r.regex, re)
@@ -377,10 +383,11 @@ func (p *parser) ruleTarget(rs *Rules, r *Rule, spec *ruleSpec, at func(key stri
 		p.add(at("theme", -1), id, "unknown theme %q (declared: %s)", spec.Theme, strings.Join(rs.themes, ", "))
 	}
 	switch {
-	case spec.Weight < 0:
+	case spec.Weight == nil:
+	case *spec.Weight < 0:
 		p.add(at("weight", -1), id, "weight must not be negative")
-	case spec.Weight == 0:
-		r.Weight = 1
+	default:
+		r.Weight = *spec.Weight
 	}
 }
 
@@ -424,6 +431,9 @@ func (p *parser) compilePhrases(rs *Rules, ruleIdx int, r *Rule, at func(key str
 	for i, s := range r.Unless {
 		add(s, phrase{kind: kindUnless}, at("unless", i))
 	}
+	for i, s := range r.Named {
+		add(s, phrase{kind: kindNamed}, at("named", i))
+	}
 	for i, n := range r.Near {
 		add(n.Terms[0], phrase{kind: kindNearA, near: i}, at("near", -1))
 		add(n.Terms[1], phrase{kind: kindNearB, near: i}, at("near", -1))
@@ -459,14 +469,7 @@ func nodeLine(n ast.Node) int {
 // and key's value is a sequence, the line of its element i; fallback when
 // there is no such key or element.
 func keyLine(n ast.Node, key string, i int, fallback int) int {
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Value != key {
 			continue
 		}
@@ -476,6 +479,17 @@ func keyLine(n ast.Node, key string, i int, fallback int) int {
 		return lineOr(mv.Key, fallback)
 	}
 	return fallback
+}
+
+// mappingEntries returns the key-value pairs of a mapping node.
+func mappingEntries(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
 }
 
 // lineOr returns the line n starts on, or fallback.

@@ -27,6 +27,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown topic", header + "  - {id: a, topic: weather, patterns: [x]}\n", []string{`bad.yaml:6: rule "a": unknown topic "weather"`}},
 		{"unknown theme", header + "  - {id: a, label: kingpin, theme: golf, patterns: [x]}\n", []string{`bad.yaml:6: rule "a": unknown theme "golf"`}},
 		{"bad regex", header + "  - {id: a, label: kingpin, regex: ['(unclosed']}\n", []string{`bad.yaml:6: rule "a": bad regex`}},
+		{"empty regex", header + "  - {id: a, label: kingpin, regex: ['']}\n", []string{`bad.yaml:6: rule "a": regex "" matches the empty string`}},
+		{"regex matching nothing", header + "  - {id: a, label: kingpin, regex: ['x*|y?']}\n", []string{`rule "a": regex "x*|y?" matches the empty string`}},
 		{"empty pattern", header + "  - {id: a, label: kingpin, patterns: ['  ...  ']}\n", []string{`bad.yaml:6: rule "a": empty pattern`}},
 		{"wildcard inside word", header + "  - {id: a, label: kingpin, patterns: ['ex*dite']}\n", []string{`rule "a": wildcard`}},
 		{"unknown language", header + "  - {id: a, label: kingpin, languages: [fr], patterns: [x]}\n", []string{`bad.yaml:6: rule "a": unknown language "fr"`}},

@@ -247,6 +247,42 @@ func (t *text) word(i int) string {
 	return string(t.folded[tk.fstart:tk.fend])
 }
 
+// maxNameFiller is how many words a named phrase's name may follow it by
+// ("the capture of alleged trafficker Juan Pérez").
+const maxNameFiller = 3
+
+// nameAfter returns the index after a name that follows the phrase ending
+// before word j in the same sentence, or 0: two or more words that begin
+// with a capital, after at most maxNameFiller other words, none of them a
+// common word ("arrested in Mexico City" names no one).
+func (t *text) nameAfter(j int) int {
+	if j == 0 || j >= len(t.toks) {
+		return 0
+	}
+	sent := t.toks[j-1].sent
+	k := j
+	for ; k < len(t.toks) && t.toks[k].sent == sent && !t.capitalised(k); k++ {
+		tk := t.toks[k]
+		if k-j == maxNameFiller || stopWords[string(t.folded[tk.fstart:tk.fend])] {
+			return 0
+		}
+	}
+	n := 0
+	for ; k < len(t.toks) && t.toks[k].sent == sent && t.capitalised(k); k++ {
+		n++
+	}
+	if n < 2 {
+		return 0
+	}
+	return k
+}
+
+// capitalised reports whether word i begins with an upper-case letter.
+func (t *text) capitalised(i int) bool {
+	r, _ := utf8.DecodeRuneInString(t.src[t.toks[i].start:])
+	return unicode.IsUpper(r)
+}
+
 // sentence returns the original text of the sentence holding token i.
 func (t *text) sentence(i int) (start, end int) {
 	s := t.toks[i].sent

@@ -38,7 +38,7 @@ func (e *env) newPipeline(ctx context.Context, names []string, offline bool) (*p
 	if err != nil {
 		return nil, err
 	}
-	rules, err := loadRules(cfg.Rules)
+	rules, err := e.rulesForIngest()
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,21 @@ import (
 // runReindex rebuilds the index from the archive alone, without the
 // network, into a new directory that replaces the old one atomically.
 func runReindex(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "reindex", "reindex")
+	fs := newFlagSet(e, "reindex", "reindex [--rules-in-force]")
+	useInForce := fs.Bool("rules-in-force", false, "classify with the rules in force even when they differ from the rules last applied to the index")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	rules, arch, err := e.rulesAndArchive()
+	choice, err := e.chooseRules(*useInForce)
+	if err != nil {
+		return err
+	}
+	rules := choice.rules
+	choice.describe(e.stdout, "reindex")
+	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
 	}
@@ -45,23 +52,16 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := arch.MarkAllIndexed(ctx); err != nil {
 		return err
 	}
+	// Every verdict in the new index is by rules: none is left from an
+	// interrupted reclassification.
+	if err := choice.store.SetApplied(rules.Version(), time.Now()); err != nil {
+		return err
+	}
+	if err := choice.store.EndReclassify(); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
 	return sv.result()
-}
-
-// rulesAndArchive loads the configured rules and opens the archive, for
-// the commands that classify the archive anew.
-func (e *env) rulesAndArchive() (*classify.Rules, *archive.Archive, error) {
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	rules, err := loadRules(cfg.Rules)
-	if err != nil {
-		return nil, nil, err
-	}
-	arch, err := e.openExistingArchive()
-	return rules, arch, err
 }
 
 // classified yields every archived release, latest version, with its

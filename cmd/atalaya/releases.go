@@ -33,6 +33,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	e.warnIfReclassifying(e.stderr)
 	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err

@@ -25,7 +25,14 @@ Subcommands:
   check [FILE]                          validate a rules file (default: the configured rules) and run its examples
   explain (--file F | --url U | ID)     classify one release (a file, or archived by URL or ID; --gold G ID
                                         for a gold release) and show the evidence and near misses
-  eval --gold FILE.jsonl [--json]       score the rules against a gold file
+  eval --gold FILE.jsonl... [--cv K] [--json]
+                                        score the rules against gold files; --cv K adds K-fold
+                                        cross-validation (as written, and with weights fitted per fold)
+  fit --gold FILE.jsonl... [--out NEW.yaml]
+                                        fit weights and thresholds to the gold (logistic regression over
+                                        rule hits) and write a NEW rules file; the rules in force are unchanged
+  suggest --gold FILE.jsonl...          phrases that separate the labels on the gold, from the releases the
+                                        rules get wrong (and archived neither-but-relevant ones)
   diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
@@ -41,7 +48,7 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	subs := map[string]func(context.Context, *env, []string) error{
-		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval,
+		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval, "fit": rulesFit, "suggest": rulesSuggest,
 		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport,
 	}
 	sub, ok := subs[args[0]]
@@ -115,11 +122,42 @@ func loadRules(path string) (*classify.Rules, error) {
 	return classify.Parse(f, path)
 }
 
-// loadGold reads a gold file, checking its labels against rs.
-func loadGold(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
-	if path == "" {
+// rulesAndGold compiles the rules at rulesPath (see rulesFor) and reads
+// the gold files, checking their labels against the rules.
+func (e *env) rulesAndGold(rulesPath string, gold []string) (*classify.Rules, []classify.GoldRelease, error) {
+	rs, err := e.rulesFor(rulesPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := loadGold(gold, rs)
+	return rs, g, err
+}
+
+// loadGold reads gold files, checking their labels against rs.
+func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error) {
+	if len(paths) == 0 {
 		return nil, errors.New("--gold FILE is required")
 	}
+	var all []classify.GoldRelease
+	seen := make(map[string]string)
+	for _, p := range paths {
+		g, err := loadGoldFile(p, rs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range g {
+			if prev, dup := seen[r.ID]; dup {
+				return nil, fmt.Errorf("%s: line %d: id %q is also in %s: ids must be unique across gold files", p, r.Line, r.ID, prev)
+			}
+			seen[r.ID] = p
+		}
+		all = append(all, g...)
+	}
+	return all, nil
+}
+
+// loadGoldFile reads one gold file, checking its labels against rs.
+func loadGoldFile(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening gold file: %w", err)
@@ -162,34 +200,48 @@ func rulesCheck(_ context.Context, e *env, args []string) error {
 }
 
 func rulesEval(_ context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl [--rules FILE] [--json]")
-	gold := fs.String("gold", "", "gold `file` (JSON Lines)")
+	fs := newFlagSet(e, "rules eval", "rules eval --gold FILE.jsonl... [--cv K] [--rules FILE] [--json]")
+	var gold listFlag
+	fs.Var(&gold, "gold", "gold `file` (JSON Lines); repeat or separate with commas for several")
+	folds := fs.Int("cv", 0, "also cross-validate over `K` folds: the rules as written, and with weights fitted on the other folds")
+	lambda := fs.Float64("lambda", 0.1, "L2 penalty of the fit in the cross-validation")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	rs, err := e.rulesFor(*rulesPath)
-	if err != nil {
-		return err
+	if *folds == 1 || *folds < 0 {
+		return badUsage(fs, "--cv needs at least 2 folds")
 	}
-	g, err := loadGold(*gold, rs)
+	rs, g, err := e.rulesAndGold(*rulesPath, gold)
 	if err != nil {
 		return err
 	}
 	rep := classify.Evaluate(rs, g)
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+	if *folds == 0 {
+		if *asJSON {
+			return writeJSON(e.stdout, rep)
+		}
+		return rep.WriteText(e.stdout)
 	}
-	return rep.WriteText(e.stdout)
+	cv := crossValidations(rs, g, *folds, *lambda)
+	if *asJSON {
+		return writeJSON(e.stdout, struct {
+			Eval classify.Report `json:"eval"`
+			CV   cvPair          `json:"cv"`
+		}{rep, cv})
+	}
+	if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	return cv.writeText(e.stdout)
 }
 
 func rulesDiff(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive]")
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
 	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
+	asJSON := fs.Bool("json", false, "print the differences as one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -206,25 +258,44 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	out := diffOutput{OldRulesVersion: oldRules.Version(), NewRulesVersion: newRules.Version()}
 	if !*noArchive {
-		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
 		var rep classify.DiffReport
 		if err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
 			rep = classify.Diff(oldRules, newRules, rels)
 		}); err != nil {
 			return err
 		}
-		writeDiff(e.stdout, rep, oldRules, newRules)
+		out.Archive = &rep
 	}
 	if *gold != "" {
-		g, err := loadGold(*gold, newRules)
+		g, err := loadGold([]string{*gold}, newRules)
 		if err != nil {
 			return err
 		}
+		rep := classify.Diff(oldRules, newRules, classify.GoldReleases(g))
+		out.Gold = &rep
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	if out.Archive != nil {
+		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
+		writeDiff(e.stdout, *out.Archive, oldRules, newRules)
+	}
+	if out.Gold != nil {
 		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
-		writeDiff(e.stdout, classify.Diff(oldRules, newRules, classify.GoldReleases(g)), oldRules, newRules)
+		writeDiff(e.stdout, *out.Gold, oldRules, newRules)
 	}
 	return nil
+}
+
+// diffOutput is "rules diff --json".
+type diffOutput struct {
+	OldRulesVersion string               `json:"old_rules_version"`
+	NewRulesVersion string               `json:"new_rules_version"`
+	Archive         *classify.DiffReport `json:"archive,omitempty"`
+	Gold            *classify.DiffReport `json:"gold,omitempty"`
 }
 
 // writeDiff prints the counts per label transition, then each release whose
@@ -253,7 +324,7 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 	}
 	var rep *classify.Report
 	if *gold != "" {
-		g, err := loadGold(*gold, rs)
+		g, err := loadGold([]string{*gold}, rs)
 		if err != nil {
 			return err
 		}
@@ -264,9 +335,10 @@ func rulesCodebook(_ context.Context, e *env, args []string) error {
 }
 
 func rulesReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE]")
+	fs := newFlagSet(e, "rules report", "rules report [--gold FILE] [--rules FILE] [--json]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) to report on instead of the archive")
 	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
+	asJSON := fs.Bool("json", false, "print the report (rule coverage, overlaps, conflicts, dead rules, gaps) as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -275,11 +347,11 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *gold != "" {
-		g, err := loadGold(*gold, rs)
+		g, err := loadGold([]string{*gold}, rs)
 		if err != nil {
 			return err
 		}
-		return writeMatrix(e.stdout, classify.Evaluate(rs, g))
+		return writeReport(e.stdout, classify.Evaluate(rs, g), *asJSON)
 	}
 	var rep classify.Report
 	err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
@@ -288,7 +360,14 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeMatrix(e.stdout, rep)
+	return writeReport(e.stdout, rep, *asJSON)
+}
+
+func writeReport(w io.Writer, rep classify.Report, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, rep)
+	}
+	return writeMatrix(w, rep)
 }
 
 // unlabelled turns archived releases into gold releases without a label,
@@ -357,12 +436,13 @@ func writeMatrix(w io.Writer, rep classify.Report) error {
 }
 
 func rulesExplain(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --url U | ID | --gold G ID) [--rules FILE]")
+	fs := newFlagSet(e, "rules explain", "rules explain (--file F | --url U | ID | --gold G ID) [--rules FILE] [--json]")
 	file := fs.String("file", "", "release `file`: JSON {title, body, language} or plain text")
 	url := fs.String("url", "", "explain the archived release at this `URL`")
 	gold := fs.String("gold", "", "gold `file` in which to look up the release ID")
-	rulesPath := fs.String("rules", "", "rules `file` (default: the configured rules)")
+	rulesPath := fs.String("rules", "", "rules `file` (default: for an archived release, the rules that set its indexed verdict; else the configured rules)")
 	color := fs.String("color", "auto", "highlight evidence: auto, always or never")
+	asJSON := fs.Bool("json", false, "print the explanation as one JSON object")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -372,16 +452,19 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var rel atalaya.Release
+	archived := false
 	switch {
 	case *file != "" && len(pos) == 0:
 		rel, err = readReleaseFile(*file)
 	case *file == "" && len(pos) == 1 && *gold != "":
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
+		archived = true
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
 			return releaseByLink(ctx, a, *url)
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
+		archived = true
 		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
 			return a.Release(ctx, atalaya.ID(pos[0]))
 		})
@@ -392,8 +475,30 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var prov *provenance
+	inForce := rs
+	if archived && *rulesPath == "" {
+		set, now, p, err := e.rulesThatSet(ctx, rel.ID)
+		if err != nil {
+			return err
+		}
+		rs, inForce, prov = set, now, &p
+	}
+	v := rs.Classify(rel)
+	if prov != nil {
+		prov.compare(inForce, rel, v)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, explanationJSON(rel, v, prov))
+	}
 	hl := *color == "always" || *color == "auto" && isTerminal(e.stdout)
-	return writeExplanation(e.stdout, rel, rs.Classify(rel), hl)
+	if err := writeExplanation(e.stdout, rel, v, hl); err != nil {
+		return err
+	}
+	if prov != nil {
+		fmt.Fprintf(e.stdout, "\nprovenance: %s\n", prov.Note)
+	}
+	return nil
 }
 
 // readReleaseFile reads a JSON release ({title, body, language}) or, if
@@ -419,7 +524,7 @@ func readReleaseFile(path string) (atalaya.Release, error) {
 }
 
 func findGold(path string, rs *classify.Rules, id string) (atalaya.Release, error) {
-	g, err := loadGold(path, rs)
+	g, err := loadGold([]string{path}, rs)
 	if err != nil {
 		return atalaya.Release{}, err
 	}

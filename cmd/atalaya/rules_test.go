@@ -31,6 +31,17 @@ func TestRulesCommands(t *testing.T) {
 		{"codebook md", []string{"rules", "codebook", "--gold", "testdata/gold-small.jsonl"}, 0, []string{"# Atalaya classification codebook", "### reward-offer", "precision"}, nil},
 		{"codebook html", []string{"rules", "codebook", "--format", "html"}, 0, []string{"<h3 id=\"extradition\">"}, nil},
 		{"report", []string{"rules", "report", "--gold", "testdata/gold-small.jsonl"}, 0, []string{"co-firing", "dead rules"}, nil},
+		{"suggest", []string{"rules", "suggest", "--gold", "testdata/gold-small.jsonl", "--min-support", "1", "--no-archive"}, 0,
+			[]string{"Phrases from the gold releases the rules get wrong", "(no archive counts"}, nil},
+		{"suggest bad words", []string{"rules", "suggest", "--gold", "testdata/gold-small.jsonl", "--words", "0"}, 2, nil, []string{"--words must be 1 to 6"}},
+		{"eval cv", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl", "--cv", "2"}, 0,
+			[]string{"cross-validation, 2 folds", "rules as written: macro-F1", "weights fitted on the other folds", "per language: en"}, nil},
+		{"eval cv 1", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl", "--cv", "1"}, 2, nil, []string{"--cv needs at least 2 folds"}},
+		{"eval two gold files with the same ids", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl,testdata/gold-small.jsonl"}, 1, nil, []string{`id "k1" is also in`}},
+		{"diff json", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive", "--json"}, 0,
+			[]string{`"old_rules_version"`, `"transitions"`, `"neither → root_cause": 1`}, nil},
+		{"report json", []string{"rules", "report", "--gold", "testdata/gold-small.jsonl", "--json"}, 0, []string{`"dead_rules"`, `"coverage"`}, nil},
+		{"explain json", []string{"rules", "explain", "--file", "testdata/rules-ok/release.json", "--json"}, 0, []string{`"label": "kingpin"`, `"evidence": [`, `"sentence"`}, nil},
 		{"unknown subcommand", []string{"rules", "frob"}, 2, nil, []string{`unknown subcommand "frob"`}},
 	}
 	for _, tt := range tests {

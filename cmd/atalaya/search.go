@@ -127,6 +127,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
 	}
+	e.warnIfReclassifying(e.stderr)
 	idx, err := e.openIndex()
 	if err != nil {
 		return err

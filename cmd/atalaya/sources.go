@@ -25,6 +25,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.warnIfReclassifying(e.stderr)
 	arch, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
