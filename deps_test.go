@@ -24,9 +24,8 @@ var allowedImports = map[string][]string{
 	"atalaya/cmd/atalaya": {
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
-		"atalaya/internal/mirror", "atalaya/internal/synth",
-		"atalaya/crawler/browser",
 		"atalaya/internal/mirror", "atalaya/internal/synth", "atalaya/internal/rulestore",
+		"atalaya/crawler/browser",
 	},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},

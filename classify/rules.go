@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"atalaya"
+	"atalaya/internal/yamlguard"
 )
 
 //go:embed rules/default.yaml
@@ -243,15 +244,27 @@ func (p *parser) addYAML(err error, rule string, fallback int) {
 	p.add(fallback, rule, "%v", err)
 }
 
+// maxRulesSize bounds a rules file: the default rules are about 60 KB.
+const maxRulesSize = 4 << 20
+
 // Parse reads and compiles a rules file; name is used in problem
 // positions. On any problem it returns nil and a [Problems] error listing
 // every one, each with its file:line and rule id.
 func Parse(r io.Reader, name string) (*Rules, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxRulesSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("classify: reading rules %s: %w", name, err)
 	}
 	p := &parser{name: name, phrases: newMatcherBuilder()}
+	if err := yamlguard.Check(data, yamlguard.Limits{MaxSize: maxRulesSize}); err != nil {
+		line := 1
+		var ge *yamlguard.Error
+		if errors.As(err, &ge) && ge.Line > 0 {
+			line = ge.Line
+		}
+		p.add(line, "", "%v; the file was not decoded", err)
+		return nil, p.problems
+	}
 	var spec fileSpec
 	if err := safeDecode(func() error { return yaml.UnmarshalWithOptions(data, &spec, yaml.DisallowUnknownField()) }); err != nil {
 		p.addYAML(err, "", 1)

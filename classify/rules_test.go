@@ -88,3 +88,14 @@ func TestParseVersion(t *testing.T) {
 		t.Errorf("got version %s then %s for the same file, want equal", got, want)
 	}
 }
+
+// TestParseRefusesDeepNesting checks that a rules file nested deeper than
+// any rules file needs is refused before it is decoded (the YAML decoder is
+// quadratic in nesting), with the line of the problem.
+func TestParseRefusesDeepNesting(t *testing.T) {
+	deep := "version: 1\nlabels: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"
+	_, err := Parse(strings.NewReader(deep), "deep.yaml")
+	if err == nil || !strings.Contains(err.Error(), "deep.yaml:2:") || !strings.Contains(err.Error(), "nested more than") {
+		t.Fatalf("Parse of deeply nested rules: %v; want a nesting problem on line 2", err)
+	}
+}
