@@ -60,7 +60,7 @@ func writeRule(cb codebookWriter, b *strings.Builder, r *Rule, stats map[string]
 		target = "topic " + r.Topic
 	}
 	meta := fmt.Sprintf("%s; theme %s; weight %s; languages %s; fields %s", target, orNone(r.Theme), formatFloat(r.Weight),
-		orNone(joinLangs(r)), strings.Join(r.Fields, ", "))
+		allIfNone(joinLangs(r)), strings.Join(r.Fields, ", "))
 	if measured {
 		st := stats[r.ID]
 		meta += fmt.Sprintf("; coverage %d; precision %.2f", st.Coverage, st.Precision)
@@ -85,6 +85,15 @@ func writeRule(cb codebookWriter, b *strings.Builder, r *Rule, stats map[string]
 	list("unless", r.Unless)
 	list("fires on", r.Examples.Fire)
 	list("does not fire on", r.Examples.Not)
+}
+
+// allIfNone is s, or "all" when s is empty: a rule without languages
+// applies to every language.
+func allIfNone(s string) string {
+	if s == "" {
+		return "all"
+	}
+	return s
 }
 
 func joinLangs(r *Rule) string {

@@ -133,7 +133,22 @@ type RuleStats struct {
 type Gap struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
-	Label Label  `json:"label"`
+	URL   string `json:"url"`
+	Label Label  `json:"label,omitempty"` // the gold label, when the release is labelled
+	// Reason says why the release counts as relevant.
+	Reason string `json:"reason"`
+}
+
+// gapOf describes a relevant release that no label rule fired on, and why
+// it counts as relevant.
+func gapOf(g GoldRelease, v Verdict) Gap {
+	reason := "a topic rule found it relevant"
+	if g.Label != "" {
+		reason = "the gold file labels it " + string(g.Label)
+	} else if !v.Relevant {
+		reason = "the gold file marks it relevant"
+	}
+	return Gap{ID: g.ID, Title: g.Title, URL: g.URL, Label: g.Label, Reason: reason}
 }
 
 // Misclassified is a gold release whose verdict label is wrong, with the
@@ -173,7 +188,7 @@ func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 		rep.rulesFired[g.ID] = firedRules(v)
 		slim = append(slim, GoldRelease{ID: g.ID, Label: g.Label, Relevant: g.Relevant})
 		if g.Relevant && !slices.ContainsFunc(v.Evidence, func(e Evidence) bool { return e.Label != "" }) {
-			rep.Gaps = append(rep.Gaps, Gap{ID: g.ID, Title: g.Title, Label: g.Label})
+			rep.Gaps = append(rep.Gaps, gapOf(g, v))
 		}
 		if g.Label == "" {
 			continue

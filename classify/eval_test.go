@@ -187,3 +187,27 @@ func TestEvaluateUnlabelled(t *testing.T) {
 		t.Error("no rule coverage counted for unlabelled releases")
 	}
 }
+
+// TestGapsSayWhy checks that a relevant release no label rule fired on is
+// reported with its title, URL and why it counts as relevant, in the
+// text report too.
+func TestGapsSayWhy(t *testing.T) {
+	rs := Default()
+	gold := []GoldRelease{{ID: "g1", URL: "https://example.org/g1", Language: "en", Title: "A meeting", Body: "The delegations met.", Label: Neither, Relevant: true}}
+	rep := Evaluate(rs, gold)
+	if len(rep.Gaps) != 1 {
+		t.Fatalf("gaps = %+v, want the one relevant release", rep.Gaps)
+	}
+	g := rep.Gaps[0]
+	if g.URL != "https://example.org/g1" || g.Reason == "" || g.Title != "A meeting" {
+		t.Errorf("gap = %+v, want title, URL and reason", g)
+	}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	if !strings.Contains(text, "https://example.org/g1") || strings.Contains(text, "g1 ()") {
+		t.Errorf("report text lacks the URL or shows empty brackets:\n%s", text)
+	}
+}

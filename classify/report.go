@@ -79,7 +79,7 @@ func (rep *Report) writeRules(b *strings.Builder) {
 	fmt.Fprintf(b, "\ndead rules (no hits): %s\n", orNone(strings.Join(rep.DeadRules, ", ")))
 	fmt.Fprintf(b, "relevant releases no label rule fired on: %d\n", len(rep.Gaps))
 	for _, g := range rep.Gaps {
-		fmt.Fprintf(b, "  %s (%s): %s\n", g.ID, g.Label, g.Title)
+		fmt.Fprintf(b, "  %s: %s\n    %s\n    relevant because %s, but no label rule fired\n", g.ID, g.Title, orNone(g.URL), g.Reason)
 	}
 }
 

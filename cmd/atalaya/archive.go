@@ -25,20 +25,7 @@ Subcommands:
 
 // runArchive runs "atalaya archive <subcommand>".
 func runArchive(ctx context.Context, e *env, args []string) error {
-	const usage = "Usage: atalaya archive <subcommand> [arguments]\n\n" + archiveHelp
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, usage)
-		return errUsage
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stdout, usage) // help asked for
-		return nil
-	}
-	if args[0] != "verify" {
-		fmt.Fprintf(e.stderr, "atalaya archive: unknown subcommand %q\n\n%s\n", args[0], archiveHelp)
-		return errUsage
-	}
-	return archiveVerify(ctx, e, args[1:])
+	return runGroup(ctx, e, "archive", archiveHelp, map[string]subcommand{"verify": archiveVerify}, args)
 }
 
 // archiveVerify runs "atalaya archive verify".

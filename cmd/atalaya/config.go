@@ -28,19 +28,7 @@ Every key is documented in the README, section "Configuration".`
 
 // runConfig runs "atalaya config <subcommand>".
 func runConfig(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stderr, "Usage: atalaya config <subcommand> [arguments]\n\n"+configHelp)
-		return errUsage
-	}
-	subs := map[string]func(context.Context, *env, []string) error{
-		"check": configCheck, "show": configShow,
-	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		fmt.Fprintf(e.stderr, "atalaya config: unknown subcommand %q\n\n%s\n", args[0], configHelp)
-		return errUsage
-	}
-	return sub(ctx, e, args[1:])
+	return runGroup(ctx, e, "config", configHelp, map[string]subcommand{"check": configCheck, "show": configShow}, args)
 }
 
 // loadConfig loads the --config file, or the embedded configuration.

@@ -34,6 +34,15 @@ func TestHelpAndUsageStreams(t *testing.T) {
 		{args: []string{"--color", "sometimes", "version"}, code: 2, stderrHas: "want auto, always or never"},
 		{args: []string{"version", "extra"}, code: 2, stderrHas: `unexpected argument "extra"`},
 		{args: []string{"completion"}, code: 2, stderrHas: "name one shell"},
+		{args: []string{"rules", "--help"}, code: 0, stdoutHas: "Usage: atalaya rules <subcommand>"},
+		{args: []string{"rules", "help"}, code: 0, stdoutHas: "codebook"},
+		{args: []string{"rules", "help", "eval"}, code: 0, stdoutHas: "Usage: atalaya"},
+		{args: []string{"rules"}, code: 2, stderrHas: "name a subcommand"},
+		{args: []string{"rules", "frobnicate"}, code: 2, stderrHas: `unknown subcommand "frobnicate"`},
+		{args: []string{"config", "-h"}, code: 0, stdoutHas: "Usage: atalaya config <subcommand>"},
+		{args: []string{"archive", "--help"}, code: 0, stdoutHas: "verify"},
+		{args: []string{"rules", "show"}, code: 0, stdoutHas: "rules:"},
+		{args: []string{"rules", "codebook"}, code: 0, stdoutHas: "languages all"},
 		{args: []string{"completion", "pwsh"}, code: 2, stderrHas: `unknown shell "pwsh"`},
 	}
 	for _, tt := range tests {

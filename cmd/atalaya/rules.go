@@ -36,6 +36,7 @@ Subcommands:
   diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
+  show                                  print the rules in force (the configured file, else the embedded rules)
   report [--gold FILE]                  rule overlaps, conflicts, dead rules and gaps, over the archive or a gold file
 
 Every subcommand but check and diff takes --rules FILE (default: the rules the configuration names,
@@ -43,20 +44,31 @@ else the embedded rules).`
 
 // runRules runs "atalaya rules <subcommand>".
 func runRules(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stderr, "Usage: atalaya rules <subcommand> [arguments]\n\n"+rulesHelp)
-		return errUsage
-	}
-	subs := map[string]func(context.Context, *env, []string) error{
+	return runGroup(ctx, e, "rules", rulesHelp, map[string]subcommand{
 		"check": rulesCheck, "explain": rulesExplain, "eval": rulesEval, "fit": rulesFit, "suggest": rulesSuggest,
-		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport,
+		"diff": rulesDiff, "codebook": rulesCodebook, "report": rulesReport, "show": rulesShow,
+	}, args)
+}
+
+// rulesShow prints the rules file in force (the configured one, else the
+// embedded default) as it is written, to copy and edit.
+func rulesShow(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rules show", "rules show")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		fmt.Fprintf(e.stderr, "atalaya rules: unknown subcommand %q\n\n%s\n", args[0], rulesHelp)
-		return errUsage
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
 	}
-	return sub(ctx, e, args[1:])
+	src := classify.DefaultSource()
+	if cfg.Rules != "" {
+		if src, err = os.ReadFile(cfg.Rules); err != nil {
+			return fmt.Errorf("reading the configured rules: %w", err)
+		}
+	}
+	_, err = e.stdout.Write(src)
+	return err
 }
 
 // rulesFor compiles the rules file at path or, when path is empty, the one
@@ -429,7 +441,7 @@ func writeMatrix(w io.Writer, rep classify.Report) error {
 	fmt.Fprintf(&b, "\ndead rules (no hits): %s\n", strings.Join(rep.DeadRules, ", "))
 	fmt.Fprintf(&b, "relevant releases no label rule fired on: %d\n", len(rep.Gaps))
 	for _, g := range rep.Gaps {
-		fmt.Fprintf(&b, "  %s (%s): %s\n", g.ID, g.Label, g.Title)
+		fmt.Fprintf(&b, "  %s: %s\n    %s\n    relevant because %s, but no label rule fired\n", g.ID, g.Title, g.URL, g.Reason)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
