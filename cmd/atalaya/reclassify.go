@@ -74,7 +74,8 @@ func (e *env) reclassify(ctx context.Context, w io.Writer) error {
 	if err := store.BeginReclassify(rulestore.Reclassification{From: from, To: rules.Version(), Started: time.Now()}); err != nil {
 		return err
 	}
-	labels, err := putClassified(ctx, idx, classified(ctx, arch, rules))
+	labels, err := putClassified(ctx, idx, classified(ctx, arch, rules), func(n int) { e.progress("reclassify: %d releases classified", n) })
+	e.progressDone()
 	if err != nil {
 		return err
 	}
@@ -101,16 +102,19 @@ func (e *env) reclassify(ctx context.Context, w io.Writer) error {
 }
 
 // putClassified writes docs to the index in batches and counts their
-// labels.
-func putClassified(ctx context.Context, idx *index.Index, docs func(func(index.Document, error) bool)) (map[classify.Label]int, error) {
+// labels, calling progress with the number written so far.
+func putClassified(ctx context.Context, idx *index.Index, docs func(func(index.Document, error) bool), progress func(int)) (map[classify.Label]int, error) {
 	const batchSize = 500
 	var batch []index.Document
 	labels := map[classify.Label]int{}
+	n := 0
 	for doc, err := range docs {
 		if err != nil {
 			return nil, err
 		}
 		labels[doc.Verdict.Label]++
+		n++
+		progress(n)
 		if batch = append(batch, doc); len(batch) == batchSize {
 			if err := idx.Put(ctx, batch...); err != nil {
 				return nil, err

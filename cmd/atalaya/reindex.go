@@ -40,13 +40,16 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		for doc, err := range classifiedSalvaging(ctx, arch, rules, &sv) {
 			if err == nil {
 				n++
+				e.progress("reindex: %d releases read and classified", n)
 			}
 			if !yield(doc, err) {
 				return
 			}
 		}
 	}
-	if err := index.Rebuild(ctx, e.indexDir(), docs, index.Options{Logger: e.logger}); err != nil {
+	err = index.Rebuild(ctx, e.indexDir(), docs, index.Options{Logger: e.logger})
+	e.progressDone()
+	if err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
 	}
 	if err := arch.MarkAllIndexed(ctx); err != nil {
