@@ -169,3 +169,26 @@ func TestShellWords(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEGoldExample checks that the README's example gold file is
+// read by rules eval as it is written.
+func TestREADMEGoldExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "### Gold files")
+	_, block, ok2 := strings.Cut(after, "```json\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no json block under '### Gold files'")
+	}
+	gold := t.TempDir() + "/gold.jsonl"
+	if err := os.WriteFile(gold, []byte(block), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "rules", "eval", "--gold", gold)
+	if code != 0 || !strings.Contains(stdout, "3 releases") {
+		t.Errorf("rules eval of the README's gold example: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
