@@ -15,7 +15,7 @@ import (
 
 // ErrNoBrowser: a source is fetched through a browser and none is
 // available. The error wrapping it says how to install one.
-var ErrNoBrowser = errors.New("crawler: no browser to fetch the source through")
+var ErrNoBrowser = errors.New("crawler: no browser")
 
 // Browser makes the transports of the sources fetched through a browser
 // (FetchBrowser, and FetchAuto once blocked). cmd/atalaya adapts package
@@ -57,10 +57,10 @@ type autoTransport struct {
 	mu    sync.Mutex
 	// browser is nil until the switch.
 	browser BrowserTransport
-	// reason is why the source switched, or why it could not ("" until a
-	// block is met).
-	reason    string
-	switchErr error
+	// block and blockURL are the first block met over HTTP, and where:
+	// why the source switched, or could not.
+	block, blockURL string
+	switchErr       error
 }
 
 // current returns the transport requests go through now.
@@ -112,7 +112,7 @@ func (f *fetcher) switchToBrowser(ctx context.Context, pageURL, block string) bo
 	case a.switchErr != nil:
 		return false
 	}
-	a.reason = fmt.Sprintf("%s at %s", block, pageURL)
+	a.block, a.blockURL = block, pageURL
 	bt, err := f.browserTransport(ctx)
 	if err != nil {
 		a.switchErr = err
@@ -125,21 +125,22 @@ func (f *fetcher) switchToBrowser(ctx context.Context, pageURL, block string) bo
 }
 
 // switchReport returns what a FetchAuto source's run records: why it
-// switched to the browser, or why it could not.
-func (f *fetcher) switchReport() (switched string, failed error) {
+// switched to the browser; or, when it could not, the page where it was
+// blocked and why it could not.
+func (f *fetcher) switchReport() (switched, blockURL string, failed error) {
 	if f.auto == nil {
-		return "", nil
+		return "", "", nil
 	}
 	a := f.auto
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.switchErr != nil {
-		return "", fmt.Errorf("blocked over HTTP (%s) and could not switch to the browser (fetch: auto): %w", a.reason, a.switchErr)
+	switch {
+	case a.switchErr != nil:
+		return "", a.blockURL, fmt.Errorf("blocked over HTTP (%s), and could not switch to the browser (fetch: auto): %w", a.block, a.switchErr)
+	case a.browser != nil:
+		return a.block + " at " + a.blockURL, "", nil
 	}
-	if a.browser != nil {
-		return a.reason, nil
-	}
-	return "", nil
+	return "", "", nil
 }
 
 // blockOf says why a response fetched over HTTP looks blocked, for

@@ -234,7 +234,7 @@ func (c *Crawler) noBrowser(src Source, run atalaya.CrawlRun, err error) atalaya
 	c.opts.Logger.Warn("source not crawled: no browser", "source_id", string(src.ID), "error", err)
 	run.Issues = append(run.Issues, atalaya.SourceIssue{
 		Source: src.ID, Kind: atalaya.IssueFetch, URL: src.StartURLs[0], At: c.opts.Now(),
-		Message: fmt.Sprintf("fetch: browser, but %v; set browser.path in the configuration if one is installed elsewhere", err),
+		Message: fmt.Sprintf("the source is fetched through a browser (fetch: browser) and there is none: %v; set browser.path in the configuration if one is installed elsewhere", err),
 	})
 	run.ListingsFailed = len(src.StartURLs)
 	run.Finished = c.opts.Now()

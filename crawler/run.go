@@ -295,10 +295,12 @@ func (r *crawlRun) blockedPage(resp *response, text string) bool {
 // browserSwitch records on the run whether a FetchAuto source switched to
 // the browser, or met a block and could not.
 func (r *crawlRun) browserSwitch() {
-	switched, err := r.f.switchReport()
+	switched, blockURL, err := r.f.switchReport()
 	r.run.BrowserSwitch = switched
 	if err != nil {
-		r.issue(atalaya.IssueBlocked, r.src.StartURLs[0], "", "%v; set browser.path in the configuration if one is installed elsewhere", err)
+		// A fetch issue: the block itself is a blocked issue, maybe of the
+		// same page, and an issue is known by its kind, page and selector.
+		r.issue(atalaya.IssueFetch, blockURL, "", "%v; set browser.path in the configuration if one is installed elsewhere", err)
 	}
 }
 
