@@ -68,6 +68,7 @@ func TestCrawlFetchModes(t *testing.T) {
 	items := []string{"/b/article.html", "/b/nodate.html", "/b/latin1.html"}
 	tests := []struct {
 		name        string
+		items       []string // default: items, blocked over HTTP
 		fetch       FetchMode
 		noBrowser   bool
 		wantNew     int
@@ -77,6 +78,7 @@ func TestCrawlFetchModes(t *testing.T) {
 		transports  int32  // browser transports made (and closed)
 	}{
 		{name: "auto switches on a block", fetch: FetchAuto, wantNew: len(items), wantSwitch: `anti-bot page (marker "Technical Difficulties") at `, transports: 1},
+		{name: "auto stays on HTTP when not blocked", items: []string{"/a/article.html", "/a/nodate.html"}, fetch: FetchAuto, wantNew: 2},
 		{name: "auto without a browser stays on HTTP", fetch: FetchAuto, noBrowser: true, wantBlocked: true, wantIssue: "could not switch to the browser (fetch: auto): crawler: no browser"},
 		{name: "browser", fetch: FetchBrowser, wantNew: len(items), transports: 1},
 		{name: "browser without a browser", fetch: FetchBrowser, noBrowser: true, wantIssue: "(fetch: browser) and there is none: crawler: no browser"},
@@ -85,7 +87,10 @@ func TestCrawlFetchModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base, log := blockingSite(t, items)
+			if tt.items == nil {
+				tt.items = items
+			}
+			base, log := blockingSite(t, tt.items)
 			src := siteSource(base)
 			src.Fetch, src.Ready = tt.fetch, "article h1"
 			src.Politeness.Parallelism = 2
