@@ -154,7 +154,11 @@ type CrawlRun struct {
 	Missing int
 	Gone    int // links not fetched: they answered 404 or 410 before and are not due for a retry
 	Blocked bool
-	Issues  []SourceIssue
+	// BrowserSwitch says why a source fetched with "fetch: auto" switched
+	// from plain HTTP to the browser during the run (the block it met, and
+	// on which page); empty when it did not switch.
+	BrowserSwitch string
+	Issues        []SourceIssue
 }
 
 // NormalizeSpace replaces no-break spaces with spaces, drops zero-width

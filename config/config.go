@@ -60,6 +60,16 @@ type Config struct {
 	// and link-local addresses, which it refuses by default: a mirror or
 	// staging copy on the local network needs it.
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// Browser says where the browser of the sources fetched through one
+	// (fetch: browser or auto) is.
+	Browser Browser `yaml:"browser"`
+}
+
+// Browser configures the headless browser.
+type Browser struct {
+	// Path is the Chromium or Chrome executable; empty means chromium,
+	// chromium-browser, google-chrome or google-chrome-stable on PATH.
+	Path string `yaml:"path"`
 }
 
 // Source defines one source: what it is, where its listings are, how to read
@@ -73,6 +83,13 @@ type Source struct {
 	Country  string `yaml:"country"`           // "US" or "MX"
 	Language string `yaml:"language"`          // "en" or "es"
 	Kind     string `yaml:"kind"`              // "html" (default) or "feed"
+	// Fetch says how pages are fetched: "http" (default), "browser"
+	// (headless Chromium) or "auto" (HTTP until blocked, then the browser
+	// for the rest of the run).
+	Fetch string `yaml:"fetch"`
+	// Ready is a CSS selector found only on the real page, not on a
+	// challenge page: a browser fetch reads the page once it matches.
+	Ready string `yaml:"ready"`
 
 	StartURLs []string `yaml:"start_urls"` // first listing page (or feed URL) of each listing
 	// AllowedDomains are the hosts links may lead to; empty means the hosts
@@ -192,6 +209,7 @@ func defaultSource() Source {
 	return Source{
 		Enabled: true,
 		Kind:    "html",
+		Fetch:   "http",
 		Politeness: Politeness{
 			Delay:        3 * time.Second,
 			Parallelism:  1,
@@ -256,7 +274,7 @@ func (o Options) Load(path string) (*Config, error) {
 // resolvePaths makes the relative paths of a configuration file relative to
 // the directory it lives in, so that it means the same from anywhere.
 func (c *Config) resolvePaths(dir string) {
-	for _, p := range []*string{&c.Rules, &c.DataDir} {
+	for _, p := range []*string{&c.Rules, &c.DataDir, &c.Browser.Path} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -273,8 +291,12 @@ func (c *Config) Marshal() ([]byte, error) {
 		Rules                string            `yaml:"rules,omitempty"`
 		Hosts                map[string]string `yaml:"hosts,omitempty"`
 		AllowPrivateNetworks bool              `yaml:"allow_private_networks,omitempty"`
+		Browser              *Browser          `yaml:"browser,omitempty"`
 		Sources              []Source          `yaml:"sources"`
 	}{UserAgent: c.UserAgent, DataDir: c.DataDir, Rules: c.Rules, Hosts: c.Hosts, AllowPrivateNetworks: c.AllowPrivateNetworks}
+	if c.Browser != (Browser{}) {
+		flat.Browser = &c.Browser
+	}
 	for _, s := range c.Sources {
 		s.Profile = ""
 		flat.Sources = append(flat.Sources, s)

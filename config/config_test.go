@@ -65,6 +65,9 @@ func checkDefaultSource(t *testing.T, cfg *Config, s Source) {
 		if diff := cmp.Diff(p.Listing, s.Listing); diff != "" {
 			t.Errorf("listing differs from the gobmx profile (-profile +source):\n%s", diff)
 		}
+		if s.Fetch != "auto" {
+			t.Errorf("fetch = %q, want auto: gob.mx answers scripted clients with a JavaScript challenge", s.Fetch)
+		}
 		if got, want := s.Headers["Accept"], "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"; got != want {
 			t.Errorf("Accept header = %q, want %q", got, want)
 		}
@@ -120,7 +123,7 @@ func TestProfiles(t *testing.T) {
 		Date:  []DateRule{{Selector: "time", Attr: "datetime", Layouts: []string{"2006-01-02 15:04:05"}}},
 	}
 	base := Source{
-		Profile: "cms", Enabled: true, Country: "MX", Language: "es", Kind: "html",
+		Profile: "cms", Enabled: true, Country: "MX", Language: "es", Kind: "html", Fetch: "http",
 		AllowedDomains: []string{"news.example.org"},
 		Listing:        listing,
 		Article:        Article{Title: []Field{{Selector: "h1"}}, Body: "div.body", Exclude: []string{".print"}},
@@ -274,6 +277,18 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:1: hosts.b.example: target "ftp://1.2.3.4:21": scheme "ftp" is not http or https`,
 			`bad.yaml:1: hosts.c.example: target "1.2.3.4:99999": port "99999" is not a number from 1 to 65535`,
 		}},
+		{"fetch browser with ready", source("fetch: browser", `ready: "#prensa article"`), nil},
+		{"fetch auto", source("fetch: auto"), nil},
+		{"fetch http", source("fetch: http"), nil},
+		{"fetch unknown", source("fetch: chrome"), []string{`bad.yaml:12: sources[0].fetch: unknown value "chrome"; want one of http, browser, auto`}},
+		{"fetch in a profile", "profiles:\n  p: {fetch: sometimes}\n" + source("profile: p"), []string{`bad.yaml:2: profiles.p.fetch: unknown value "sometimes"`}},
+		{"ready", source(`ready: "div["`), []string{`bad.yaml:12: sources[0].ready: selector "div[" does not parse`}},
+		{"ready blank", source(`ready: "  "`), []string{`bad.yaml:12: sources[0].ready: blank selector`}},
+		{"browser path", "browser: {path: /usr/bin/chromium}\n" + source(), nil},
+		{"browser path empty", "browser: {path: \"\"}\n" + source(), nil},
+		{"browser path blank", "browser: {path: \" \"}\n" + source(), []string{`bad.yaml:1: browser.path: " " is not a file path`}},
+		{"browser path control", "browser:\n  path: \"chromium\\e\"\n" + source(), []string{`bad.yaml:2: browser.path: "chromium\x1b" is not a file path`}},
+		{"browser unknown key", "browser: {exe: chromium}\n" + source(), []string{`bad.yaml:1: browser.exe: unknown key "exe"; known keys here: path`}},
 		{"control characters", "user_agent: \"x\\e[31m\"\nsources: [\x00]\n", []string{`bad.yaml:1: user_agent: "x\x1b[31m" holds control characters`, `got the value \x00`}},
 		{"control characters in keys", "\x1b[2J: 1\n" + source(), []string{`unknown key "\x1b[2J"`}},
 		{"deep nesting", "user_agent: " + strings.Repeat("[", 200_000) + "\n", []string{`bad.yaml:1: lists and mappings nested more than 32 levels deep`}},

@@ -20,6 +20,7 @@ var (
 	countries = []string{"US", "MX"}
 	languages = []string{"en", "es"}
 	kinds     = []string{"html", "feed"}
+	fetches   = []string{"http", "browser", "auto"}
 )
 
 // exampleUserAgent shows what user_agent should look like.
@@ -78,6 +79,9 @@ func validate(cfg *Config, d *decoder) {
 		top.problemf("sources", "no sources; define at least one")
 	}
 	checkHosts(top, cfg.Hosts)
+	if p := cfg.Browser.Path; p != "" && (strings.TrimSpace(p) == "" || strings.ContainsFunc(p, unicode.IsControl)) {
+		top.problemf("browser.path", "%q is not a file path; write the browser's executable, as in \"/usr/bin/chromium\", or leave it empty to look on PATH", p)
+	}
 	if d.defaults != nil {
 		checkFields(checker{d: d, e: d.defaultsEntry}, &cfg.Defaults)
 	}
@@ -167,6 +171,11 @@ func checkFields(c checker, s *Source) {
 	checkOneOf(c, "country", s.Country, countries)
 	checkOneOf(c, "language", s.Language, languages)
 	checkOneOf(c, "kind", s.Kind, kinds)
+	checkOneOf(c, "fetch", s.Fetch, fetches)
+	if c.has("ready") && strings.TrimSpace(s.Ready) == "" && s.Ready != "" {
+		c.problemf("ready", "blank selector; leave ready out to read the page once it has settled")
+	}
+	checkSelector(c, "ready", s.Ready)
 	if c.has("schedule") && s.Schedule != "" {
 		checkSchedule(c, s.Schedule, c.d.shortSchedules)
 	}

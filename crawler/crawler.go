@@ -119,7 +119,13 @@ type Options struct {
 	// URLs, and so release URLs and IDs, stay those of the real host. It
 	// applies to the transport New builds, not to Options.Transport. The
 	// address is still subject to the private-network guard.
-	Hosts    map[string]string
+	Hosts map[string]string
+	// Browser fetches the pages of sources with Fetch FetchBrowser, and of
+	// FetchAuto sources once blocked. Browser fetches do their own
+	// networking: Transport and Hosts do not apply to them. nil means no
+	// browser: a FetchBrowser source fails with ErrNoBrowser, a FetchAuto
+	// source stays on HTTP.
+	Browser  Browser
 	Progress func(Progress) // optional; called after every release
 	Now      func() time.Time
 }
@@ -188,9 +194,13 @@ func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, erro
 	ctx, cancel := context.WithTimeoutCause(ctx, budget, errRunBudget)
 	defer cancel()
 	f, err := newFetcher(ctx, c, src, domains)
+	if errors.Is(err, ErrNoBrowser) {
+		return c.noBrowser(src, run, err), nil
+	}
 	if err != nil {
 		return run, err
 	}
+	defer f.closeBrowser(ctx)
 	r := &crawlRun{c: c, src: src, f: f, domains: domains, skip: skip, run: run, log: f.log}
 	for _, start := range src.StartURLs {
 		if ctx.Err() != nil {
@@ -207,6 +217,7 @@ func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, erro
 		r.issue(atalaya.IssueLimit, src.StartURLs[0], "", "the crawl stopped after its run budget of %s; the next run goes on from there (raise run_budget to crawl more at once)", budget)
 	}
 	r.fillRates()
+	r.browserSwitch()
 	r.run.Finished = c.opts.Now()
 	r.log.Info("crawl finished", "listings", r.run.Listings, "items", r.run.Items, "new", r.run.New,
 		"revised", r.run.Revised, "unchanged", r.run.Unchanged, "failed", r.run.Failed,
@@ -215,6 +226,19 @@ func (c *Crawler) Crawl(ctx context.Context, src Source) (atalaya.CrawlRun, erro
 		return r.run, fmt.Errorf("crawler: crawl %s: %w", src.ID, err)
 	}
 	return r.run, nil
+}
+
+// noBrowser reports a source fetched through a browser when there is none:
+// nothing can be fetched, so every listing failed.
+func (c *Crawler) noBrowser(src Source, run atalaya.CrawlRun, err error) atalaya.CrawlRun {
+	c.opts.Logger.Warn("source not crawled: no browser", "source_id", string(src.ID), "error", err)
+	run.Issues = append(run.Issues, atalaya.SourceIssue{
+		Source: src.ID, Kind: atalaya.IssueFetch, URL: src.StartURLs[0], At: c.opts.Now(),
+		Message: fmt.Sprintf("the source is fetched through a browser (fetch: browser) and there is none: %v; set browser.path in the configuration if one is installed elsewhere", err),
+	})
+	run.ListingsFailed = len(src.StartURLs)
+	run.Finished = c.opts.Now()
+	return run
 }
 
 // errRunBudget is the cause of a crawl's context ending when its run
@@ -243,6 +267,11 @@ func checkSource(src Source) ([]string, error) {
 		} else if !hostAllowed(s, domains) {
 			bad("start URL %q is outside the allowed domains %q", s, src.AllowedDomains)
 		}
+	}
+	switch src.Fetch {
+	case FetchHTTP, FetchBrowser, FetchAuto, "":
+	default:
+		bad("unknown fetch %q (want %q, %q or %q)", src.Fetch, FetchHTTP, FetchBrowser, FetchAuto)
 	}
 	switch src.Kind {
 	case KindHTML, "":
@@ -288,7 +317,7 @@ func checkSource(src Source) ([]string, error) {
 func selectors(src Source) []string {
 	l, a := src.Listing, src.Article
 	all := []string{l.Item, l.Title.Selector, l.Link, l.Type.Selector, src.Pagination.NextSelector,
-		a.Type.Selector, a.Body, a.Parts}
+		a.Type.Selector, a.Body, a.Parts, src.Ready}
 	for _, f := range a.Title {
 		all = append(all, f.Selector)
 	}

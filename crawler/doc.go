@@ -35,6 +35,18 @@
 // transport refuses private and loopback addresses in the dialer itself, so
 // DNS rebinding cannot bypass the check.
 //
+// # Fetching through a browser
+//
+// A source with Fetch [FetchBrowser] sends every request through a
+// transport of [Options.Browser] (headless Chromium, in cmd/atalaya), still
+// driven by the collector: robots.txt, spacing, retries, size limits and
+// block detection apply unchanged. A [FetchAuto] source goes over plain
+// HTTP until a response looks blocked (a 403, a JavaScript variant, a block
+// marker), then switches to the browser for the rest of the crawl and
+// fetches the blocked page again; CrawlRun.BrowserSwitch records why.
+// Without a browser a FetchBrowser source fails with a health issue and
+// a FetchAuto source stays on HTTP.
+//
 // # Health
 //
 // The returned [atalaya.CrawlRun] carries the source's health: anti-bot

@@ -70,6 +70,13 @@ type fetcher struct {
 	now           func() time.Time
 	log           *slog.Logger
 	pace          *pacer
+	markers       []string // the source's block markers
+
+	// browser makes the transports of FetchBrowser and FetchAuto sources.
+	browser     Browser
+	browserOpts BrowserOptions
+	bt          BrowserTransport // FetchBrowser: the transport, closed at the end
+	auto        *autoTransport   // FetchAuto: the switching transport
 
 	robotsMu sync.Mutex
 	robots   map[string]*robotstxt.Group // by scheme://host
@@ -91,7 +98,9 @@ func newFetcher(ctx context.Context, c *Crawler, src Source, domains []string) (
 		now:           c.opts.Now,
 		log:           c.opts.Logger.With("source_id", string(src.ID)),
 		pace:          newPacer(p.Delay),
+		markers:       src.BlockMarkers,
 		robots:        map[string]*robotstxt.Group{},
+		browser:       c.opts.Browser,
 	}
 	if src.UserAgent != "" {
 		f.ua = src.UserAgent
@@ -131,7 +140,11 @@ func newFetcher(ctx context.Context, c *Crawler, src Source, domains []string) (
 	col.MaxRequests = 0
 	col.Context = ctx
 	col.SetRequestTimeout(timeout)
-	col.WithTransport(c.transport)
+	transport, err := f.transport(ctx, c, src, domains, timeout)
+	if err != nil {
+		return nil, err
+	}
+	col.WithTransport(transport)
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, fmt.Errorf("crawler: cookie jar: %w", err)
@@ -152,6 +165,28 @@ func newFetcher(ctx context.Context, c *Crawler, src Source, domains []string) (
 	})
 	f.col = col
 	return f, nil
+}
+
+// transport returns the transport of src's requests, as its Fetch mode
+// says.
+func (f *fetcher) transport(ctx context.Context, c *Crawler, src Source, domains []string, timeout time.Duration) (http.RoundTripper, error) {
+	f.browserOpts = BrowserOptions{
+		Source: src.ID, Parallelism: max(src.Politeness.Parallelism, 1), Timeout: timeout, Ready: src.Ready,
+		AllowedHosts: domains, AllowPrivateNetworks: c.opts.AllowPrivateNetworks, Logger: f.log,
+	}
+	switch src.Fetch {
+	case FetchBrowser:
+		bt, err := f.browserTransport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.bt = bt
+		return bt, nil
+	case FetchAuto:
+		f.auto = &autoTransport{plain: c.transport}
+		return f.auto, nil
+	}
+	return c.transport, nil
 }
 
 // limitRules bounds concurrent requests per allowed host (with any port).
@@ -238,6 +273,9 @@ func (f *fetcher) once(ctx context.Context, rawURL string, extra map[string]stri
 	if hdr.Get("Accept") == "" {
 		hdr.Set("Accept", f.accept)
 	}
+	// A FetchAuto source switched to the browser while this request went
+	// over HTTP fetches a blocked page again, once.
+	onBrowser := f.auto == nil || f.auto.onBrowser()
 	cctx := colly.NewContext()
 	err := f.col.Request(http.MethodGet, rawURL, nil, cctx, hdr)
 	f.pace.done(hostKey(rawURL))
@@ -250,6 +288,11 @@ func (f *fetcher) once(ctx context.Context, rawURL string, extra map[string]stri
 	}
 	if len(resp.Body) > f.maxBody {
 		return nil, fmt.Errorf("crawler: fetching %s: %w of %d bytes", rawURL, ErrTooLarge, f.maxBody)
+	}
+	if f.auto != nil && !onBrowser {
+		if block := f.blockOf(resp); block != "" && f.switchToBrowser(ctx, rawURL, block) {
+			return f.once(ctx, rawURL, extra) // the blocked page again, through the browser
+		}
 	}
 	return resp, nil
 }

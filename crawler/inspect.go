@@ -63,14 +63,23 @@ func Inspect(src Source, page atalaya.Page) Inspection {
 // URL), or it is markup escaped inside a JavaScript string. Empty when
 // neither.
 func blockReason(src Source, pageURL, text string) string {
-	lower := strings.ToLower(text)
-	for _, m := range src.BlockMarkers {
-		if m != "" && (strings.Contains(lower, strings.ToLower(m)) || strings.Contains(pageURL, m)) {
-			return fmt.Sprintf("anti-bot page (marker %q)", m)
-		}
+	if why := markerReason(src.BlockMarkers, pageURL, text); why != "" {
+		return why
 	}
 	if strings.Contains(text, `=\"`) || strings.Contains(text, `<\/`) {
 		return "markup escaped in a JavaScript string; send a browser-style Accept header"
+	}
+	return ""
+}
+
+// markerReason names the block marker a page carries in its text or its
+// URL; empty when it carries none.
+func markerReason(markers []string, pageURL, text string) string {
+	lower := strings.ToLower(text)
+	for _, m := range markers {
+		if m != "" && (strings.Contains(lower, strings.ToLower(m)) || strings.Contains(pageURL, m)) {
+			return fmt.Sprintf("anti-bot page (marker %q)", m)
+		}
 	}
 	return ""
 }

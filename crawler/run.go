@@ -283,21 +283,25 @@ func (r *crawlRun) fetchListing(ctx context.Context, w *walk, pageURL string, fi
 }
 
 // blockedPage reports (and records) whether a 200 page that lacks the
-// expected content is an anti-bot page: it carries a block marker, or it is
-// markup escaped inside a JavaScript string.
+// expected content is an anti-bot page (see blockReason).
 func (r *crawlRun) blockedPage(resp *response, text string) bool {
-	lower := strings.ToLower(text)
-	for _, m := range r.src.BlockMarkers {
-		if m != "" && (strings.Contains(lower, strings.ToLower(m)) || strings.Contains(resp.URL, m)) {
-			r.issue(atalaya.IssueBlocked, resp.URL, "", "anti-bot page (marker %q)", m)
-			return true
-		}
+	why := blockReason(r.src, resp.URL, text)
+	if why != "" {
+		r.issue(atalaya.IssueBlocked, resp.URL, "", "%s", why)
 	}
-	if strings.Contains(text, `=\"`) || strings.Contains(text, `<\/`) {
-		r.issue(atalaya.IssueBlocked, resp.URL, "", "markup escaped in a JavaScript string; send a browser-style Accept header")
-		return true
+	return why != ""
+}
+
+// browserSwitch records on the run whether a FetchAuto source switched to
+// the browser, or met a block and could not.
+func (r *crawlRun) browserSwitch() {
+	switched, blockURL, err := r.f.switchReport()
+	r.run.BrowserSwitch = switched
+	if err != nil {
+		// A fetch issue: the block itself is a blocked issue, maybe of the
+		// same page, and an issue is known by its kind, page and selector.
+		r.issue(atalaya.IssueFetch, blockURL, "", "%v; set browser.path in the configuration if one is installed elsewhere", err)
 	}
-	return false
 }
 
 // conditional returns the request headers that make a request for url

@@ -15,6 +15,19 @@ const (
 	KindFeed Kind = "feed" // an RSS 2.0 or Atom feed
 )
 
+// FetchMode says how a source's pages are fetched.
+type FetchMode string
+
+// Fetch modes.
+const (
+	FetchHTTP    FetchMode = "http"    // plain HTTP; also the meaning of ""
+	FetchBrowser FetchMode = "browser" // through Options.Browser
+	// FetchAuto fetches over plain HTTP until the site answers with a
+	// block (403, an anti-bot page), then switches to Options.Browser for
+	// the rest of the run and fetches the blocked page again.
+	FetchAuto FetchMode = "auto"
+)
+
 // Source defines how to crawl one source: where its listings are, how to
 // walk them, and how to read a release from its article page. cmd/atalaya
 // builds it from the configuration file.
@@ -33,6 +46,15 @@ type Source struct {
 	// Types filters releases by the type shown in the listing or article
 	// (case-insensitive, exact). Empty Include means all types.
 	Types TypeFilter
+
+	// Fetch says how the source's pages are fetched: plain HTTP (the
+	// default), through Options.Browser, or plain HTTP until a block and
+	// through the browser for the rest of the run.
+	Fetch FetchMode
+	// Ready is a CSS selector that appears only on the real page (not on a
+	// challenge page): a browser fetch reads the page as soon as it
+	// matches. Empty means reading it once the page has settled.
+	Ready string
 
 	Headers      map[string]string // extra request headers (Accept, Accept-Language, …)
 	UserAgent    string            // overrides Options.UserAgent when set

@@ -63,6 +63,9 @@ func configCheck(_ context.Context, e *env, args []string) error {
 	if _, err := crawlerSources(cfg); err != nil {
 		return err
 	}
+	if !*offline {
+		warnNoBrowser(e.stderr, cfg)
+	}
 	for _, line := range networkOf(cfg).describe() {
 		fmt.Fprintln(e.stdout, line)
 	}

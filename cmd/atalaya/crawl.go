@@ -122,6 +122,9 @@ func printStats(w io.Writer, stats ingest.Stats) {
 		case s.Run.Listings == 0 && s.Run.NotModified > 0:
 			status = "no change" // every listing answered 304 Not Modified
 		}
+		if s.Run.BrowserSwitch != "" {
+			status += "; switched to the browser after " + s.Run.BrowserSwitch
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
 	}
 	tw.Flush()

@@ -26,8 +26,8 @@ const fetchBodyLines = 6
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "fetch", fetchSynopsis)
 	name := fs.String("source", "", "read the page with this source's selectors (default: the source whose start URL is closest to URL)")
-	useBrowser := fs.Bool("browser", false, "load the page in headless Chromium instead of plain HTTP")
-	browserPath := fs.String("browser-path", "", "Chromium or Chrome `executable` (default: chromium, chromium-browser or google-chrome on PATH)")
+	useBrowser := fs.Bool("browser", false, "load the page in headless Chromium instead of plain HTTP (the default for a source with fetch: browser)")
+	browserPath := fs.String("browser-path", "", "Chromium or Chrome `executable` (default: browser.path of the configuration, else chromium, chromium-browser or google-chrome on PATH)")
 	offline := fs.Bool("offline", false, "fetch from the embedded mirror of the sites instead of the network (not with --browser)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -62,7 +62,10 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		}
 		defer m.Close()
 		transport, mode = m.Transport(), "http, offline mirror"
-	case *useBrowser:
+	case *useBrowser || src.Fetch == crawler.FetchBrowser:
+		if *browserPath == "" {
+			*browserPath = cfg.Browser.Path
+		}
 		b, err := browser.New(browser.Options{ExecPath: *browserPath, Logger: e.logger})
 		if err != nil {
 			return err
@@ -70,7 +73,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		defer closeBrowser(e, b)
 		// Like the plain HTTP fetch, the page may be anywhere the operator
 		// points: this is a debugging tool, not a crawl.
-		rt := b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout, AllowPrivateNetworks: true})
+		rt := b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout, Ready: src.Ready, AllowPrivateNetworks: true})
 		transport, mode = rt, "browser, "+b.ExecPath()
 	}
 	start := time.Now()

@@ -24,7 +24,11 @@ type pipeline struct {
 	ua      string
 	network network
 	mirror  *mirror.Server
+	browser *sharedBrowser // nil offline
 }
+
+// browserCloseTimeout bounds stopping the browser at the end of a command.
+const browserCloseTimeout = 20 * time.Second
 
 // newPipeline loads the configuration and opens the archive and the index.
 // names selects sources (none: all enabled). offline serves the sites from
@@ -48,11 +52,17 @@ func (e *env) newPipeline(ctx context.Context, names []string, offline bool) (*p
 			return nil, err
 		}
 		// The mirror is local and ours: robots.txt still decides what may be
-		// fetched, but nobody needs to wait between requests.
+		// fetched, but nobody needs to wait between requests. It is served
+		// to the crawler's HTTP transport: a browser would do its own
+		// networking and reach the real sites, so every source is fetched
+		// over HTTP, which the mirror does not block.
 		for i := range p.sources {
 			p.sources[i].Politeness.Delay = 0
 			p.sources[i].Politeness.MaxCrawlDelay = time.Millisecond
+			p.sources[i].Fetch = crawler.FetchHTTP
 		}
+	} else {
+		p.browser = newSharedBrowser(cfg, e.logger)
 	}
 	if p.arch, err = e.openArchive(); err != nil {
 		p.close()
@@ -77,6 +87,9 @@ func (p *pipeline) run(ctx context.Context, opts crawler.Options) (ingest.Stats,
 	} else {
 		p.network.apply(p.e.logger, &opts)
 	}
+	if p.browser != nil {
+		opts.Browser = p.browser
+	}
 	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{p.idx}, Logger: p.e.logger})
 	if err != nil {
 		return ingest.Stats{}, err
@@ -94,6 +107,11 @@ func (p *pipeline) close() error {
 	}
 	if p.mirror != nil {
 		errs = append(errs, p.mirror.Close())
+	}
+	if p.browser != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), browserCloseTimeout)
+		defer cancel()
+		errs = append(errs, p.browser.Close(ctx))
 	}
 	return errors.Join(errs...)
 }

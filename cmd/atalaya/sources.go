@@ -55,6 +55,9 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		case len(st.Issues) > 0:
 			status = "issues"
 		}
+		if st.LastRun.BrowserSwitch != "" {
+			status += ", via the browser"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", src.ID, src.Agency, st.LastRun.Finished.Format(time.DateTime),
 			st.Releases, st.LastRun.New, st.LastRun.Failed, st.LastRun.Gone, len(st.Issues), status)
 	}
@@ -63,6 +66,9 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		i, ok := byID[string(src.ID)]
 		if !ok {
 			continue
+		}
+		if why := statuses[i].LastRun.BrowserSwitch; why != "" {
+			fmt.Fprintf(e.stdout, "%s: switched to the browser (fetch: auto) after %s\n", src.ID, why)
 		}
 		for _, is := range statuses[i].Issues {
 			fmt.Fprintf(e.stdout, "%s: %s: %s", src.ID, is.Kind, is.Message)

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"atalaya"
 	"atalaya/archive"
 	"atalaya/config"
 	"atalaya/crawler"
+	"atalaya/crawler/browser"
 )
 
 // crawlerSources maps every configured source onto the crawler's Source,
@@ -75,6 +78,8 @@ func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) 
 			Include: slices.Clone(s.Types.Include),
 			Exclude: slices.Clone(s.Types.Exclude),
 		},
+		Fetch:        crawler.FetchMode(s.Fetch),
+		Ready:        s.Ready,
 		Headers:      maps.Clone(s.Headers),
 		UserAgent:    ua,
 		BlockMarkers: slices.Clone(s.BlockMarkers),
@@ -100,6 +105,81 @@ func crawlerSource(cfg *config.Config, s config.Source) (crawler.Source, error) 
 			URLs:   slices.Clone(s.Skip.URLs),
 		},
 	}, nil
+}
+
+// sharedBrowser is the one headless browser of a process, shared by every
+// source fetched through a browser: found on first use (fetch: browser, or
+// fetch: auto once blocked), its process started by the first page it
+// loads, and stopped by Close. crawl closes it when the crawl ends; serve
+// makes one at start-up, gives it to every crawl as crawler.Options.Browser
+// and closes it at shutdown.
+type sharedBrowser struct {
+	opts browser.Options
+
+	mu    sync.Mutex
+	b     *browser.Browser
+	err   error // why there is no browser; kept, so it is looked for once
+	tried bool
+}
+
+var _ crawler.Browser = (*sharedBrowser)(nil)
+
+// newSharedBrowser returns the browser of cfg (browser.path, else PATH).
+// Nothing is looked up or started yet.
+func newSharedBrowser(cfg *config.Config, log *slog.Logger) *sharedBrowser {
+	return &sharedBrowser{opts: browser.Options{ExecPath: cfg.Browser.Path, Logger: log}}
+}
+
+// get returns the browser, finding it on first use.
+func (s *sharedBrowser) get() (*browser.Browser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.tried {
+		s.tried = true
+		s.b, s.err = browser.New(s.opts)
+		if s.err == nil {
+			s.opts.Logger.Info("browser found", "path", s.b.ExecPath())
+		}
+	}
+	return s.b, s.err
+}
+
+// Transport implements crawler.Browser: a transport with its own cookies
+// for one crawl of a source.
+func (s *sharedBrowser) Transport(_ context.Context, o crawler.BrowserOptions) (crawler.BrowserTransport, error) {
+	b, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return b.Transport(browser.TransportOptions{
+		Parallelism: o.Parallelism, Timeout: o.Timeout, Ready: o.Ready, AllowedHosts: o.AllowedHosts,
+		AllowPrivateNetworks: o.AllowPrivateNetworks, Logger: o.Logger,
+	}), nil
+}
+
+// Close stops the browser, if it was started; later fetches fail.
+func (s *sharedBrowser) Close(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tried = true
+	if s.b == nil {
+		return nil
+	}
+	if err := s.b.Close(ctx); err != nil {
+		return fmt.Errorf("closing the browser: %w", err)
+	}
+	return nil
+}
+
+// browserSources names the sources of cfg fetched with mode.
+func browserSources(cfg *config.Config, mode string) []string {
+	var names []string
+	for _, s := range cfg.Sources {
+		if s.Fetch == mode {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
 
 // network is how the crawler reaches the sites: the configuration's host
@@ -229,4 +309,27 @@ func releaseByLink(ctx context.Context, a *archive.Archive, link string) (atalay
 		}
 	}
 	return rel, err
+}
+
+// warnNoBrowser warns on w when sources are fetched through a browser
+// (fetch: browser or auto) and none is found, saying how to install one.
+// It is a warning, not a problem: the file is valid, and the browser may be
+// installed later or on another machine.
+func warnNoBrowser(w io.Writer, cfg *config.Config) {
+	always, auto := browserSources(cfg, string(crawler.FetchBrowser)), browserSources(cfg, string(crawler.FetchAuto))
+	if len(always)+len(auto) == 0 {
+		return
+	}
+	_, err := browser.New(browser.Options{ExecPath: cfg.Browser.Path})
+	if err == nil {
+		return
+	}
+	if len(always) > 0 {
+		fmt.Fprintf(w, "warning: no browser for the sources fetched with fetch: browser (%s), which will fail: %v\n",
+			strings.Join(always, ", "), err)
+	}
+	if len(auto) > 0 {
+		fmt.Fprintf(w, "warning: no browser for the sources fetched with fetch: auto (%s), which will stay on plain HTTP when blocked: %v\n",
+			strings.Join(auto, ", "), err)
+	}
 }

@@ -436,28 +436,6 @@ func TestHungBrowserIsRestarted(t *testing.T) {
 	}
 }
 
-// TestAutoSwitchesOnBlock fetches over HTTP until Switch, through the
-// browser after: the browser starts only then.
-func TestAutoSwitchesOnBlock(t *testing.T) {
-	site := newTestSite(t, "")
-	b := newTestBrowser(t, Options{})
-	auto := NewAuto(http.DefaultTransport, newTestTransport(t, b, TransportOptions{}))
-	client := &http.Client{Transport: auto}
-	urls, titles := gobmxPages(t, site.URL)
-	if _, body := get(t, client, urls[1], nil); !strings.Contains(body, browsertest.Marker) {
-		t.Fatalf("over HTTP: no challenge")
-	}
-	if b.running() != nil {
-		t.Errorf("the browser started before the switch")
-	}
-	if !auto.Switch() || auto.Switch() || !auto.Switched() {
-		t.Errorf("Switch reports the first switch only: want true, then false")
-	}
-	if _, body := get(t, client, urls[1], nil); !strings.Contains(body, titles[urls[1]]) {
-		t.Errorf("after the switch: not the real page")
-	}
-}
-
 // TestBrowserRecycled: after PagesPerProcess pages a new process takes
 // over, the old one stops, and the transport's cookies carry over.
 func TestBrowserRecycled(t *testing.T) {

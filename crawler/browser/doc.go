@@ -16,8 +16,8 @@
 // and the archive work as for HTTP. Redirects, 304 Not Modified and non-HTML
 // documents (robots.txt, feeds) are returned as the server sent them.
 //
-// For "fetch: auto", [Auto] sends requests over plain HTTP until the crawler
-// detects a block and calls [Auto.Switch], and through the browser after.
+// For "fetch: auto", the crawler sends a source's requests over plain HTTP
+// and makes the source's Transport only when the site blocks it.
 //
 // Tabs are bounded per transport (the source's parallelism) and per
 // browser (Options.MaxTabs). Every request is bounded by its context and
