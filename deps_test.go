@@ -26,6 +26,11 @@ var allowedImports = map[string][]string{
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
 		"atalaya/internal/mirror", "atalaya/internal/synth",
 	},
+	"atalaya/api": {
+		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/schedule",
+	},
+	"atalaya/metrics":         {},
+	"atalaya/internal/httpx":  {},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
 }
