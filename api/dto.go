@@ -177,7 +177,8 @@ type RunDTO struct {
 	Issues    []IssueDTO `json:"issues"`
 }
 
-func runDTO(r archive.RunRecord) RunDTO {
+// RunDTOOf returns the API form of a recorded run.
+func RunDTOOf(r archive.RunRecord) RunDTO {
 	issues := make([]IssueDTO, 0, len(r.Issues))
 	for _, is := range r.Issues {
 		issues = append(issues, IssueDTO{Kind: string(is.Kind), URL: is.URL, Selector: is.Selector, Message: is.Message, Since: is.At})

@@ -44,7 +44,7 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 			d.NextRun, d.Running = timePtr(s.Next), s.Running
 		}
 		if !st.LastRun.Finished.IsZero() || !st.LastRun.Started.IsZero() {
-			run := runDTO(archive.RunRecord{CrawlRun: st.LastRun})
+			run := RunDTOOf(archive.RunRecord{CrawlRun: st.LastRun})
 			d.LastRun = &run
 		}
 		for _, is := range st.Issues {
@@ -84,7 +84,7 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := RunsResponse{Runs: make([]RunDTO, 0, len(runs))}
 	for _, run := range runs {
-		out.Runs = append(out.Runs, runDTO(run))
+		out.Runs = append(out.Runs, RunDTOOf(run))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -60,8 +60,8 @@ type RunRecord struct {
 	Outcome Outcome
 }
 
-// outcome returns the outcome of r from its counts and errors.
-func (r *RunRecord) outcome() Outcome {
+// OutcomeOf returns the outcome of r from its counts and errors.
+func OutcomeOf(r RunRecord) Outcome {
 	switch {
 	case len(r.Errors) > 0:
 		return OutcomeFailed
@@ -103,7 +103,7 @@ func appendRun(tx *bolt.Tx, run atalaya.CrawlRun, trigger Trigger) error {
 		return err
 	}
 	rec := RunRecord{CrawlRun: run, Trigger: trigger}
-	rec.Outcome = rec.outcome()
+	rec.Outcome = OutcomeOf(rec)
 	if err := putJSON(b, runKey(run.Source, seq), rec); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (a *Archive) NoteRunErrors(ctx context.Context, src atalaya.SourceID, start
 					rec.Errors = append(rec.Errors, cut(e.Error(), maxRunErrorLen))
 				}
 			}
-			rec.Outcome = rec.outcome()
+			rec.Outcome = OutcomeOf(rec)
 			return putJSON(b, bytes.Clone(k), rec)
 		}
 		return fmt.Errorf("no run of %s started at %s recorded", src, started.Format(time.RFC3339Nano))
