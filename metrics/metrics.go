@@ -79,10 +79,10 @@ func (m *Metrics) InitSource(source string) {
 
 // Run is what ObserveRun needs of a finished run.
 type Run struct {
-	Source                                  string
-	Result                                  string // one of RunResults
-	Duration                                time.Duration
-	Finished                                time.Time
+	Source                                 string
+	Result                                 string // one of RunResults
+	Duration                               time.Duration
+	Finished                               time.Time
 	New, Revised, Unchanged, Failed, GoneN int
 }
 

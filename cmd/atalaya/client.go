@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"atalaya"
 	"atalaya/api"
 	"atalaya/app"
+	"atalaya/archive"
 	"atalaya/index"
 )
 
@@ -171,4 +173,93 @@ func (c *serviceClient) search(ctx context.Context, q index.Query) (*index.Resul
 		}
 	}
 	return res, nil
+}
+
+// releases yields the indexed releases of the sources named, newest first,
+// walking the service's search with cursors. They carry no body.
+func (c *serviceClient) releases(ctx context.Context, names []string) iter.Seq2[atalaya.Release, error] {
+	return func(yield func(atalaya.Release, error) bool) {
+		q := index.Query{Sources: names, Sort: index.SortDate, Size: index.MaxPageSize}
+		for {
+			res, err := c.search(ctx, q)
+			if err != nil {
+				yield(atalaya.Release{}, err)
+				return
+			}
+			for _, h := range res.Hits {
+				rel := atalaya.Release{ID: h.ID, URL: h.URL, Source: h.Source, Agency: h.Agency, Country: atalaya.Country(h.Country),
+					Language: atalaya.Language(h.Language), Title: h.Title, Published: h.Published, Version: h.Version}
+				if !yield(rel, nil) {
+					return
+				}
+			}
+			if res.Next == "" {
+				return
+			}
+			q.After, q.Sort = res.Next, ""
+		}
+	}
+}
+
+// sourceStatuses reads the service's /api/sources.
+func (c *serviceClient) sourceStatuses(ctx context.Context) ([]archive.SourceStatus, error) {
+	var r api.SourcesResponse
+	if err := c.get(ctx, "/api/sources", nil, &r); err != nil {
+		return nil, err
+	}
+	var out []archive.SourceStatus
+	for _, s := range r.Sources {
+		st := archive.SourceStatus{Source: atalaya.SourceID(s.ID), Releases: s.Releases}
+		if s.LastRun == nil && s.Releases == 0 {
+			continue // never crawled
+		}
+		if lr := s.LastRun; lr != nil {
+			st.LastRun = atalaya.CrawlRun{Source: st.Source, Listings: lr.Listings, Items: lr.Items, New: lr.New, Revised: lr.Revised,
+				Unchanged: lr.Unchanged, Failed: lr.Failed, Gone: lr.Gone, Blocked: lr.Blocked}
+			if lr.Started != nil {
+				st.LastRun.Started = *lr.Started
+			}
+			if lr.Finished != nil {
+				st.LastRun.Finished = *lr.Finished
+			}
+		}
+		for _, is := range s.Issues {
+			st.Issues = append(st.Issues, atalaya.SourceIssue{Source: st.Source, Kind: atalaya.IssueKind(is.Kind), URL: is.URL,
+				Selector: is.Selector, Message: is.Message, At: is.Since})
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// crawlThroughService asks the running service to crawl the sources named
+// (all enabled ones when none) now, with the admin token from the
+// environment variable that serve.admin_token_env names.
+func (e *env) crawlThroughService(ctx context.Context, c *serviceClient, names []string) error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	srcs, err := e.selectSources(cfg, names)
+	if err != nil {
+		return err
+	}
+	env := cfg.Serve.AdminTokenEnv
+	token := ""
+	if env != "" {
+		token = os.Getenv(env)
+	}
+	if token == "" {
+		return fmt.Errorf("a service runs on %s and owns the data; to ask it to crawl, set serve.admin_token_env in the configuration and that variable to the service's admin token", e.dataDir)
+	}
+	var errs []error
+	for _, src := range srcs {
+		var out map[string]string
+		if err := c.post(ctx, "/api/sources/"+url.PathEscape(string(src.ID))+"/crawl", token, &out); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", src.ID, err))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: crawl started by the running service; see 'atalaya runs --source %s'\n", src.ID, src.ID)
+	}
+	return errors.Join(errs...)
 }
