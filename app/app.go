@@ -120,12 +120,12 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("serve: listening on %s: %w", o.Listen, err)
 	}
 	addr := ln.Addr().String()
-	lock, err := writeServeFile(o.DataDir, addr)
+	sf, err := writeServeFile(o.DataDir, addr)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	defer removeServeFile(o.DataDir, lock, o.Logger)
+	defer removeServeFile(o.DataDir, sf, o.Logger)
 	srv := s.server(reg, ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -179,7 +179,8 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		// Requests end with the service: a long export stops at shutdown.
+		// Requests outlive the signal: Shutdown lets them finish within the
+		// grace period, then Close cuts off what is left (a long export).
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 }
