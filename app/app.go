@@ -156,7 +156,9 @@ func (s *service) stop(srv *http.Server) error {
 		srv.Close()
 	}
 	if err := s.sched.Stop(grace); err != nil {
-		errs = append(errs, err)
+		// Nothing is lost: what was archived is indexed at the next start,
+		// and the cut runs are recorded as failed.
+		s.log.Warn("running crawls cancelled at the end of the grace period (serve.shutdown_grace); the next start resumes them", "grace", s.opts.ShutdownGrace)
 	}
 	s.log.Info("atalaya serve stopped")
 	return errors.Join(errs...)
