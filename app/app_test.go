@@ -14,6 +14,7 @@ import (
 	"atalaya"
 	"atalaya/api"
 	"atalaya/app"
+	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/crawler"
 )
@@ -86,5 +87,86 @@ func TestRunWithoutNetwork(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, app.ServeFileName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("serve.json left: %v", err)
+	}
+}
+
+// hangingNetwork never answers requests to hang.test (a server that
+// accepts the connection and says nothing) and refuses all others.
+type hangingNetwork struct{}
+
+func (hangingNetwork) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Hostname() == "hang.test" {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return nil, errors.New("dial tcp: connection refused")
+}
+
+func testSource(id, host string) crawler.Source {
+	return crawler.Source{
+		Source:    atalaya.Source{ID: atalaya.SourceID(id), Agency: id, Country: atalaya.MX, Language: atalaya.Spanish},
+		Kind:      crawler.KindHTML,
+		StartURLs: []string{"https://" + host + "/prensa"}, AllowedDomains: []string{host},
+		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
+		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
+		Location:   time.UTC,
+		Politeness: crawler.Politeness{Timeout: time.Hour, IgnoreRobots: true},
+	}
+}
+
+// TestHangingSiteAndGrace checks that a site that never answers does not
+// delay a source on another host, and that a stop whose grace period ends
+// while a run hangs cancels it, records it, and returns cleanly.
+func TestHangingSiteAndGrace(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	data := t.TempDir()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{
+			DataDir: data, Listen: "127.0.0.1:0", ShutdownGrace: 100 * time.Millisecond,
+			Sources: []app.Source{
+				{Source: testSource("hangs", "hang.test"), Schedule: "@every 1h", Enabled: true},
+				{Source: testSource("fast", "fast.test"), Schedule: "@every 1h", Enabled: true},
+			},
+			Crawl:  crawler.Options{Transport: hangingNetwork{}, Logger: slog.New(slog.DiscardHandler)},
+			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
+			Logger: slog.New(slog.DiscardHandler), Ready: func(addr string) { ready <- addr },
+		})
+	}()
+	addr := <-ready
+	runsOf := func(src string) []api.RunDTO {
+		resp, err := http.Get("http://" + addr + "/api/runs?source=" + src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r api.RunsResponse
+		json.NewDecoder(resp.Body).Decode(&r)
+		return r.Runs
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(runsOf("fast")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the source on another host was not crawled while one hangs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(runsOf("hangs")); n != 0 {
+		t.Fatalf("the hanging run finished: %d runs", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after a stop that cut a run: %v", err)
+	}
+	arch, err := archive.Open(filepath.Join(data, "archive"), archive.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arch.Close()
+	runs, err := arch.Runs(context.Background(), archive.RunFilter{Source: "hangs"})
+	if err != nil || len(runs) != 1 || runs[0].Outcome != archive.OutcomeFailed {
+		t.Errorf("the cut run is not recorded as failed: %+v, %v", runs, err)
 	}
 }
