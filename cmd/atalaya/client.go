@@ -278,3 +278,14 @@ func (c *serviceClient) release(ctx context.Context, id atalaya.ID) (atalaya.Rel
 	}
 	return rel, nil
 }
+
+// servedError explains a lock error when a service runs on the data
+// directory: it owns the data, so commands that write must wait for it to
+// stop.
+func (e *env) servedError(err error) error {
+	c := e.runningService(context.Background())
+	if c == nil {
+		return err
+	}
+	return fmt.Errorf("atalaya serve is running on %s (%s) and owns its data; stop it to run this command, or ask it through its API: %w", e.dataDir, c.base, err)
+}

@@ -157,6 +157,10 @@ func TestServeOffline(t *testing.T) {
 		}
 		return false
 	})
+	// A command that writes says the service owns the data.
+	if out, err := exec.Command(bin, "--config", cfg, "--data", data, "reindex").CombinedOutput(); err == nil || !strings.Contains(string(out), "atalaya serve is running on") {
+		t.Errorf("reindex beside the service: %v\n%s", err, out)
+	}
 	// crawl asks the service.
 	cmd := exec.Command(bin, "--config", cfg, "--data", data, "crawl", "--source", "fgr")
 	cmd.Env = append(os.Environ(), "ATALAYA_TEST_TOKEN=tok")

@@ -31,8 +31,13 @@ func (e *env) archiveDir() string { return filepath.Join(e.dataDir, "archive") }
 func (e *env) indexDir() string   { return filepath.Join(e.dataDir, "index") }
 
 // openArchive opens the archive, creating it if there is none.
+// When a running service holds it, the error says so.
 func (e *env) openArchive() (*archive.Archive, error) {
-	return archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+	a, err := archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+	if errors.Is(err, archive.ErrLocked) {
+		return nil, e.servedError(err)
+	}
+	return a, err
 }
 
 // openExistingArchive opens the archive for commands that read it, and
