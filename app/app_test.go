@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -168,5 +170,42 @@ func TestHangingSiteAndGrace(t *testing.T) {
 	runs, err := arch.Runs(context.Background(), archive.RunFilter{Source: "hangs"})
 	if err != nil || len(runs) != 1 || runs[0].Outcome != archive.OutcomeFailed {
 		t.Errorf("the cut run is not recorded as failed: %+v, %v", runs, err)
+	}
+}
+
+// TestSlowHeadersCutOff checks that a client that never finishes its
+// request headers (slowloris) is disconnected by the server instead of
+// holding the connection.
+func TestSlowHeadersCutOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the server's header timeout")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{
+			DataDir: t.TempDir(), Listen: "127.0.0.1:0",
+			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
+			Logger: slog.New(slog.DiscardHandler), Ready: func(addr string) { ready <- addr },
+		})
+	}()
+	conn, err := net.Dial("tcp", <-ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Minute)) // a hang, not a speed check
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server kept a connection whose headers never ended")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
 	}
 }
