@@ -63,6 +63,8 @@ type Config struct {
 	// Browser says where the browser of the sources fetched through one
 	// (fetch: browser or auto) is.
 	Browser Browser `yaml:"browser"`
+	// Serve configures `atalaya serve` (config/serve.go).
+	Serve Serve `yaml:"serve"`
 }
 
 // Browser configures the headless browser.

@@ -90,7 +90,7 @@ func (p *pipeline) run(ctx context.Context, opts crawler.Options) (ingest.Stats,
 	if p.browser != nil {
 		opts.Browser = p.browser
 	}
-	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{p.idx}, Logger: p.e.logger})
+	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{To: p.idx}, Logger: p.e.logger})
 	if err != nil {
 		return ingest.Stats{}, err
 	}

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"atalaya"
+	"atalaya/app"
 	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/crawler"
@@ -28,8 +29,13 @@ func (e *env) archiveDir() string { return filepath.Join(e.dataDir, "archive") }
 func (e *env) indexDir() string   { return filepath.Join(e.dataDir, "index") }
 
 // openArchive opens the archive, creating it if there is none.
+// When a running service holds it, the error says so.
 func (e *env) openArchive() (*archive.Archive, error) {
-	return archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+	a, err := archive.Open(e.archiveDir(), archive.Options{Logger: e.logger})
+	if errors.Is(err, archive.ErrLocked) {
+		return nil, e.servedError(err)
+	}
+	return a, err
 }
 
 // openExistingArchive opens the archive for commands that read it, and
@@ -47,17 +53,8 @@ func (e *env) openIndex() (*index.Index, error) {
 	return index.Open(e.indexDir(), index.Options{Logger: e.logger})
 }
 
-// indexer adapts the index to ingest.Indexer.
-type indexer struct{ idx *index.Index }
-
-func (x indexer) Index(ctx context.Context, batch []ingest.Classified) error {
-	docs := make([]index.Document, len(batch))
-	now := time.Now()
-	for i, c := range batch {
-		docs[i] = index.Document{Release: c.Release, Verdict: c.Verdict, IndexedAt: now}
-	}
-	return x.idx.Put(ctx, docs...)
-}
+// indexer adapts the index to ingest.Indexer, as the service does.
+type indexer = app.Indexer
 
 // ingestSources turns crawler sources into ingest sources that crawl with opts.
 func ingestSources(srcs []crawler.Source, opts crawler.Options) []ingest.Source {
