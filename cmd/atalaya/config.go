@@ -32,12 +32,18 @@ func runConfig(ctx context.Context, e *env, args []string) error {
 }
 
 // loadConfig loads the --config file, or the embedded configuration.
+//
+// Schedules under a minute are refused only where sources are scheduled
+// against the network (serve without --offline, see loadConfigFor, and
+// config check): a command that reads the data or crawls once does not
+// schedule anything.
 func (e *env) loadConfig() (*config.Config, error) {
-	return config.Load(e.configPath)
+	return config.Options{ShortSchedules: true}.Load(e.configPath)
 }
 
-// loadConfigFor loads the configuration for a crawl: an offline crawl of
-// the local mirror may be scheduled more often than once a minute.
+// loadConfigFor loads the configuration for a service that schedules
+// crawls: schedules under a minute are refused unless the service crawls
+// the local mirror (offline).
 func (e *env) loadConfigFor(offline bool) (*config.Config, error) {
 	return config.Options{ShortSchedules: offline}.Load(e.configPath)
 }

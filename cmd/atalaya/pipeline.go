@@ -34,7 +34,7 @@ const browserCloseTimeout = 20 * time.Second
 // names selects sources (none: all enabled). offline serves the sites from
 // the embedded mirror.
 func (e *env) newPipeline(ctx context.Context, names []string, offline bool) (*pipeline, error) {
-	cfg, err := e.loadConfigFor(offline)
+	cfg, err := e.loadConfig()
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
+	cfg, err := e.loadConfigFor(*offline)
 	if err != nil {
 		return err
 	}
