@@ -48,8 +48,8 @@ type queryError struct {
 
 // segment is a run of text, marked when it matched the query or a rule.
 type segment struct {
-	Text string
-	Mark bool
+	Text  string
+	Mark  bool
 	Rule  string // the rules whose evidence this is, on the release page
 	Label string // the label of those rules, when they agree
 }
