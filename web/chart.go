@@ -183,7 +183,7 @@ func layoutChart(c chart) chartView {
 		}
 		line.Points = strings.Join(pts, " ")
 		v.Lines = append(v.Lines, line)
-		v.Legend = append(v.Legend, chartLegend{X: float64(plotLeft + li*130), Label: humanLabel(s.Label), Color: st.Color, Dash: st.Dash, Marker: st.Marker})
+		v.Legend = append(v.Legend, chartLegend{X: float64(plotLeft + li*140), Label: humanLabel(s.Label), Color: st.Color, Dash: st.Dash, Marker: st.Marker})
 		desc = append(desc, fmt.Sprintf("%s %d", humanLabel(s.Label), total))
 	}
 	if len(c.Periods) > 0 {
@@ -257,12 +257,12 @@ func periodTitle(p string, series []chartSeries, i int) string {
 const chartSVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-labelledby="{{.ID}}-title {{.ID}}-desc" class="trend-chart">
 <title id="{{.ID}}-title">{{.Title}}</title>
 <desc id="{{.ID}}-desc">{{.Desc}}</desc>
-<g class="legend" font-size="12">
+<g class="legend" font-size="14">
 {{- range .Legend}}
 <g class="legend-item"><line x1="{{.X}}" y1="14" x2="{{printf "%g" (add .X 22)}}" y2="14" stroke="{{.Color}}" stroke-width="2"{{if .Dash}} stroke-dasharray="{{.Dash}}"{{end}}/>{{template "marker" (mark .Marker (add .X 11) 14 .Color)}}<text x="{{printf "%g" (add .X 28)}}" y="18" fill="#1a1a1a">{{.Label}}</text></g>
 {{- end}}
 </g>
-<g class="axes" font-size="11" fill="#1a1a1a">
+<g class="axes" font-size="13" fill="#1a1a1a">
 <line x1="{{.Left}}" y1="{{.Bottom}}" x2="{{.Right}}" y2="{{.Bottom}}" stroke="#1a1a1a"/>
 <line x1="{{.Left}}" y1="{{.Top}}" x2="{{.Left}}" y2="{{.Bottom}}" stroke="#1a1a1a"/>
 {{- range .YTicks}}

@@ -69,6 +69,7 @@ type hitView struct {
 // facetEntry is one value of a facet, with the link that toggles it.
 type facetEntry struct {
 	Value    string
+	Display  string // the value as a reader says it
 	Count    int
 	Selected bool
 	URL      string
@@ -405,14 +406,15 @@ func (h *handler) facetGroups(r *http.Request, f searchForm, facets map[string][
 		g := facetGroup{Param: p.param, Title: p.title}
 		for _, c := range counts {
 			sel := slices.ContainsFunc(f.Filters[p.param], func(s string) bool { return strings.EqualFold(s, c.Value) })
-			g.Entries = append(g.Entries, facetEntry{Value: c.Value, Count: c.Count, Selected: sel, URL: f.toggled(p.param, c.Value)})
+			g.Entries = append(g.Entries, facetEntry{Value: c.Value, Display: facetDisplay(p.param, c.Value), Count: c.Count,
+				Selected: sel, URL: f.toggled(p.param, c.Value)})
 		}
 		groups = append(groups, g)
 	}
 	year := facetGroup{Param: "year", Title: "Year"}
 	for _, c := range facets["year"] {
 		u, sel := f.yearToggled(c.Value)
-		year.Entries = append(year.Entries, facetEntry{Value: c.Value, Count: c.Count, Selected: sel, URL: u})
+		year.Entries = append(year.Entries, facetEntry{Value: c.Value, Display: c.Value, Count: c.Count, Selected: sel, URL: u})
 	}
 	return append(groups, year)
 }
@@ -447,4 +449,27 @@ func (h *handler) agencyCounts(r *http.Request, sources []index.FacetCount) []in
 	}
 	slices.SortStableFunc(counts, func(a, b index.FacetCount) int { return b.Count - a.Count })
 	return counts
+}
+
+// facetDisplay writes a facet value as a reader says it: countries and
+// languages by name, labels and themes without underscores.
+func facetDisplay(param, value string) string {
+	switch param {
+	case "country":
+		return countryName(value)
+	case "language":
+		return languageName(value)
+	}
+	return humanLabel(value)
+}
+
+// languageName names a language code.
+func languageName(code string) string {
+	switch strings.ToLower(code) {
+	case "es":
+		return "Spanish"
+	case "en":
+		return "English"
+	}
+	return code
 }

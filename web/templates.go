@@ -50,10 +50,12 @@ var funcs = template.FuncMap{
 		return "chip"
 	},
 	"humanLabel": humanLabel,
+	"language":   func(code any) string { return languageName(fmt.Sprint(code)) },
 }
 
-// humanLabel writes a label the way a reader says it: "root cause".
-func humanLabel(label string) string { return strings.ReplaceAll(label, "_", " ") }
+// humanLabel writes a label, theme or topic (a string or a string type) the
+// way a reader says it: "root cause".
+func humanLabel(label any) string { return strings.ReplaceAll(fmt.Sprint(label), "_", " ") }
 
 func mustParseTemplates() templates {
 	t := templates{}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"atalaya"
 )
 
 func TestTemplatesWired(t *testing.T) {
@@ -154,6 +156,12 @@ func TestReleasePage(t *testing.T) {
 	revised := f.get(t, "/releases/"+string(f.revisedID)).Body.String()
 	if mis := missing(revised, "version 2, fetched", "Changes from version 1 to version 2", "<ins><span class=\"visually-hidden\">added: </span>Actualización"); len(mis) > 0 {
 		t.Errorf("the revised release page lacks %q\n%s", mis, revised)
+	}
+
+	for _, a := range f.articles {
+		if rec := f.get(t, "/releases/"+string(atalaya.NewID(a.URL))); rec.Code != 200 {
+			t.Errorf("release %s: status %d", a.URL, rec.Code)
+		}
 	}
 
 	for _, path := range []string{"/releases/0000", "/releases/bad%20id", "/releases/0000/archived"} {

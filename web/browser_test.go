@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browserPath finds Chromium: $CHROMEDP_TEST_RUNNER, else chromium or
+// Chrome on the PATH.
+func browserPath() string {
+	if p := os.Getenv("CHROMEDP_TEST_RUNNER"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser drives a real headless Chromium through the UI: a Spanish
+// search, a facet, a release with its evidence, the trends charts and the
+// sources. It saves a screenshot of each page in the test's artifact
+// directory (go test -artifacts -outputdir DIR keeps them).
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is not short")
+	}
+	browser := browserPath()
+	if browser == "" {
+		t.Skip("Chromium is not installed: apt-get install chromium (or set CHROMEDP_TEST_RUNNER to a Chrome binary)")
+	}
+	f := newFixture(t, "")
+	srv := httptest.NewServer(f.handler)
+	defer srv.Close()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	defer cancelBrowser()
+
+	shots := t.ArtifactDir()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// load runs steps that load a page, and waits for it.
+	load := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, steps...)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if resp.Status >= 500 {
+			t.Fatalf("%s: status %d", what, resp.Status)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	count := func(sel string) int {
+		t.Helper()
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(sel), chromedp.AtLeast(0)))
+		if err != nil {
+			t.Fatalf("find %s: %v", sel, err)
+		}
+		return len(nodes)
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := func() int {
+		t.Helper()
+		n, err := strconv.Atoi(text("#total"))
+		if err != nil {
+			t.Fatalf("result count: %v", err)
+		}
+		return n
+	}
+
+	// Search in Spanish.
+	load("open the search page", chromedp.Navigate(srv.URL+"/"))
+	do("type a Spanish query", chromedp.SendKeys(chromedp.ID("q"), "extradición"))
+	load("submit the query", chromedp.Click(chromedp.CSS(`form.search button[type="submit"]`)))
+	before := total()
+	if before == 0 {
+		t.Fatal("the Spanish query finds nothing")
+	}
+	screenshot("search")
+
+	// Click a facet whose count is below the total, and see the count change.
+	facets, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("aside.facets")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	href, want := "", 0
+	for _, m := range regexp.MustCompile(`<a href="([^"]+)">[^<]*<span class="count">(\d+)</span>`).FindAllStringSubmatch(facets, -1) {
+		if c, _ := strconv.Atoi(m[2]); c > 0 && c < before {
+			href, want = strings.ReplaceAll(m[1], "&amp;", "&"), c
+			break
+		}
+	}
+	if href == "" {
+		t.Fatalf("no facet narrows the %d results:\n%s", before, facets)
+	}
+	load("click the facet "+href, chromedp.Click(chromedp.CSS(`.facet a[href="`+href+`"]`)))
+	if after := total(); after != want {
+		t.Errorf("after the facet %s the count is %d, want %d (was %d)", href, after, want, before)
+	}
+	if count(".facet a.selected") != 1 {
+		t.Error("the facet clicked is not shown as selected")
+	}
+	screenshot("search-facet")
+
+	// Open a release and find its evidence marked.
+	load("open the first hit", chromedp.Click(chromedp.CSS(".hit h3 a")))
+	if text("#verdict-title") == "" || count(".body mark.evidence") == 0 {
+		t.Error("the release page marks no evidence in its text")
+	}
+	screenshot("release")
+
+	// Trends: an SVG chart with data points.
+	load("open the trends", chromedp.Navigate(srv.URL+"/trends"))
+	if n := count("figure.chart svg g.point"); n == 0 {
+		t.Error("the trends page has no data point")
+	}
+	screenshot("trends")
+
+	// Sources.
+	load("open the sources", chromedp.Navigate(srv.URL+"/sources"))
+	if h1 := text("h1"); h1 != "Sources" {
+		t.Errorf("the sources page's heading is %q", h1)
+	}
+	screenshot("sources")
+
+	// The search page at a phone's width.
+	do("narrow the window", chromedp.EmulateViewport(360, 740))
+	load("search at 360 px", chromedp.Navigate(srv.URL+"/?q=extradici%C3%B3n"))
+	if total() == 0 {
+		t.Error("the narrow search page shows no result")
+	}
+	screenshot("search-360px")
+	t.Logf("screenshots in %s", shots)
+}
