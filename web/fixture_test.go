@@ -159,7 +159,7 @@ func newFixture(t testing.TB, adminToken string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.handler = New(Deps{Index: idx, Archive: archiveAdapter{arc}, Sources: sourcesAdapter{arc}, Crawler: f.crawler,
+	f.handler = New(Deps{Index: idx, Archive: archiveAdapter{arc}, Catalog: synth.Sources, Sources: sourcesAdapter{arc}, Crawler: f.crawler,
 		AdminToken: adminToken, Rules: rules})
 	return f
 }

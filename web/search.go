@@ -281,7 +281,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	for _, hit := range res.Hits {
 		data.Hits = append(data.Hits, newHitView(hit))
 	}
-	data.Facets = h.facetGroups(r, form, res.Facets)
+	data.Facets = h.facetGroups(form, res.Facets)
 	window := min(res.Total, uint64(index.MaxResultWindow))
 	data.Pages = int((window + uint64(form.Size) - 1) / uint64(form.Size))
 	if form.Page > 1 {
@@ -396,12 +396,12 @@ func fragmentSegments(frag string) []segment {
 // facetGroups returns the sidebar's facets with counts and toggle links.
 // The agency facet is added up from the source facet, each source having
 // one agency.
-func (h *handler) facetGroups(r *http.Request, f searchForm, facets map[string][]index.FacetCount) []facetGroup {
+func (h *handler) facetGroups(f searchForm, facets map[string][]index.FacetCount) []facetGroup {
 	var groups []facetGroup
 	for _, p := range filterParams {
 		counts := facets[p.param]
 		if p.param == "agency" {
-			counts = h.agencyCounts(r, facets["source"])
+			counts = h.agencyCounts(facets["source"])
 		}
 		g := facetGroup{Param: p.param, Title: p.title}
 		for _, c := range counts {
@@ -419,20 +419,12 @@ func (h *handler) facetGroups(r *http.Request, f searchForm, facets map[string][
 	return append(groups, year)
 }
 
-// agencyCounts adds the source counts up by agency, when the sources are
-// known.
-func (h *handler) agencyCounts(r *http.Request, sources []index.FacetCount) []index.FacetCount {
-	if h.deps.Sources == nil || len(sources) == 0 {
-		return nil
-	}
-	statuses, err := h.deps.Sources.Sources(r.Context())
-	if err != nil {
-		h.log.Warn("list sources for the agency facet", "error", err)
-		return nil
-	}
+// agencyCounts adds the source counts up by agency, with the agencies of
+// the catalog.
+func (h *handler) agencyCounts(sources []index.FacetCount) []index.FacetCount {
 	agencyOf := map[string]string{}
-	for _, s := range statuses {
-		agencyOf[strings.ToLower(string(s.Source.ID))] = s.Source.Agency
+	for _, src := range h.deps.Catalog {
+		agencyOf[strings.ToLower(string(src.ID))] = src.Agency
 	}
 	var counts []index.FacetCount
 	for _, c := range sources {

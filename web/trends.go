@@ -53,7 +53,7 @@ func (h *handler) trendsCharts(r *http.Request, form searchForm) (data trendsDat
 			return data, err
 		}
 		data.Total, data.Undated = tr.Total, tr.Undated
-		charts := h.groupCharts(r, form, g, tr, labels)
+		charts := h.groupCharts(form, g, tr, labels)
 		switch g.group {
 		case index.GroupNone:
 			data.Overall = charts
@@ -81,8 +81,8 @@ func (h *handler) chartLabels() []string {
 
 // groupCharts makes one chart per group value of tr (one in all without a
 // group), each with a series per label.
-func (h *handler) groupCharts(r *http.Request, form searchForm, g trendGroup, tr index.Trends, labels []string) []trendChart {
-	names := h.agencyNames(r)
+func (h *handler) groupCharts(form searchForm, g trendGroup, tr index.Trends, labels []string) []trendChart {
+	names := h.agencyNames()
 	var order []string
 	byGroup := map[string]map[string][]int{}
 	for _, s := range tr.Series {
@@ -140,19 +140,11 @@ func countryName(code string) string {
 }
 
 // agencyNames maps the lower-cased agency names the index groups by to the
-// names the sources give, when the sources are known.
-func (h *handler) agencyNames(r *http.Request) map[string]string {
+// names of the catalog.
+func (h *handler) agencyNames() map[string]string {
 	names := map[string]string{}
-	if h.deps.Sources == nil {
-		return names
-	}
-	statuses, err := h.deps.Sources.Sources(r.Context())
-	if err != nil {
-		h.log.Warn("list sources for agency names", "error", err)
-		return names
-	}
-	for _, s := range statuses {
-		names[strings.ToLower(s.Source.Agency)] = s.Source.Agency
+	for _, src := range h.deps.Catalog {
+		names[strings.ToLower(src.Agency)] = src.Agency
 	}
 	return names
 }

@@ -71,6 +71,10 @@ type Crawler interface {
 type Deps struct {
 	Index   Index
 	Archive Archive
+	// Catalog is the configured sources: the search page adds its agency
+	// facet up from the source facet with it, and the trends page names
+	// agencies with it.
+	Catalog []atalaya.Source
 	Sources Sources
 	// Crawler serves the "crawl now" button, shown only when AdminToken is
 	// set and the request carries it.
