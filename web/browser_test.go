@@ -38,6 +38,9 @@ func TestBrowser(t *testing.T) {
 		t.Skip("the browser test is not short")
 	}
 	browser := browserPath()
+	if browser == "" && os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed; .ci/run installs it with apt-get install chromium")
+	}
 	if browser == "" {
 		t.Skip("Chromium is not installed: apt-get install chromium (or set CHROMEDP_TEST_RUNNER to a Chrome binary)")
 	}
@@ -47,7 +50,7 @@ func TestBrowser(t *testing.T) {
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 800),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 	}
@@ -120,6 +123,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the Spanish query finds nothing")
 	}
 	screenshot("search")
+	top, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "search-top.png"), top, 0o644); err != nil { // docs/screenshot-search.png
+		t.Fatal(err)
+	}
 
 	// Click a facet whose count is below the total, and see the count change.
 	facets, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("aside.facets")))

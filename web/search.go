@@ -81,21 +81,40 @@ type facetGroup struct {
 	Entries      []facetEntry
 }
 
+// queryForm is the query box of the search and trends pages.
+type queryForm struct {
+	Action, Button string
+	Form           searchForm
+	FormErrors     []string
+	QueryErr       *queryError
+	Hidden         []hiddenField  // active filters carried by the form
+	Help           []queryExample // shown, with the sort control, on the search page
+}
+
+// newQueryForm reads the search of the request's URL for the query box at
+// action. It reports whether the URL was valid.
+func newQueryForm(r *http.Request, action, button string) (queryForm, bool) {
+	form, problems := parseSearchForm(r.URL.Query())
+	qf := queryForm{Action: action, Button: button, Form: form, FormErrors: problems}
+	for _, p := range filterParams {
+		for _, val := range form.Filters[p.param] {
+			qf.Hidden = append(qf.Hidden, hiddenField{p.param, val})
+		}
+	}
+	return qf, len(problems) == 0
+}
+
 // searchData is what the search page shows.
 type searchData struct {
-	Form       searchForm
-	FormErrors []string
-	QueryErr   *queryError
+	Box        queryForm
 	Searched   bool
 	Total      uint64
 	Hits       []hitView
 	Facets     []facetGroup
-	Hidden     []hiddenField // active filters carried by the form
 	Page       int
 	Pages      int
 	Prev, Next string
 	Export     exportLinks
-	Examples   []queryExample
 }
 
 // hiddenField is a filter the search form carries along when it is
@@ -255,14 +274,11 @@ func (f searchForm) yearToggled(year string) (url string, selected bool) {
 
 // search serves the search page.
 func (h *handler) search(w http.ResponseWriter, r *http.Request) {
-	form, problems := parseSearchForm(r.URL.Query())
-	data := searchData{Form: form, FormErrors: problems, Examples: queryExamples, Page: form.Page}
-	for _, p := range filterParams {
-		for _, val := range form.Filters[p.param] {
-			data.Hidden = append(data.Hidden, hiddenField{p.param, val})
-		}
-	}
-	if len(problems) > 0 {
+	box, ok := newQueryForm(r, "/", "Search")
+	box.Help = queryExamples
+	form := box.Form
+	data := searchData{Box: box, Page: form.Page}
+	if !ok {
 		h.render(w, r, http.StatusBadRequest, "search", "Search", data)
 		return
 	}
@@ -272,7 +288,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, "run the search", err)
 			return
 		}
-		data.QueryErr = newQueryError(form.Q, err)
+		data.Box.QueryErr = newQueryError(form.Q, err)
 		h.render(w, r, http.StatusBadRequest, "search", "Search", data)
 		return
 	}

@@ -20,9 +20,12 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates that render a whole page; each is parsed with
-// layout.html. TestTemplatesWired checks that every file is one of these or
-// the layout.
+// the layout and the partials. TestTemplatesWired checks that every file is
+// one of these or of those.
 var pageNames = []string{"search", "release", "archived", "trends", "rules", "sources", "error"}
+
+// partialNames are the templates that pages include.
+var partialNames = []string{"layout", "querybox"}
 
 // templates maps a page name to its parsed template set.
 type templates map[string]*template.Template
@@ -60,8 +63,11 @@ func humanLabel(label any) string { return strings.ReplaceAll(fmt.Sprint(label),
 func mustParseTemplates() templates {
 	t := templates{}
 	for _, name := range pageNames {
-		t[name] = template.Must(template.New("layout.html").Funcs(funcs).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		files := []string{"templates/" + name + ".html"}
+		for _, p := range partialNames {
+			files = append(files, "templates/"+p+".html")
+		}
+		t[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...))
 	}
 	return t
 }

@@ -23,17 +23,14 @@ type trendChart struct {
 
 // trendsData is what the trends page shows.
 type trendsData struct {
-	Form       searchForm
-	FormErrors []string
-	QueryErr   *queryError
-	Hidden     []hiddenField
-	Total      uint64
-	Undated    uint64
-	Overall    []trendChart
-	Countries  []trendChart
-	Agencies   []trendChart
-	CSV        string
-	Search     string
+	Box       queryForm
+	Total     uint64
+	Undated   uint64
+	Overall   []trendChart
+	Countries []trendChart
+	Agencies  []trendChart
+	CSV       string
+	Search    string
 }
 
 // trendGroup is one grouping of the trends page.
@@ -227,14 +224,10 @@ func dominance(c chart) string {
 
 // trends serves the trends page.
 func (h *handler) trends(w http.ResponseWriter, r *http.Request) {
-	form, problems := parseSearchForm(r.URL.Query())
-	data := trendsData{Form: form, FormErrors: problems}
-	for _, p := range filterParams {
-		for _, val := range form.Filters[p.param] {
-			data.Hidden = append(data.Hidden, hiddenField{p.param, val})
-		}
-	}
-	if len(problems) > 0 {
+	box, ok := newQueryForm(r, "/trends", "Count")
+	form := box.Form
+	data := trendsData{Box: box}
+	if !ok {
 		h.render(w, r, http.StatusBadRequest, "trends", "Trends", data)
 		return
 	}
@@ -244,11 +237,11 @@ func (h *handler) trends(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, "count the trends", err)
 			return
 		}
-		data.QueryErr = newQueryError(form.Q, err)
+		data.Box.QueryErr = newQueryError(form.Q, err)
 		h.render(w, r, http.StatusBadRequest, "trends", "Trends", data)
 		return
 	}
-	charts.Form, charts.Hidden = data.Form, data.Hidden
+	charts.Box = data.Box
 	v := form.values()
 	v.Del("size")
 	charts.CSV = "/trends.csv"
