@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,9 +45,12 @@ func TestBrowser(t *testing.T) {
 	if browser == "" {
 		t.Skip("Chromium is not installed: apt-get install chromium (or set CHROMEDP_TEST_RUNNER to a Chrome binary)")
 	}
-	f := newFixture(t, "")
-	srv := httptest.NewServer(f.handler)
-	defer srv.Close()
+	base := os.Getenv("ATALAYA_UI_URL") // a running `atalaya serve --offline`, instead of the fixture
+	if base == "" {
+		srv := httptest.NewServer(newFixture(t, "").handler)
+		defer srv.Close()
+		base = srv.URL
+	}
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -62,6 +66,25 @@ func TestBrowser(t *testing.T) {
 	defer cancelBrowser()
 
 	shots := t.ArtifactDir()
+	// Collect what the pages write to the console: a page of ours that
+	// breaks its own Content-Security-Policy logs a violation there.
+	var (
+		consoleMu sync.Mutex
+		console   []string
+	)
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	defer stopConsole()
+	messages := chromedp.Console(consoleCtx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			consoleMu.Lock()
+			console = append(console, m.String())
+			consoleMu.Unlock()
+		}
+	}()
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -115,7 +138,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Search in Spanish.
-	load("open the search page", chromedp.Navigate(srv.URL+"/"))
+	load("open the search page", chromedp.Navigate(base+"/"))
 	do("type a Spanish query", chromedp.SendKeys(chromedp.ID("q"), "extradición"))
 	load("submit the query", chromedp.Click(chromedp.CSS(`form.search button[type="submit"]`)))
 	before := total()
@@ -163,14 +186,14 @@ func TestBrowser(t *testing.T) {
 	screenshot("release")
 
 	// Trends: an SVG chart with data points.
-	load("open the trends", chromedp.Navigate(srv.URL+"/trends"))
+	load("open the trends", chromedp.Navigate(base+"/trends"))
 	if n := count("figure.chart svg g.point"); n == 0 {
 		t.Error("the trends page has no data point")
 	}
 	screenshot("trends")
 
 	// Sources.
-	load("open the sources", chromedp.Navigate(srv.URL+"/sources"))
+	load("open the sources", chromedp.Navigate(base+"/sources"))
 	if h1 := text("h1"); h1 != "Sources" {
 		t.Errorf("the sources page's heading is %q", h1)
 	}
@@ -178,10 +201,25 @@ func TestBrowser(t *testing.T) {
 
 	// The search page at a phone's width.
 	do("narrow the window", chromedp.EmulateViewport(360, 740))
-	load("search at 360 px", chromedp.Navigate(srv.URL+"/?q=extradici%C3%B3n"))
+	load("search at 360 px", chromedp.Navigate(base+"/?q=extradici%C3%B3n"))
 	if total() == 0 {
 		t.Error("the narrow search page shows no result")
 	}
 	screenshot("search-360px")
+	consoleMu.Lock()
+	for _, m := range console {
+		t.Errorf("the browser console says: %s", m)
+	}
+	consoleMu.Unlock()
+
+	// The archived copy of a release, in its sandboxed frame.
+	do("widen the window", chromedp.EmulateViewport(1200, 800))
+	load("open the search", chromedp.Navigate(base+"/?q=extradici%C3%B3n"))
+	load("open a release", chromedp.Click(chromedp.CSS(".hit h3 a")))
+	load("open its archived copy", chromedp.Click(chromedp.CSS(`a[href$="/archived"]`)))
+	if count("iframe.archived-frame") != 1 || !strings.Contains(text(".banner"), "as Atalaya fetched it") {
+		t.Error("the archived copy has no frame or no banner")
+	}
+	screenshot("archived")
 	t.Logf("screenshots in %s", shots)
 }

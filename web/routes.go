@@ -16,5 +16,6 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("POST /sources/{name}/crawl", h.crawlNow)
 	mux.HandleFunc("POST /admin/session", h.adminSession)
 	mux.HandleFunc("GET /static/{hash}/style.css", h.serveCSS)
+	mux.HandleFunc("GET /favicon.svg", h.serveIcon)
 	return mux
 }

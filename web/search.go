@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"atalaya"
 	"atalaya/index"
@@ -25,6 +26,10 @@ var filterParams = []struct{ param, title string }{
 
 // maxQueryLen bounds the query text, as the API does.
 const maxQueryLen = 2000
+
+// The years a date filter may name: the index's date ranges hold
+// nanoseconds since 1970 in 64 bits (1678 to 2262).
+const minYear, maxYear = 1900, 2199
 
 // searchForm is a search as the URL states it.
 type searchForm struct {
@@ -162,8 +167,13 @@ func parseSearchForm(v url.Values) (searchForm, []string) {
 		if val == "" {
 			continue
 		}
-		if _, err := time.Parse(time.DateOnly, val); err != nil {
+		t, err := time.Parse(time.DateOnly, val)
+		if err != nil {
 			problems = append(problems, fmt.Sprintf("The %s date %q is not a date: write it as YYYY-MM-DD.", d.name, val))
+			continue
+		}
+		if t.Year() < minYear || t.Year() > maxYear {
+			problems = append(problems, fmt.Sprintf("The %s date %s is out of range: years %d to %d can be searched.", d.name, val, minYear, maxYear))
 			continue
 		}
 		*d.dst = val
@@ -356,7 +366,7 @@ func newQueryError(q string, err error) *queryError {
 		pos := min(max(syn.Pos, 0), len(q))
 		qe.Before = q[:pos]
 		if pos < len(q) {
-			_, size := firstRune(q[pos:])
+			_, size := utf8.DecodeRuneInString(q[pos:])
 			qe.At, qe.After = q[pos:pos+size], q[pos+size:]
 		} else {
 			qe.At = " "
@@ -364,14 +374,6 @@ func newQueryError(q string, err error) *queryError {
 		return qe
 	}
 	return &queryError{Message: strings.TrimPrefix(err.Error(), "index: ")}
-}
-
-// firstRune returns the first rune of s and its length in bytes.
-func firstRune(s string) (rune, int) {
-	for _, r := range s {
-		return r, len(string(r))
-	}
-	return 0, 0
 }
 
 // newHitView returns what the result list shows of hit.

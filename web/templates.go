@@ -109,10 +109,12 @@ func (h *handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	h.render(w, r, status, "error", title, errorData{title, msg})
 }
 
-// staticFiles are the embedded stylesheet and its content-addressed URL.
+// staticFiles are the embedded stylesheet, with its content-addressed URL,
+// and the icon.
 type staticFiles struct {
 	css    []byte
 	cssURL string
+	icon   []byte
 }
 
 func newStaticFiles() staticFiles {
@@ -120,8 +122,19 @@ func newStaticFiles() staticFiles {
 	if err != nil {
 		panic("web: embedded stylesheet missing: " + err.Error())
 	}
+	icon, err := fs.ReadFile(staticFS, "static/favicon.svg")
+	if err != nil {
+		panic("web: embedded icon missing: " + err.Error())
+	}
 	sum := sha256.Sum256(css)
-	return staticFiles{css: css, cssURL: "/static/" + hex.EncodeToString(sum[:8]) + "/style.css"}
+	return staticFiles{css: css, cssURL: "/static/" + hex.EncodeToString(sum[:8]) + "/style.css", icon: icon}
+}
+
+// serveIcon serves the site's icon.
+func (h *handler) serveIcon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(h.static.icon)
 }
 
 // serveCSS serves the stylesheet; its URL changes with its content, so it

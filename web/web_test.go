@@ -62,6 +62,7 @@ func TestSearchPage(t *testing.T) {
 			[]string{`aria-invalid="true"`, `id="query-error"`, "query:1:", `<mark class="error-at">`}, nil},
 		{"unknown field", "/?q=colour:red", 400, []string{"unknown field", `<mark class="error-at">c</mark>olour:red`}, nil},
 		{"bad date", "/?since=2026-13-01", 400, []string{"is not a date: write it as YYYY-MM-DD"}, nil},
+		{"date out of range", "/?since=0000-01-01", 400, []string{"is out of range: years 1900 to 2199"}, nil},
 		{"page size too big", "/?size=1000", 400, []string{"is not a number from 1 to 100"}, nil},
 		{"bad sort", "/?sort=colour", 400, []string{"Sort &#34;colour&#34; is not known"}, nil},
 	}
