@@ -24,8 +24,8 @@ var filterParams = []struct{ param, title string }{
 	{"country", "Country"}, {"language", "Language"},
 }
 
-// maxQueryLen bounds the query text, as the API does.
-const maxQueryLen = 2000
+// maxQueryLen bounds the query text, in characters, as the API does.
+const maxQueryLen = 1000
 
 // The years a date filter may name: the index's date ranges hold
 // nanoseconds since 1970 in 64 bits (1678 to 2262).
@@ -148,9 +148,8 @@ var queryExamples = []queryExample{
 func parseSearchForm(v url.Values) (searchForm, []string) {
 	f := searchForm{Q: v.Get("q"), Filters: map[string][]string{}, Sort: "relevance", Size: index.DefaultPageSize, Page: 1}
 	var problems []string
-	if len(f.Q) > maxQueryLen {
-		problems = append(problems, fmt.Sprintf("The query is %d characters long; the limit is %d.", len(f.Q), maxQueryLen))
-		f.Q = f.Q[:maxQueryLen]
+	if n := utf8.RuneCountInString(f.Q); n > maxQueryLen {
+		problems = append(problems, fmt.Sprintf("The query is %d characters long; the limit is %d.", n, maxQueryLen))
 	}
 	for _, p := range filterParams {
 		for _, val := range v[p.param] {
@@ -336,7 +335,8 @@ func pageURL(f searchForm, n int) string {
 // newExportLinks returns the API links that export the search.
 func newExportLinks(f searchForm) exportLinks {
 	v := f.values()
-	v.Del("size")
+	v.Del("size") // the API's exports and feed take only the search's
+	v.Del("sort") // parameters, and refuse others
 	with := func(path, key, val string) string {
 		w := url.Values{}
 		for k, vals := range v {

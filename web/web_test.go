@@ -63,6 +63,9 @@ func TestSearchPage(t *testing.T) {
 		{"unknown field", "/?q=colour:red", 400, []string{"unknown field", `<mark class="error-at">c</mark>olour:red`}, nil},
 		{"bad date", "/?since=2026-13-01", 400, []string{"is not a date: write it as YYYY-MM-DD"}, nil},
 		{"date out of range", "/?since=0000-01-01", 400, []string{"is out of range: years 1900 to 2199"}, nil},
+		{"exports take the search alone", "/?q=rifles&sort=date&size=5", 200,
+			[]string{`href="/api/export?format=csv&amp;q=rifles"`, `href="/api/export?format=jsonl&amp;q=rifles"`, `href="/feed.atom?q=rifles"`}, nil},
+		{"query too long", "/?q=" + strings.Repeat("a", 1001), 400, []string{"The query is 1001 characters long; the limit is 1000."}, nil},
 		{"page size too big", "/?size=1000", 400, []string{"is not a number from 1 to 100"}, nil},
 		{"bad sort", "/?sort=colour", 400, []string{"Sort &#34;colour&#34; is not known"}, nil},
 	}
