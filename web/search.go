@@ -293,12 +293,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.deps.Index.Search(r.Context(), form.query())
 	if err != nil {
-		if !errors.Is(err, index.ErrBadQuery) {
-			h.serverError(w, r, "run the search", err)
-			return
-		}
-		data.Box.QueryErr = newQueryError(form.Q, err)
-		h.render(w, r, http.StatusBadRequest, "search", "Search", data)
+		h.queryFailed(w, r, "search", "Search", &data.Box, &data, "run the search", err)
 		return
 	}
 	data.Searched = true
@@ -321,6 +316,18 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 		title = "Search: " + form.Q
 	}
 	h.render(w, r, http.StatusOK, "search", title, data)
+}
+
+// queryFailed renders a page of the query box again (data, whose box is
+// box) with the index's refusal of the query next to the box, or a server
+// error when the index failed otherwise.
+func (h *handler) queryFailed(w http.ResponseWriter, r *http.Request, name, title string, box *queryForm, data any, what string, err error) {
+	if !errors.Is(err, index.ErrBadQuery) {
+		h.serverError(w, r, what, err)
+		return
+	}
+	box.QueryErr = newQueryError(box.Form.Q, err)
+	h.render(w, r, http.StatusBadRequest, name, title, data)
 }
 
 // pageURL returns the URL of page n of the search.

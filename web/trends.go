@@ -233,12 +233,7 @@ func (h *handler) trends(w http.ResponseWriter, r *http.Request) {
 	}
 	charts, err := h.trendsCharts(r, form)
 	if err != nil {
-		if !errors.Is(err, index.ErrBadQuery) {
-			h.serverError(w, r, "count the trends", err)
-			return
-		}
-		data.Box.QueryErr = newQueryError(form.Q, err)
-		h.render(w, r, http.StatusBadRequest, "trends", "Trends", data)
+		h.queryFailed(w, r, "trends", "Trends", &data.Box, &data, "count the trends", err)
 		return
 	}
 	charts.Box = data.Box
