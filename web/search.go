@@ -119,6 +119,9 @@ type searchData struct {
 	Page       int
 	Pages      int
 	Prev, Next string
+	First      string // the first page of the search
+	Capped     bool   // the search matches more than its pages reach
+	Window     int
 	Export     exportLinks
 }
 
@@ -304,8 +307,10 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	data.Facets = h.facetGroups(form, res.Facets)
 	window := min(res.Total, uint64(index.MaxResultWindow))
 	data.Pages = int((window + uint64(form.Size) - 1) / uint64(form.Size))
+	data.First, data.Window = pageURL(form, 1), index.MaxResultWindow
+	data.Capped = res.Total > uint64(index.MaxResultWindow)
 	if form.Page > 1 {
-		data.Prev = pageURL(form, form.Page-1)
+		data.Prev = pageURL(form, min(form.Page-1, max(data.Pages, 1)))
 	}
 	if form.Page < data.Pages {
 		data.Next = pageURL(form, form.Page+1)

@@ -58,6 +58,7 @@ func TestSearchPage(t *testing.T) {
 			func(n int) bool { return n > 0 && n < all }},
 		{"year facet", "/?since=2026-01-01&until=2026-12-31", 200, []string{`value="2026-01-01"`}, func(n int) bool { return n > 0 && n <= all }},
 		{"date sort and paging", "/?sort=date&size=5&page=2", 200, []string{`rel="prev"`, `rel="next"`, "Page 2 of"}, func(n int) bool { return n == all }},
+		{"past the last page", "/?page=500", 200, []string{"This page is past the last one", `<a href="/">go to the first page</a>`}, nil},
 		{"query error", "/?q=" + url.QueryEscape("(fentanyl OR"), 400,
 			[]string{`aria-invalid="true"`, `id="query-error"`, "query:1:", `<mark class="error-at">`}, nil},
 		{"unknown field", "/?q=colour:red", 400, []string{"unknown field", `<mark class="error-at">c</mark>olour:red`}, nil},
