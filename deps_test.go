@@ -24,8 +24,17 @@ var allowedImports = map[string][]string{
 	"atalaya/cmd/atalaya": {
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
-		"atalaya/internal/mirror", "atalaya/internal/synth",
+		"atalaya/internal/mirror", "atalaya/internal/synth", "atalaya/app", "atalaya/api",
 	},
+	"atalaya/api": {
+		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/schedule",
+	},
+	"atalaya/metrics": {},
+	"atalaya/app": {
+		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/index",
+		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule",
+	},
+	"atalaya/internal/httpx":  {},
 	"atalaya/internal/mirror": {},
 	"atalaya/internal/synth":  {"atalaya"},
 }

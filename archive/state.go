@@ -79,7 +79,8 @@ func (a *Archive) SetValidators(ctx context.Context, url, etag, lastModified str
 	return nil
 }
 
-// RecordRun records run as the last run of its source and updates the
+// RecordRun records run as the last run of its source, appends it to the
+// run history (Runs) with the trigger ctx carries (WithTrigger), and updates the
 // source's open issues: an issue stays open while runs keep reporting the
 // same kind, URL and selector, keeping the time it was first reported, and closes at
 // the first run that does not report it.
@@ -101,7 +102,10 @@ func (a *Archive) RecordRun(ctx context.Context, run atalaya.CrawlRun) error {
 		if err := putJSON(issues, []byte(run.Source), mergeIssues(open, run.Issues)); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketRuns), []byte(run.Source), run)
+		if err := putJSON(tx.Bucket(bucketRuns), []byte(run.Source), run); err != nil {
+			return err
+		}
+		return appendRun(tx, run, triggerOf(ctx))
 	})
 	if err != nil {
 		return fmt.Errorf("archive: record run of %s: %v", run.Source, err)

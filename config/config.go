@@ -42,6 +42,8 @@ type Config struct {
 	// Sources are the sources in file order, each resolved: defaults, then
 	// the defaults section, then its profile, then its own keys.
 	Sources []Source `yaml:"sources"`
+	// Serve configures `atalaya serve` (config/serve.go).
+	Serve Serve `yaml:"serve"`
 }
 
 // Source defines one source: what it is, where its listings are, how to read

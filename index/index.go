@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +31,9 @@ var (
 	// ErrBadQuery is returned by Search for a query that does not parse or
 	// that has invalid filters, sizes or pages.
 	ErrBadQuery = errors.New("index: bad query")
+	// ErrRebuilding is returned by Rebuild while another rebuild of the
+	// same index runs.
+	ErrRebuilding = errors.New("index: the index is being rebuilt by another command (`atalaya reindex`); wait until it ends")
 	// ErrClosed is returned by every method of a closed Index.
 	ErrClosed = errors.New("index: index is closed")
 )
@@ -151,6 +153,14 @@ func removeEmptyDir(dir string) error {
 
 // create makes an empty index generation and links dir to it.
 func create(dir string, opts Options) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("index: creating %s: %v", filepath.Dir(dir), err)
+	}
+	lock, err := lockRebuild(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	gen, err := newGeneration(dir)
 	if err != nil {
 		return err
@@ -406,12 +416,7 @@ func (x *Index) Get(ctx context.Context, id atalaya.ID) (Document, error) {
 			body = f.Value()
 		}
 	})
-	var s stored
-	if err := json.Unmarshal(meta, &s); err != nil {
-		return Document{}, fmt.Errorf("index: get %s: decoding stored fields: %v", id, err)
-	}
-	s.Release.Body = string(body)
-	return Document{Release: s.Release, Verdict: s.Verdict, IndexedAt: s.IndexedAt}, nil
+	return decodeStored(id, meta, string(body))
 }
 
 // Count returns the number of releases in the index.

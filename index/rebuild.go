@@ -33,16 +33,26 @@ import (
 // or by the next Open or Rebuild. The old generation is removed once no
 // process has it open.
 //
-// Run one Rebuild of a directory at a time. Documents written with Put to
-// the old generation during a rebuild are not in the new one.
+// One Rebuild of a directory runs at a time: Rebuild holds a lock file
+// beside dir ("index.rebuild.lock") while it runs, and returns
+// ErrRebuilding if another holds it. Documents written with Put to the old
+// generation during a rebuild are not in the new one.
 func Rebuild(ctx context.Context, dir string, docs iter.Seq2[Document, error], opts Options) error {
 	opts = opts.withDefaults()
 	dir = filepath.Clean(dir)
 	if err := removeEmptyDir(dir); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("index: creating %s: %v", filepath.Dir(dir), err)
+	}
+	lock, err := lockRebuild(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	oldTarget, _ := os.Readlink(dir)
-	cleanLeftovers(dir, oldTarget, opts.Logger)
+	removeLeftovers(dir, oldTarget, opts.Logger)
 	gen, err := newGeneration(dir)
 	if err != nil {
 		return err
@@ -61,9 +71,30 @@ func Rebuild(ctx context.Context, dir string, docs iter.Seq2[Document, error], o
 	}
 	opts.Logger.Info("index rebuilt", "dir", dir, "generation", filepath.Base(gen),
 		"releases", n, "duration", time.Since(start))
-	cleanLeftovers(dir, filepath.Base(gen), opts.Logger)
+	removeLeftovers(dir, filepath.Base(gen), opts.Logger)
 	return nil
 }
+
+// lockRebuild takes the rebuild lock of dir, a file beside it that holds no
+// data and is never removed; closing the file releases the lock. A flock
+// is held by an open file, so a rebuild in another goroutine of this
+// process excludes too.
+func lockRebuild(dir string) (*os.File, error) {
+	f, err := os.OpenFile(rebuildLockPath(dir), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("index: rebuild lock of %s: %v", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w (%s)", ErrRebuilding, dir)
+		}
+		return nil, fmt.Errorf("index: rebuild lock of %s: %v", dir, err)
+	}
+	return f, nil
+}
+
+func rebuildLockPath(dir string) string { return dir + ".rebuild.lock" }
 
 // buildWorkers is the number of batches Rebuild writes at once: while one
 // batch is turned into a segment, the next one is analysed.
@@ -288,9 +319,23 @@ func swapLink(dir, gen string) error {
 	return nil
 }
 
-// cleanLeftovers removes the generations of dir other than target that no
-// process has open, and stray temporary links.
+// cleanLeftovers removes what removeLeftovers removes, unless a rebuild of
+// dir is running: the generation it builds is open by no process before its
+// index is created and after it is closed, until it is swapped in, and must
+// not be taken for a leftover then.
 func cleanLeftovers(dir, target string, log *slog.Logger) {
+	lock, err := lockRebuild(dir)
+	if err != nil {
+		return // a rebuild is running (or the lock cannot be had): clean next time
+	}
+	defer lock.Close()
+	removeLeftovers(dir, target, log)
+}
+
+// removeLeftovers removes the generations of dir other than target that no
+// process has open, and stray temporary links. The caller holds the rebuild
+// lock.
+func removeLeftovers(dir, target string, log *slog.Logger) {
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	entries, err := os.ReadDir(parent)
 	if err != nil {

@@ -29,6 +29,12 @@ func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
+	if c := e.runningService(ctx); c != nil {
+		if *since != "" || *maxPages != 0 {
+			return fmt.Errorf("a service runs on %s: it crawls with its own settings, so --since and --max-pages cannot be passed; stop it or drop the flags", e.dataDir)
+		}
+		return e.crawlThroughService(ctx, c, names)
+	}
 	opts := crawler.Options{MaxPages: *maxPages, Logger: e.logger}
 	if *since != "" {
 		t, err := time.Parse("2006-01-02", *since)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"text/tabwriter"
 
 	"atalaya"
@@ -33,22 +34,13 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	arch, err := e.openExistingArchive()
-	if err != nil {
-		return err
-	}
-	defer arch.Close()
-	f := archive.Filter{}
-	for _, n := range names {
-		f.Sources = append(f.Sources, atalaya.SourceID(n))
-	}
 	enc := json.NewEncoder(e.stdout)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	if !*asJSON {
 		fmt.Fprintln(tw, "PUBLISHED\tSOURCE\tV\tTITLE\tURL")
 	}
 	n := 0
-	for rel, err := range arch.Releases(ctx, f) {
+	for rel, err := range e.releases(ctx, names) {
 		if err != nil {
 			return err
 		}
@@ -70,6 +62,32 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d releases\n", n)
 	}
 	return nil
+}
+
+// releases yields the releases of the sources named (all when none),
+// newest first: from the running service's index if there is one (without
+// bodies), else from the archive.
+func (e *env) releases(ctx context.Context, names []string) iter.Seq2[atalaya.Release, error] {
+	if c := e.runningService(ctx); c != nil {
+		return c.releases(ctx, names)
+	}
+	return func(yield func(atalaya.Release, error) bool) {
+		arch, err := e.openExistingArchive()
+		if err != nil {
+			yield(atalaya.Release{}, err)
+			return
+		}
+		defer arch.Close()
+		f := archive.Filter{}
+		for _, n := range names {
+			f.Sources = append(f.Sources, atalaya.SourceID(n))
+		}
+		for rel, err := range arch.Releases(ctx, f) {
+			if !yield(rel, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // truncate shortens s to at most n runes, marking the cut with an ellipsis.

@@ -41,6 +41,8 @@ func commands() map[string]command {
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
 		"releases":   {summary: "list the archived releases", run: runReleases},
 		"rules":      {summary: "check, explain, evaluate and document the classification rules", run: runRules},
+		"runs":       {summary: "list the recorded crawl runs, newest first", run: runRuns},
+		"serve":      {summary: "run the service: scheduled crawls, the HTTP API, feeds and exports", run: runServe},
 		"sources":    {summary: "show each source's last run, counts and open health issues", run: runSources},
 		"search":     {summary: "search the index with the query language", run: runSearch},
 	}

@@ -120,15 +120,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err := e.checkFilters(&q); err != nil {
 		return err
 	}
-	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
-	}
-	idx, err := e.openIndex()
-	if err != nil {
-		return err
-	}
-	defer idx.Close()
-	res, err := idx.Search(ctx, q)
+	res, err := e.search(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -142,6 +134,23 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	}
 	writeSearchText(e.stdout, &q, res, isTerminal(e.stdout))
 	return nil
+}
+
+// search runs q through the running service if there is one, else on the
+// index.
+func (e *env) search(ctx context.Context, q index.Query) (*index.Result, error) {
+	if c := e.runningService(ctx); c != nil {
+		return c.search(ctx, q)
+	}
+	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
+	}
+	idx, err := e.openIndex()
+	if err != nil {
+		return nil, err
+	}
+	defer idx.Close()
+	return idx.Search(ctx, q)
 }
 
 // checkFilters rejects source and theme filters that the configuration and

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"atalaya/archive"
 	"text/tabwriter"
 	"time"
 )
@@ -25,12 +27,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	arch, err := e.openExistingArchive()
-	if err != nil {
-		return err
-	}
-	defer arch.Close()
-	statuses, err := arch.Sources(ctx)
+	statuses, err := e.sourceStatuses(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,4 +72,18 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// sourceStatuses returns the status of every source: through the running
+// service if there is one, else from the archive.
+func (e *env) sourceStatuses(ctx context.Context) ([]archive.SourceStatus, error) {
+	if c := e.runningService(ctx); c != nil {
+		return c.sourceStatuses(ctx)
+	}
+	arch, err := e.openExistingArchive()
+	if err != nil {
+		return nil, err
+	}
+	defer arch.Close()
+	return arch.Sources(ctx)
 }

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"atalaya/app"
+	"atalaya/classify"
+	"atalaya/config"
+	"atalaya/crawler"
+	"atalaya/internal/mirror"
+)
+
+const serveSynopsis = "serve [--listen ADDR] [--offline] [--max-jitter DURATION]"
+
+// runServe runs the service: scheduled crawls, the API, until SIGINT or
+// SIGTERM; a second signal exits at once (the archive survives a kill).
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", serveSynopsis)
+	listen := fs.String("listen", "", "`address` to listen on (default: serve.listen of the configuration, else "+config.DefaultListen+")")
+	offline := fs.Bool("offline", false, "crawl the embedded mirror of the sites instead of the network")
+	jitter := fs.Duration("max-jitter", 0, "largest `delay` added to each source's scheduled times (default 30s, at most a tenth of the interval)")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	sc := cfg.Serve.WithDefaults()
+	if *listen != "" {
+		sc.Listen = *listen
+	}
+	all, err := crawlerSources(cfg)
+	if err != nil {
+		return err
+	}
+	opts := app.Options{
+		DataDir: e.dataDir, Listen: sc.Listen, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
+		MaxJitter: *jitter, Logger: e.logger,
+		Crawl: crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
+		Rules: func() (*classify.Rules, error) { return loadRules(cfg.Rules) },
+	}
+	if sc.AdminTokenEnv != "" {
+		opts.AdminToken = os.Getenv(sc.AdminTokenEnv)
+		if opts.AdminToken == "" {
+			e.logger.Warn("admin API disabled: the token variable is not set", "variable", sc.AdminTokenEnv)
+		}
+	}
+	for i, s := range cfg.Sources {
+		opts.Sources = append(opts.Sources, app.Source{Source: all[i], Schedule: s.Schedule, Enabled: s.Enabled})
+	}
+	if *offline {
+		m, err := mirror.Start(mirror.Options{})
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		opts.Crawl.Transport, opts.Crawl.AllowPrivateNetworks = m.Transport(), true
+		for i := range opts.Sources {
+			opts.Sources[i].Politeness.Delay = 0
+			opts.Sources[i].Politeness.MaxCrawlDelay = time.Millisecond
+		}
+	}
+	opts.Ready = func(addr string) {
+		fmt.Fprintf(e.stdout, "atalaya serve: listening on http://%s (data %s)\n", addr, e.dataDir)
+	}
+	exitOnSecondSignal(e)
+	return app.Run(ctx, opts)
+}
+
+// exitOnSecondSignal exits the process at the second SIGINT or SIGTERM:
+// the first one stops the service gracefully (through the context), the
+// second one does not wait for it.
+func exitOnSecondSignal(e *env) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		<-sigs
+		fmt.Fprintln(e.stderr, "atalaya serve: second signal, exiting at once")
+		os.Exit(1)
+	}()
+}
