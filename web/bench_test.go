@@ -86,7 +86,7 @@ func cpuTime() time.Duration {
 //	ATALAYA_WEB_BENCH_DIR=/tmp/atalaya-web-bench go test -run '^$' -bench SearchPage -benchtime 200x ./web
 func BenchmarkSearchPage(b *testing.B) {
 	idx := benchIndex(b)
-	h := New(Deps{Index: idx, Catalog: synth.Sources, Rules: classify.Default()})
+	h := New(Deps{Index: idx, Catalog: synth.Sources, Rules: classify.Default})
 	terms := []string{"sanctions", "extradición", "fentanyl", "prevención", "rifles", "treatment", "laboratorio", "delegations", "cartuchos", "overdose"}
 	phrases := []string{`"arms trafficking"`, `"lavado de dinero"`, `"substance use disorders"`, `"tráfico ilícito de armas"`, `"front companies"`}
 	shapes := []struct {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -30,6 +32,28 @@ func browserPath() string {
 	return ""
 }
 
+// waitForReleases waits until the service at base has indexed the Spanish
+// releases the test searches: a fresh `serve --offline` crawls the mirror in
+// its first seconds.
+func waitForReleases(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(base + "/?q=extradici%C3%B3n")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if m := regexp.MustCompile(`<span id="total">(\d+)</span>`).FindSubmatch(body); m != nil && string(m[1]) != "0" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no Spanish release to search after a minute (last error: %v)", base, err)
+		}
+		time.Sleep(200 * time.Millisecond) // polling a live service, not timing an assertion
+	}
+}
+
 // TestBrowser drives a real headless Chromium through the UI: a Spanish
 // search, a facet, a release with its evidence, the trends charts and the
 // sources. It saves a screenshot of each page in the test's artifact
@@ -46,7 +70,9 @@ func TestBrowser(t *testing.T) {
 		t.Skip("Chromium is not installed: apt-get install chromium (or set CHROMEDP_TEST_RUNNER to a Chrome binary)")
 	}
 	base := os.Getenv("ATALAYA_UI_URL") // a running `atalaya serve --offline`, instead of the fixture
-	if base == "" {
+	if base != "" {
+		waitForReleases(t, base)
+	} else {
 		srv := httptest.NewServer(newFixture(t, "").handler)
 		defer srv.Close()
 		base = srv.URL

@@ -82,7 +82,7 @@ func (s sourcesAdapter) Sources(ctx context.Context) ([]SourceStatus, error) {
 		if i := slices.IndexFunc(statuses, func(a archive.SourceStatus) bool { return a.Source == src.ID }); i >= 0 {
 			st.Releases, st.LastRun, st.Issues = statuses[i].Releases, statuses[i].LastRun, statuses[i].Issues
 			if !st.LastRun.Started.IsZero() {
-				st.Runs = []atalaya.CrawlRun{st.LastRun}
+				st.Runs = []Run{{CrawlRun: st.LastRun, Trigger: "scheduled", Outcome: "changed"}}
 			}
 		}
 		out = append(out, st)
@@ -160,7 +160,7 @@ func newFixture(t testing.TB, adminToken string) *fixture {
 		t.Fatal(err)
 	}
 	f.handler = New(Deps{Index: idx, Archive: archiveAdapter{arc}, Catalog: synth.Sources, Sources: sourcesAdapter{arc}, Crawler: f.crawler,
-		AdminToken: adminToken, Rules: rules})
+		AdminToken: adminToken, Rules: func() *classify.Rules { return rules }})
 	return f
 }
 

@@ -11,7 +11,7 @@ func (h *handler) routes() *http.ServeMux {
 	mux.HandleFunc("GET /releases/{id}/archived/raw", h.archivedRaw)
 	mux.HandleFunc("GET /trends", h.trends)
 	mux.HandleFunc("GET /trends.csv", h.trendsCSV)
-	mux.HandleFunc("GET /rules", h.rules)
+	mux.HandleFunc("GET /rules", h.rulesPage)
 	mux.HandleFunc("GET /sources", h.sources)
 	mux.HandleFunc("POST /sources/{name}/crawl", h.crawlNow)
 	mux.HandleFunc("POST /admin/session", h.adminSession)

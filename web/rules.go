@@ -34,8 +34,8 @@ type rulesData struct {
 }
 
 // rules serves the rules in force.
-func (h *handler) rules(w http.ResponseWriter, r *http.Request) {
-	rs := h.deps.Rules
+func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request) {
+	rs := h.rules()
 	if rs == nil {
 		h.errorPage(w, r, http.StatusNotFound, "No rules", "This server was started without classification rules.")
 		return

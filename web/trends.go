@@ -66,8 +66,8 @@ func (h *handler) trendsCharts(r *http.Request, form searchForm) (data trendsDat
 // chartLabels are the labels the charts draw: the declared ones and mixed.
 func (h *handler) chartLabels() []string {
 	var labels []string
-	if h.deps.Rules != nil {
-		for _, l := range h.deps.Rules.LabelNames() {
+	if rs := h.rules(); rs != nil {
+		for _, l := range rs.LabelNames() {
 			labels = append(labels, string(l))
 		}
 	} else {

@@ -43,6 +43,14 @@ type Archive interface {
 	Versions(ctx context.Context, id atalaya.ID) ([]atalaya.Release, error)
 }
 
+// Run is one crawl run as the sources page lists it.
+type Run struct {
+	atalaya.CrawlRun
+	Trigger string   // what started it: "scheduled", "manual", …
+	Outcome string   // how it went: "changed", "no change", "failed", …
+	Errors  []string // its first errors, if it failed
+}
+
 // SourceStatus is one configured source as the sources page shows it.
 type SourceStatus struct {
 	Source   atalaya.Source
@@ -53,7 +61,7 @@ type SourceStatus struct {
 	// Issues are the open health issues of the source.
 	Issues []atalaya.SourceIssue
 	// Runs are the recent runs, newest first.
-	Runs []atalaya.CrawlRun
+	Runs []Run
 }
 
 // Sources reports the configured sources and their health.
@@ -66,8 +74,8 @@ type Crawler interface {
 	CrawlNow(ctx context.Context, src atalaya.SourceID) error
 }
 
-// Deps are what the pages are built on. Index and Rules are required; the
-// others may be nil, and the pages that need them say what is missing.
+// Deps are what the pages are built on. Index is required; the others may
+// be nil, and the pages that need them say what is missing.
 type Deps struct {
 	Index   Index
 	Archive Archive
@@ -82,7 +90,9 @@ type Deps struct {
 	// AdminToken is the administrator's token; empty disables every admin
 	// action.
 	AdminToken string
-	Rules      *classify.Rules
+	// Rules returns the rules in force, which may be reloaded while the
+	// server runs.
+	Rules func() *classify.Rules
 	// Gold is the evaluation of Rules against a gold file, if one is
 	// configured: the rules page shows each rule's precision and coverage.
 	Gold   *classify.Report
@@ -97,6 +107,14 @@ func New(d Deps) http.Handler {
 	}
 	h := &handler{deps: d, log: d.Logger, tpl: mustParseTemplates(), static: newStaticFiles()}
 	return secureHeaders(h.routes())
+}
+
+// rules returns the rules in force, or nil.
+func (h *handler) rules() *classify.Rules {
+	if h.deps.Rules == nil {
+		return nil
+	}
+	return h.deps.Rules()
 }
 
 // handler holds the dependencies of every page handler.
