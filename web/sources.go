@@ -44,18 +44,16 @@ type sourceView struct {
 type sourcesData struct {
 	Available  bool
 	Sources    []sourceView
-	AdminOn    bool // an admin token is configured
-	Admin      bool // and this request carries it
-	CanCrawl   bool
+	CanCrawl   bool   // the request carries the admin token and crawls can start
 	Crawled    string // the source a crawl was just started for
-	ShowSignIn bool
+	ShowSignIn bool   // an admin token is configured and the request lacks it
 }
 
 // sources serves the health of every source.
 func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
-	data := sourcesData{AdminOn: h.deps.AdminToken != "", Admin: h.isAdmin(r), Crawled: r.URL.Query().Get("crawled")}
-	data.CanCrawl = data.Admin && h.deps.Crawler != nil
-	data.ShowSignIn = data.AdminOn && !data.Admin
+	admin := h.isAdmin(r)
+	data := sourcesData{Crawled: r.URL.Query().Get("crawled"), CanCrawl: admin && h.deps.Crawler != nil,
+		ShowSignIn: h.deps.AdminToken != "" && !admin}
 	if h.deps.Sources != nil {
 		statuses, err := h.deps.Sources.Sources(r.Context())
 		if err != nil {
