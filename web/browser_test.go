@@ -32,6 +32,25 @@ func browserPath() string {
 	return ""
 }
 
+// accessibilityCheck runs in the page and lists what it finds wrong.
+const accessibilityCheck = `(() => {
+	const problems = [];
+	for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+		if (!el.labels.length && !el.getAttribute('aria-label')) problems.push('a form control has no label: ' + el.outerHTML);
+	}
+	let last = 0;
+	for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+		const level = +h.tagName[1];
+		if (last === 0 && level !== 1) problems.push('the first heading is ' + h.tagName + ', not h1');
+		if (last > 0 && level > last + 1) problems.push(h.tagName + ' "' + h.textContent.trim() + '" follows h' + last);
+		last = level;
+	}
+	if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+		problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide in a ' + window.innerWidth + ' px window');
+	}
+	return problems;
+})()`
+
 // waitForReleases waits until the service at base has indexed the Spanish
 // releases the test searches: a fresh `serve --offline` crawls the mirror in
 // its first seconds.
@@ -154,6 +173,19 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// accessible checks the page in the browser: every visible form control
+	// has a label, headings start at h1 and never skip a level, and the page
+	// is no wider than the window.
+	accessible := func(page string) {
+		t.Helper()
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](accessibilityCheck))
+		if err != nil {
+			t.Fatalf("check %s: %v", page, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", page, p)
+		}
+	}
 	total := func() int {
 		t.Helper()
 		n, err := strconv.Atoi(text("#total"))
@@ -172,6 +204,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the Spanish query finds nothing")
 	}
 	screenshot("search")
+	accessible("search")
 	top, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +243,7 @@ func TestBrowser(t *testing.T) {
 		t.Error("the release page marks no evidence in its text")
 	}
 	screenshot("release")
+	accessible("release")
 
 	// Trends: an SVG chart with data points.
 	load("open the trends", chromedp.Navigate(base+"/trends"))
@@ -217,6 +251,7 @@ func TestBrowser(t *testing.T) {
 		t.Error("the trends page has no data point")
 	}
 	screenshot("trends")
+	accessible("trends")
 
 	// Sources.
 	load("open the sources", chromedp.Navigate(base+"/sources"))
@@ -224,6 +259,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the sources page's heading is %q", h1)
 	}
 	screenshot("sources")
+	accessible("sources")
 
 	// The search page at a phone's width.
 	do("narrow the window", chromedp.EmulateViewport(360, 740))
@@ -232,6 +268,11 @@ func TestBrowser(t *testing.T) {
 		t.Error("the narrow search page shows no result")
 	}
 	screenshot("search-360px")
+	accessible("search at 360 px")
+	load("open the rules", chromedp.Navigate(base+"/rules"))
+	accessible("rules at 360 px")
+	load("open the trends", chromedp.Navigate(base+"/trends"))
+	accessible("trends at 360 px")
 	consoleMu.Lock()
 	for _, m := range console {
 		t.Errorf("the browser console says: %s", m)
