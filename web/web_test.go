@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"atalaya"
+	"atalaya/classify"
 )
 
 func TestTemplatesWired(t *testing.T) {
@@ -252,6 +253,51 @@ func TestRulesPage(t *testing.T) {
 	if mis := missing(body, `id="rule-reward-offer"`, "Rules version in force", "recompensa*", "Fires on",
 		"No gold file is configured", `href="/?label=kingpin&amp;label=mixed&amp;theme=sanctions"`); len(mis) > 0 {
 		t.Errorf("the rules page lacks %q\n%s", mis, body)
+	}
+}
+
+func TestRulesPageWithGold(t *testing.T) {
+	f := newFixture(t, "")
+	var gold []classify.GoldRelease
+	for _, a := range f.articles {
+		gold = append(gold, classify.GoldRelease{ID: a.URL, URL: a.URL, Language: a.Language, Title: a.Title, Body: a.Body,
+			Label: classify.Label(a.Label), Relevant: a.Relevant})
+	}
+	rep := classify.Evaluate(classify.Default(), gold)
+	h := New(Deps{Index: f.idx, Rules: classify.Default, Gold: &rep})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/rules", nil))
+	body := rec.Body.String()
+	if mis := missing(body, "Measured against the configured gold file: macro-F1", "On the gold file</dt><dd>fires on"); len(mis) > 0 {
+		t.Errorf("the rules page lacks %q\n%s", mis, body)
+	}
+}
+
+// TestIndexOnly serves the pages with nothing but the index: each page that
+// lacks what it shows says so, and none fails.
+func TestIndexOnly(t *testing.T) {
+	f := newFixture(t, "")
+	h := New(Deps{Index: f.idx})
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/?q=extradici%C3%B3n", 200, `<span id="total">`},
+		{"/releases/" + string(f.revisedID), 200, "Evidence by rule"},
+		{"/releases/" + string(f.revisedID) + "/archived", 404, "This server has no archive of fetched pages."},
+		{"/trends", 200, "<svg"},
+		{"/rules", 404, "This server was started without classification rules."},
+		{"/sources", 200, "This server does not report the status of its sources."},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s: status %d, want %d with %q\n%s", tt.path, rec.Code, tt.status, tt.want, rec.Body)
+		}
+	}
+	if body := f.get(t, "/releases/"+string(f.revisedID)).Body.String(); !strings.Contains(body, "/archived") {
+		t.Error("with an archive the release page does not link the archived copy")
 	}
 }
 
