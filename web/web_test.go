@@ -57,6 +57,8 @@ func TestSearchPage(t *testing.T) {
 			func(n int) bool { return n > 0 && n < all }},
 		{"facet filter", "/?label=kingpin", 200, []string{`class="selected" aria-current="true"`, "Remove filter: </span>kingpin"},
 			func(n int) bool { return n > 0 && n < all }},
+		{"agency facet", "/?agency=" + url.QueryEscape("Secretaría de Salud"), 200, []string{"Remove filter: </span>Secretaría de Salud"},
+			func(n int) bool { return n > 0 && n < all }},
 		{"year facet", "/?since=2026-01-01&until=2026-12-31", 200, []string{`value="2026-01-01"`}, func(n int) bool { return n > 0 && n <= all }},
 		{"date sort and paging", "/?sort=date&size=5&page=2", 200, []string{`rel="prev"`, `rel="next"`, "Page 2 of"}, func(n int) bool { return n == all }},
 		{"past the last page", "/?page=500", 200, []string{"This page is past the last one", `<a href="/">go to the first page</a>`}, nil},
