@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"atalaya/ingest":   {"atalaya", "atalaya/classify"},
 	"atalaya/schedule": {},
 	"atalaya/digest":   {"atalaya", "atalaya/classify", "atalaya/index"},
-	"atalaya/web":      {"atalaya", "atalaya/classify", "atalaya/index"},
+	"atalaya/web":      {"atalaya", "atalaya/classify", "atalaya/index", "atalaya/internal/textdiff"},
 	"atalaya/cmd/atalaya": {
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
@@ -34,9 +34,10 @@ var allowedImports = map[string][]string{
 		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/index",
 		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule", "atalaya/web",
 	},
-	"atalaya/internal/httpx":  {},
-	"atalaya/internal/mirror": {},
-	"atalaya/internal/synth":  {"atalaya"},
+	"atalaya/internal/httpx":    {},
+	"atalaya/internal/mirror":   {},
+	"atalaya/internal/textdiff": {},
+	"atalaya/internal/synth":    {"atalaya"},
 }
 
 // confinedImports names third-party modules that only one package may import.

@@ -87,32 +87,6 @@ func FuzzHighlight(f *testing.F) {
 	})
 }
 
-// FuzzDiff compares any two texts: the diff keeps every paragraph of the old
-// one (same or removed) and of the new one (same or added), in order.
-func FuzzDiff(f *testing.F) {
-	f.Add("a\n\nb\n\nc", "a\n\nB\n\nc\n\nd")
-	f.Add("", "x")
-	f.Fuzz(func(t *testing.T, oldText, newText string) {
-		old, cur := splitParagraphs(oldText), splitParagraphs(newText)
-		lines, ok := diffParagraphs(old, cur)
-		if !ok {
-			return
-		}
-		var gotOld, gotNew []string
-		for _, l := range lines {
-			if !l.Added() {
-				gotOld = append(gotOld, l.Text)
-			}
-			if !l.Removed() {
-				gotNew = append(gotNew, l.Text)
-			}
-		}
-		if strings.Join(gotOld, "\x00") != strings.Join(old, "\x00") || strings.Join(gotNew, "\x00") != strings.Join(cur, "\x00") {
-			t.Errorf("diff of %q and %q: %v", old, cur, lines)
-		}
-	})
-}
-
 // TestPagesConcurrently serves every page from many goroutines at once, for
 // the race detector.
 func TestPagesConcurrently(t *testing.T) {

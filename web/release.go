@@ -13,6 +13,7 @@ import (
 	"atalaya"
 	"atalaya/classify"
 	"atalaya/index"
+	"atalaya/internal/textdiff"
 )
 
 // validID matches the release IDs a page accepts.
@@ -218,8 +219,22 @@ func (h *handler) addVersions(r *http.Request, data *releaseData) {
 	}
 	from, to := versions[shown-1], versions[shown]
 	data.DiffFrom, data.DiffTo = from.Version, to.Version
-	lines, ok := diffParagraphs(
-		append([]string{"Title: " + from.Title}, splitParagraphs(from.Body)...),
-		append([]string{"Title: " + to.Title}, splitParagraphs(to.Body)...))
-	data.Diff, data.DiffTooLarge = lines, !ok
+	lines, ok := textdiff.Diff(
+		append([]string{"Title: " + from.Title}, textdiff.Paragraphs(from.Body)...),
+		append([]string{"Title: " + to.Title}, textdiff.Paragraphs(to.Body)...), maxDiffCells)
+	for _, l := range lines {
+		data.Diff = append(data.Diff, diffLine{l})
+	}
+	data.DiffTooLarge = !ok
 }
+
+// maxDiffCells bounds the work of a diff: the product of the paragraph
+// counts of the two versions, past their common head and tail.
+const maxDiffCells = 1 << 20
+
+// diffLine is one paragraph of a diff, as the template shows it.
+type diffLine struct{ textdiff.Line }
+
+// Added and Removed let the template test a line's op.
+func (l diffLine) Added() bool   { return l.Op == textdiff.Added }
+func (l diffLine) Removed() bool { return l.Op == textdiff.Removed }
