@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"atalaya"
 	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/index"
@@ -179,16 +180,21 @@ type RunDTO struct {
 
 // RunDTOOf returns the API form of a recorded run.
 func RunDTOOf(r archive.RunRecord) RunDTO {
-	issues := make([]IssueDTO, 0, len(r.Issues))
-	for _, is := range r.Issues {
-		issues = append(issues, IssueDTO{Kind: string(is.Kind), URL: is.URL, Selector: is.Selector, Message: is.Message, Since: is.At})
-	}
+	issues := issueDTOs(r.Issues)
 	return RunDTO{
 		Source: string(r.Source), Trigger: string(r.Trigger), Outcome: string(r.Outcome),
 		Started: timePtr(r.Started), Finished: timePtr(r.Finished), Listings: r.Listings, Items: r.Items,
 		New: r.New, Revised: r.Revised, Unchanged: r.Unchanged, Failed: r.Failed, Gone: r.Gone,
 		Blocked: r.Blocked, Errors: r.Errors, Issues: issues,
 	}
+}
+
+func issueDTOs(issues []atalaya.SourceIssue) []IssueDTO {
+	out := make([]IssueDTO, 0, len(issues))
+	for _, is := range issues {
+		out = append(out, IssueDTO{Kind: string(is.Kind), URL: is.URL, Selector: is.Selector, Message: is.Message, Since: is.At})
+	}
+	return out
 }
 
 // RunsResponse answers GET /api/runs.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -16,6 +17,10 @@ import (
 // exportFlushEvery is how many records an export writes between flushes
 // (and write-deadline extensions).
 const exportFlushEvery = 500
+
+// exportBufferSize is the buffer between the encoders and the connection:
+// records of a few kilobytes each, written in large chunks.
+const exportBufferSize = 64 << 10
 
 // export streams every release matching the query as JSON lines or CSV,
 // in constant memory: the index yields a page at a time and each record is
@@ -34,13 +39,14 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 		format = "jsonl"
 	}
 	var enc recordEncoder
+	buf := bufio.NewWriterSize(w, exportBufferSize)
 	switch format {
 	case "jsonl":
 		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
-		enc = newJSONLEncoder(w)
+		enc = newJSONLEncoder(buf)
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		enc = newCSVEncoder(w)
+		enc = newCSVEncoder(buf)
 	default:
 		h.fail(w, r, badParam("format=%q: want jsonl or csv", format))
 		return
@@ -65,6 +71,7 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			h.Log.Error("export stopped", "records", n, "error", err)
 			enc.fail("export stopped after " + strconv.Itoa(n) + " records: " + err.Error())
+			buf.Flush()
 			return
 		}
 		if err := enc.record(exportRecord(doc)); err != nil {
@@ -72,11 +79,13 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) {
 		}
 		if n++; n%exportFlushEvery == 0 {
 			enc.flush()
+			buf.Flush()
 			rc.Flush()
 			rc.SetWriteDeadline(time.Now().Add(ExportWriteWindow))
 		}
 	}
 	enc.flush()
+	buf.Flush()
 }
 
 func exportRecord(d index.Document) ExportRecord {

@@ -38,7 +38,7 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 		st := byID[src.ID]
 		d := SourceDTO{
 			ID: string(src.ID), Agency: src.Agency, Country: string(src.Country), Language: string(src.Language),
-			Enabled: src.Enabled, Schedule: src.Schedule, Releases: st.Releases, Issues: []IssueDTO{},
+			Enabled: src.Enabled, Schedule: src.Schedule, Releases: st.Releases, Issues: issueDTOs(st.Issues),
 		}
 		if s, ok := sched[string(src.ID)]; ok {
 			d.NextRun, d.Running = timePtr(s.Next), s.Running
@@ -46,9 +46,6 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 		if !st.LastRun.Finished.IsZero() || !st.LastRun.Started.IsZero() {
 			run := RunDTOOf(archive.RunRecord{CrawlRun: st.LastRun})
 			d.LastRun = &run
-		}
-		for _, is := range st.Issues {
-			d.Issues = append(d.Issues, IssueDTO{Kind: string(is.Kind), URL: is.URL, Selector: is.Selector, Message: is.Message, Since: is.At})
 		}
 		out.Sources = append(out.Sources, d)
 	}

@@ -232,7 +232,7 @@ var triggers = map[schedule.Trigger]archive.Trigger{
 func (s *service) crawlJob(src crawler.Source) func(context.Context, schedule.Trigger) error {
 	return func(ctx context.Context, t schedule.Trigger) error {
 		ctx = archive.WithTrigger(ctx, triggers[t])
-		runner, err := ingest.New(ingest.Options{Archive: s.arch, Classifier: s, Indexer: indexer{s.idx}, Logger: s.log})
+		runner, err := ingest.New(ingest.Options{Archive: s.arch, Classifier: s, Indexer: Indexer{To: s.idx}, Logger: s.log})
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (s *service) crawlJob(src crawler.Source) func(context.Context, schedule.Tr
 // catchUpIndex indexes what the archive holds and the index lacks (a
 // crash between archiving and indexing), once at start.
 func (s *service) catchUpIndex(ctx context.Context) {
-	runner, err := ingest.New(ingest.Options{Archive: s.arch, Classifier: s, Indexer: indexer{s.idx}, Logger: s.log})
+	runner, err := ingest.New(ingest.Options{Archive: s.arch, Classifier: s, Indexer: Indexer{To: s.idx}, Logger: s.log})
 	if err == nil {
 		_, err = runner.CatchUp(ctx)
 	}
@@ -318,14 +318,16 @@ func (s *service) labelCounts() map[string]int {
 	return out
 }
 
-// indexer adapts the index to ingest.Indexer.
-type indexer struct{ idx *index.Index }
+// Indexer adapts the index to ingest.Indexer: each batch is indexed with
+// the time it was indexed at.
+type Indexer struct{ To *index.Index }
 
-func (x indexer) Index(ctx context.Context, batch []ingest.Classified) error {
+// Index indexes batch.
+func (x Indexer) Index(ctx context.Context, batch []ingest.Classified) error {
 	docs := make([]index.Document, len(batch))
 	now := time.Now()
 	for i, c := range batch {
 		docs[i] = index.Document{Release: c.Release, Verdict: c.Verdict, IndexedAt: now}
 	}
-	return x.idx.Put(ctx, docs...)
+	return x.To.Put(ctx, docs...)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -51,36 +52,72 @@ func decodeCursor(cursor string) ([]string, error) {
 const exportPageSize = 500
 
 // Export yields every release matching q's text and filters, in full (body
-// and verdict with evidence), in ID order; q's Sort, After, Page, Size,
-// Facets and Highlight are ignored. It reads the matches a page at a time,
-// each page a search for the IDs after the last one yielded, so memory
-// stays flat however many match, and a release indexed again meanwhile is
-// yielded at most once. An invalid q yields one error wrapping ErrBadQuery.
+// and verdict with evidence): month by month of publication, oldest first,
+// then the releases without a date; by ID within a month. q's Sort, After,
+// Page, Size, Facets and Highlight are ignored. It reads the matches a page
+// at a time, each page a search of one month for the IDs after the last one
+// yielded, so memory stays flat however many match and each page costs what
+// its month holds. A release indexed again meanwhile is yielded at most
+// once, unless its date moved to a month not yet exported. An invalid q
+// yields one error wrapping ErrBadQuery.
 func (x *Index) Export(ctx context.Context, q Query) iter.Seq2[Document, error] {
 	return func(yield func(Document, error) bool) {
 		q.Sort, q.After, q.Page, q.Size, q.Facets, q.Highlight = "", "", 0, 0, false, false
-		var after []string
-		for {
-			docs, err := x.exportPage(ctx, &q, after)
-			if err != nil {
-				yield(Document{}, err)
-				return
-			}
-			for _, d := range docs {
-				if !yield(d, nil) {
+		months, err := x.months()
+		if err != nil {
+			yield(Document{}, err)
+			return
+		}
+		for _, month := range append(months, "") { // "": releases without a date
+			var after []string
+			for {
+				docs, err := x.exportPage(ctx, &q, month, after)
+				if err != nil {
+					yield(Document{}, err)
 					return
 				}
+				for _, d := range docs {
+					if !yield(d, nil) {
+						return
+					}
+				}
+				if len(docs) < exportPageSize {
+					break
+				}
+				after = []string{string(docs[len(docs)-1].Release.ID)}
 			}
-			if len(docs) < exportPageSize {
-				return
-			}
-			after = []string{string(docs[len(docs)-1].Release.ID)}
 		}
 	}
 }
 
-// exportPage returns the documents matching q whose IDs come after after.
-func (x *Index) exportPage(ctx context.Context, q *Query, after []string) ([]Document, error) {
+// months lists the publication months in the index, oldest first.
+func (x *Index) months() ([]string, error) {
+	bi, release, err := x.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	dict, err := bi.FieldDict(fieldMonth)
+	if err != nil {
+		return nil, fmt.Errorf("index: export: listing months: %v", err)
+	}
+	defer dict.Close()
+	var out []string
+	for {
+		e, err := dict.Next()
+		if err != nil {
+			return nil, fmt.Errorf("index: export: listing months: %v", err)
+		}
+		if e == nil {
+			return out, nil
+		}
+		out = append(out, e.Term)
+	}
+}
+
+// exportPage returns the documents matching q published in month ("" for
+// those without a date) whose IDs come after after.
+func (x *Index) exportPage(ctx context.Context, q *Query, month string, after []string) ([]Document, error) {
 	bi, release, err := x.acquire()
 	if err != nil {
 		return nil, err
@@ -92,6 +129,14 @@ func (x *Index) exportPage(ctx context.Context, q *Query, after []string) ([]Doc
 	bq, err := buildQuery(q, true)
 	if err != nil {
 		return nil, err
+	}
+	if month != "" {
+		bq = bleve.NewConjunctionQuery(bq, &filterQuery{q: keywordQuery(fieldMonth, month)})
+	} else {
+		undated := bleve.NewBooleanQuery()
+		undated.AddMust(bq)
+		undated.AddMustNot(numericDays(fieldPublished, time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})) // every dated release
+		bq = undated
 	}
 	req := bleve.NewSearchRequestOptions(bq, exportPageSize, 0, false)
 	req.Fields = []string{fieldMeta, fieldBodyEN, fieldBodyES}

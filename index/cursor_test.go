@@ -117,6 +117,12 @@ func TestCursorBadRequest(t *testing.T) {
 // release once, in full, over several pages.
 func TestExportYieldsEveryMatch(t *testing.T) {
 	x, docs := indexSynth(t, 2*exportPageSize+17, Options{BatchSize: 200})
+	undated := docs[0]
+	undated.Release.ID, undated.Release.URL, undated.Release.Published = "undated", "https://example.test/undated", time.Time{}
+	if err := x.Put(context.Background(), undated); err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, undated)
 	byID := map[atalaya.ID]Document{}
 	for _, d := range docs {
 		byID[d.Release.ID] = d

@@ -153,9 +153,6 @@ func removeEmptyDir(dir string) error {
 
 // create makes an empty index generation and links dir to it.
 func create(dir string, opts Options) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("index: creating %s: %v", filepath.Dir(dir), err)
-	}
 	lock, err := lockRebuild(dir)
 	if err != nil {
 		return err

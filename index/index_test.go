@@ -810,14 +810,7 @@ func synthPhrases(n int) ([]Document, []string) {
 // hold deleted versions that must not count), for queries that match all,
 // some or none of them, sorted by relevance or date.
 func TestFacetsCountEveryMatch(t *testing.T) {
-	x, docs := indexSynth(t, 400, Options{BatchSize: 40})
-	for k := 0; k < len(docs); k += 3 {
-		docs[k].Verdict.Label = "neither"
-		docs[k].Release.Published = docs[k].Release.Published.AddDate(-1, 0, 0)
-		if err := x.Put(context.Background(), docs[k]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	x, docs := indexSynthRevised(t)
 	want := func(match func(d *Document) bool) map[string][]FacetCount {
 		counts := make(map[string]map[string]int)
 		for _, f := range facetFields {
@@ -903,6 +896,23 @@ func indexSynth(t *testing.T, n int, opts Options) (*Index, []Document) {
 	}
 	if err := x.Put(context.Background(), docs...); err != nil {
 		t.Fatal(err)
+	}
+	return x, docs
+}
+
+// indexSynthRevised returns an in-memory index of 400 synthetic releases in
+// several segments, a third of them indexed again with another label and
+// year (so that segments hold deleted versions), and the documents as
+// indexed last.
+func indexSynthRevised(t *testing.T) (*Index, []Document) {
+	t.Helper()
+	x, docs := indexSynth(t, 400, Options{BatchSize: 40})
+	for k := 0; k < len(docs); k += 3 {
+		docs[k].Verdict.Label = "neither"
+		docs[k].Release.Published = docs[k].Release.Published.AddDate(-1, 0, 0)
+		if err := x.Put(context.Background(), docs[k]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return x, docs
 }

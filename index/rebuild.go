@@ -43,9 +43,6 @@ func Rebuild(ctx context.Context, dir string, docs iter.Seq2[Document, error], o
 	if err := removeEmptyDir(dir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("index: creating %s: %v", filepath.Dir(dir), err)
-	}
 	lock, err := lockRebuild(dir)
 	if err != nil {
 		return err
@@ -80,6 +77,9 @@ func Rebuild(ctx context.Context, dir string, docs iter.Seq2[Document, error], o
 // is held by an open file, so a rebuild in another goroutine of this
 // process excludes too.
 func lockRebuild(dir string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("index: creating %s: %v", filepath.Dir(dir), err)
+	}
 	f, err := os.OpenFile(rebuildLockPath(dir), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("index: rebuild lock of %s: %v", dir, err)

@@ -19,14 +19,7 @@ import (
 // of them indexed again with another label and year (deleted versions must
 // not count), for every period and group, with and without a query.
 func TestTrendsCountEveryMatch(t *testing.T) {
-	x, docs := indexSynth(t, 400, Options{BatchSize: 40})
-	for k := 0; k < len(docs); k += 3 {
-		docs[k].Verdict.Label = "neither"
-		docs[k].Release.Published = docs[k].Release.Published.AddDate(-1, 0, 0)
-		if err := x.Put(context.Background(), docs[k]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	x, docs := indexSynthRevised(t)
 	// want counts by period, then "group|label", from the documents.
 	want := func(req TrendsRequest, match func(d *Document) bool) map[string]map[string]int {
 		out := map[string]map[string]int{}

@@ -263,3 +263,18 @@ func (e *env) crawlThroughService(ctx context.Context, c *serviceClient, names [
 	}
 	return errors.Join(errs...)
 }
+
+// release reads release id, with its full text, from the service's index.
+func (c *serviceClient) release(ctx context.Context, id atalaya.ID) (atalaya.Release, error) {
+	var r api.ReleaseResponse
+	if err := c.get(ctx, "/api/releases/"+url.PathEscape(string(id)), nil, &r); err != nil {
+		return atalaya.Release{}, fmt.Errorf("release %s: %w", id, err)
+	}
+	rel := atalaya.Release{ID: atalaya.ID(r.ID), URL: r.URL, Source: atalaya.SourceID(r.Source), Agency: r.Agency,
+		Country: atalaya.Country(r.Country), Language: atalaya.Language(r.Language), Type: r.Type, Title: r.Title,
+		Body: r.Body, Version: r.Version}
+	if r.Published != nil {
+		rel.Published = *r.Published
+	}
+	return rel, nil
+}

@@ -74,7 +74,7 @@ func (p *pipeline) run(ctx context.Context, opts crawler.Options) (ingest.Stats,
 		opts.Transport = p.mirror.Transport()
 		opts.AllowPrivateNetworks = true
 	}
-	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{p.idx}, Logger: p.e.logger})
+	r, err := ingest.New(ingest.Options{Archive: p.arch, Classifier: p.rules, Indexer: indexer{To: p.idx}, Logger: p.e.logger})
 	if err != nil {
 		return ingest.Stats{}, err
 	}

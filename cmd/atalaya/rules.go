@@ -66,8 +66,12 @@ func (e *env) rulesFor(path string) (*classify.Rules, error) {
 	return loadRules(path)
 }
 
-// archivedRelease opens the archive and looks a release up with find.
-func (e *env) archivedRelease(ctx context.Context, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
+// archivedRelease opens the archive and looks a release up with find; a
+// running service is asked for release id instead.
+func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
+	if c := e.runningService(ctx); c != nil {
+		return c.release(ctx, id)
+	}
 	a, err := e.openExistingArchive()
 	if err != nil {
 		return atalaya.Release{}, err
@@ -379,11 +383,11 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 	case *file == "" && len(pos) == 1 && *gold != "":
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
-		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.NewID(crawler.Canonical(*url)), func(a *archive.Archive) (atalaya.Release, error) {
 			return a.ReleaseByURL(ctx, crawler.Canonical(*url))
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
-		rel, err = e.archivedRelease(ctx, func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.ID(pos[0]), func(a *archive.Archive) (atalaya.Release, error) {
 			return a.Release(ctx, atalaya.ID(pos[0]))
 		})
 	default:

@@ -125,7 +125,9 @@ func TestServeOffline(t *testing.T) {
 	eventually(t, "every mirror release indexed", func() bool { return s.total(t) == want })
 
 	// A second process reads through the service: never a lock error.
-	for _, args := range [][]string{{"search", "--json", "cartel"}, {"releases"}, {"sources"}, {"runs", "--json"}} {
+	var first api.SearchResponse
+	s.get(t, "/api/search?q=cartel&size=1", &first)
+	for _, args := range [][]string{{"search", "--json", "cartel"}, {"releases"}, {"sources"}, {"runs", "--json"}, {"rules", "explain", first.Hits[0].ID}} {
 		cmd := exec.Command(bin, append([]string{"--config", cfg, "--data", data}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

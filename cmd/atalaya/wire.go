@@ -7,9 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"atalaya"
+	"atalaya/app"
 	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/crawler"
@@ -54,17 +54,8 @@ func (e *env) openIndex() (*index.Index, error) {
 	return index.Open(e.indexDir(), index.Options{Logger: e.logger})
 }
 
-// indexer adapts the index to ingest.Indexer.
-type indexer struct{ idx *index.Index }
-
-func (x indexer) Index(ctx context.Context, batch []ingest.Classified) error {
-	docs := make([]index.Document, len(batch))
-	now := time.Now()
-	for i, c := range batch {
-		docs[i] = index.Document{Release: c.Release, Verdict: c.Verdict, IndexedAt: now}
-	}
-	return x.idx.Put(ctx, docs...)
-}
+// indexer adapts the index to ingest.Indexer, as the service does.
+type indexer = app.Indexer
 
 // ingestSources turns crawler sources into ingest sources that crawl with opts.
 func ingestSources(srcs []crawler.Source, opts crawler.Options) []ingest.Source {
