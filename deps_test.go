@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"atalaya/ingest":   {"atalaya", "atalaya/classify"},
 	"atalaya/schedule": {},
 	"atalaya/digest":   {"atalaya", "atalaya/classify", "atalaya/index"},
-	"atalaya/web":      {"atalaya", "atalaya/classify", "atalaya/index"},
+	"atalaya/web":      {"atalaya", "atalaya/classify", "atalaya/index", "atalaya/internal/textdiff"},
 	"atalaya/cmd/atalaya": {
 		"atalaya", "atalaya/config", "atalaya/crawler", "atalaya/archive", "atalaya/classify",
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
@@ -33,11 +33,12 @@ var allowedImports = map[string][]string{
 	"atalaya/metrics": {},
 	"atalaya/app": {
 		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/index",
-		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule",
+		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule", "atalaya/web",
 	},
-	"atalaya/internal/httpx":  {},
-	"atalaya/internal/mirror": {},
-	"atalaya/internal/synth":  {"atalaya"},
+	"atalaya/internal/httpx":    {},
+	"atalaya/internal/textdiff": {},
+	"atalaya/internal/mirror":   {},
+	"atalaya/internal/synth":    {"atalaya"},
 	// yamlguard bounds YAML input before decoding; config and classify
 	// (rules files) share it. Standard library only.
 	"atalaya/internal/yamlguard": {},

@@ -174,7 +174,7 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 		AdminToken: s.opts.AdminToken, Gatherer: reg, Log: s.log, Observe: s.m.ObserveHTTP,
 	})
 	return &http.Server{
-		Handler:           h,
+		Handler:           s.withUI(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
