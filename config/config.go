@@ -42,6 +42,10 @@ type Config struct {
 	// Sources are the sources in file order, each resolved: defaults, then
 	// the defaults section, then its profile, then its own keys.
 	Sources []Source `yaml:"sources"`
+	// SMTP is the mail server digests go through; see digest.go.
+	SMTP SMTP `yaml:"smtp"`
+	// Digests are the email digests; see digest.go.
+	Digests []Digest `yaml:"digests"`
 }
 
 // Source defines one source: what it is, where its listings are, how to read
@@ -199,6 +203,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	cfg.resolvePaths(filepath.Dir(path))
+	cfg.resolveDigestPaths(filepath.Dir(path))
 	return cfg, nil
 }
 
