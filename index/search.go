@@ -50,11 +50,14 @@ type Query struct {
 	Languages []string  // "en", "es"
 	Since     time.Time // published on or after this day
 	Until     time.Time // published on or before this day
-	Sort      Sort
-	Page      int // 1-based; 0 means 1
-	Size      int // hits per page; 0 means DefaultPageSize
-	Facets    bool
-	Highlight bool
+	// IndexedAfter keeps releases indexed strictly after this instant
+	// (Hit.IndexedAt); zero keeps all.
+	IndexedAfter time.Time
+	Sort         Sort
+	Page         int // 1-based; 0 means 1
+	Size         int // hits per page; 0 means DefaultPageSize
+	Facets       bool
+	Highlight    bool
 }
 
 // Result is one page of hits.
@@ -88,7 +91,11 @@ type Hit struct {
 	// Version is the release's archived version: 1 for the first, more
 	// when the release was revised after it was first published.
 	Version int
-	Score   float64
+	// RulesVersion is the version of the rules that set Label.
+	RulesVersion string
+	// IndexedAt is when the release was last indexed.
+	IndexedAt time.Time
+	Score     float64
 	// Fragments are passages of the body around the matches, when
 	// highlighting was asked. They are HTML: text is escaped and matches
 	// are wrapped in <mark>…</mark>.
@@ -395,6 +402,9 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 	if !q.Since.IsZero() || !q.Until.IsZero() {
 		filters = append(filters, dateQuery(fieldPublished, q.Since, q.Until))
 	}
+	if !q.IndexedAfter.IsZero() {
+		filters = append(filters, indexedAfter(q.IndexedAfter))
+	}
 	switch {
 	case len(filters) == 0 && text == nil:
 		return bleve.NewMatchAllQuery(), nil
@@ -409,6 +419,15 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 		return filter, nil
 	}
 	return bleve.NewConjunctionQuery(text, filter), nil
+}
+
+// indexedAfter matches releases indexed strictly after t. Bleve compares
+// the instants exactly: both are int64 nanoseconds.
+func indexedAfter(t time.Time) query.Query {
+	exclusive := false
+	q := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &exclusive, nil)
+	q.SetField(fieldIndexed)
+	return q
 }
 
 // toResult converts a bleve result.
@@ -432,18 +451,20 @@ func toHit(h *search.DocumentMatch) (Hit, error) {
 	}
 	r := &s.Release
 	hit := Hit{
-		ID:        atalaya.ID(h.ID),
-		URL:       r.URL,
-		Title:     r.Title,
-		Agency:    r.Agency,
-		Source:    r.Source,
-		Country:   string(r.Country),
-		Language:  string(r.Language),
-		Label:     string(s.Verdict.Label),
-		Themes:    s.Verdict.Themes,
-		Published: r.Published,
-		Version:   r.Version,
-		Score:     h.Score,
+		ID:           atalaya.ID(h.ID),
+		URL:          r.URL,
+		Title:        r.Title,
+		Agency:       r.Agency,
+		Source:       r.Source,
+		Country:      string(r.Country),
+		Language:     string(r.Language),
+		Label:        string(s.Verdict.Label),
+		Themes:       s.Verdict.Themes,
+		Published:    r.Published,
+		Version:      r.Version,
+		RulesVersion: s.Verdict.RulesVersion,
+		IndexedAt:    s.IndexedAt,
+		Score:        h.Score,
 	}
 	for _, f := range []string{fieldBodyEN, fieldBodyES} {
 		hit.Fragments = append(hit.Fragments, h.Fragments[f]...)
