@@ -65,6 +65,9 @@ func configCheck(_ context.Context, e *env, args []string) error {
 	if _, err := crawlerSources(cfg); err != nil {
 		return err
 	}
+	if err := checkDigestQueries(e, path, cfg); err != nil {
+		return err
+	}
 	if cfg.Rules != "" {
 		if _, err := loadRules(cfg.Rules); err != nil {
 			return fmt.Errorf("rules: %s: %w", cfg.Rules, err)

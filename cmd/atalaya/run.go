@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"config":     {summary: "check the configuration file or print it", run: runConfig},
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
 		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
+		"digest":     {summary: "list, preview and send the email digests", run: runDigest},
 		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
 		"reclassify": {summary: "rerun the current rules over the archive and update the index", run: runReclassify},
 		"reindex":    {summary: "rebuild the index from the archive, without the network", run: runReindex},
