@@ -354,7 +354,7 @@ func cutAround(s, match string, n int) string {
 		start = max(0, min(at-n/3, len(r)-n))
 	}
 	end := start + n - 2 // room for the two "…"
-	if start > 0 {
+	if start > 0 && r[start-1] != ' ' {
 		if sp := slices.Index(r[start:end], ' '); sp >= 0 {
 			start += sp + 1
 		}
