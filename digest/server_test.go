@@ -30,11 +30,11 @@ import (
 type fault int
 
 const (
-	refuseAuth    fault = iota + 1 // 535 to AUTH
-	rejectRcpt                     // 550 to the recipient rejected@example.org
-	closeMidData                   // read part of the message, then close the connection
-	silent                         // accept the connection and never say anything
-	silentAfterData                // take the whole message, then never answer the end of DATA
+	refuseAuth      fault = iota + 1 // 535 to AUTH
+	rejectRcpt                       // 550 to the recipient rejected@example.org
+	closeMidData                     // read part of the message, then close the connection
+	silent                           // accept the connection and never say anything
+	silentAfterData                  // take the whole message, then never answer the end of DATA
 )
 
 func (f fault) String() string {
