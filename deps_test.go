@@ -26,8 +26,9 @@ var allowedImports = map[string][]string{
 		"atalaya/index", "atalaya/ingest", "atalaya/schedule", "atalaya/digest", "atalaya/web",
 		"atalaya/internal/mirror", "atalaya/internal/synth",
 	},
-	"atalaya/internal/mirror": {},
-	"atalaya/internal/synth":  {"atalaya"},
+	"atalaya/internal/mirror":   {},
+	"atalaya/internal/synth":    {"atalaya"},
+	"atalaya/internal/smtptest": {},
 }
 
 // confinedImports names third-party modules that only one package may import.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"atalaya/index"
+	"atalaya/internal/smtptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -31,7 +32,7 @@ func testReleases() []index.Document {
 
 func TestDeliver(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	docs := testReleases()
 	f.put(docs...)
 	s := f.sender(smtpTo(ms, 5*time.Second), daily)
@@ -44,14 +45,14 @@ func TestDeliver(t *testing.T) {
 	if !rep.Delivered || rep.Releases != 3 || rep.Attempts != 1 {
 		t.Errorf("Run: got %+v, want 3 releases delivered in one attempt", rep)
 	}
-	got := ms.received()
+	got := ms.Received()
 	if len(got) != 1 {
 		t.Fatalf("server received %d messages, want 1", len(got))
 	}
 	if got[0].From != "atalaya@example.org" || !slices.Equal(got[0].To, daily.To) {
 		t.Errorf("envelope: got from %q to %q, want from atalaya@example.org to %q", got[0].From, got[0].To, daily.To)
 	}
-	pm := parseMail(t, got[0].Data)
+	pm := mustParse(t, got[0].Data)
 	if want := "Atalaya: 2 kingpin, 1 root-cause releases, 2026-12-05"; pm.Subject != want {
 		t.Errorf("Subject: got %q, want %q", pm.Subject, want)
 	}
@@ -95,7 +96,7 @@ func TestDeliver(t *testing.T) {
 	if err != nil || !rep.Skipped || rep.Delivered {
 		t.Errorf("second Run: got %+v, %v; want skipped", rep, err)
 	}
-	if n := len(ms.received()); n != 1 {
+	if n := len(ms.Received()); n != 1 {
 		t.Errorf("after a run with nothing new the server has %d messages, want 1", n)
 	}
 
@@ -106,11 +107,11 @@ func TestDeliver(t *testing.T) {
 	if rep, err = s.Run(ctx, "daily"); err != nil || rep.Releases != 1 {
 		t.Fatalf("third Run: got %+v, %v; want 1 release", rep, err)
 	}
-	got = ms.received()
+	got = ms.Received()
 	if len(got) != 2 {
 		t.Fatalf("server has %d messages, want 2", len(got))
 	}
-	pm = parseMail(t, got[1].Data)
+	pm = mustParse(t, got[1].Data)
 	if want := "Atalaya: 1 kingpin release, 2026-12-06"; pm.Subject != want {
 		t.Errorf("Subject: got %q, want %q", pm.Subject, want)
 	}
@@ -140,18 +141,18 @@ func inOrder(t *testing.T, what, text string, want ...string) {
 
 func TestSendEmpty(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	def := daily
 	def.SendEmpty = true
 	rep, err := f.sender(smtpTo(ms, 5*time.Second), def).Run(context.Background(), "daily")
 	if err != nil || !rep.Delivered || rep.Releases != 0 {
 		t.Fatalf("Run: got %+v, %v; want an empty message delivered", rep, err)
 	}
-	got := ms.received()
+	got := ms.Received()
 	if len(got) != 1 {
 		t.Fatalf("server has %d messages, want 1", len(got))
 	}
-	pm := parseMail(t, got[0].Data)
+	pm := mustParse(t, got[0].Data)
 	if want := "Atalaya: nothing new, 2026-12-05"; pm.Subject != want {
 		t.Errorf("Subject: got %q, want %q", pm.Subject, want)
 	}
@@ -164,34 +165,34 @@ func TestSendEmpty(t *testing.T) {
 // once.
 func TestFaults(t *testing.T) {
 	tests := []struct {
-		fault    fault
+		fault    smtptest.Fault
 		reason   Reason
 		certain  bool // the server cannot have taken the message
 		received int  // messages the server got from the failed run
 	}{
-		{refuseAuth, ReasonAuth, true, 0},
-		{rejectRcpt, ReasonRecipient, true, 0},
-		{closeMidData, ReasonData, false, 0},
-		{silent, ReasonTimeout, true, 0},
-		{silentAfterData, ReasonTimeout, false, 1},
+		{smtptest.RefuseAuth, ReasonAuth, true, 0},
+		{smtptest.RejectRecipient, ReasonRecipient, true, 0},
+		{smtptest.CloseMidData, ReasonData, false, 0},
+		{smtptest.Silent, ReasonTimeout, true, 0},
+		{smtptest.SilentAfterData, ReasonTimeout, false, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault.String(), func(t *testing.T) {
 			f := newFixture(t)
-			ms := newMailServer(t)
+			ms := smtptest.New(t)
 			docs := testReleases()[:3]
 			f.put(docs...)
 			def := daily
-			def.To = []string{"team@example.org", "rejected@example.org"}
+			def.To = []string{"team@example.org", smtptest.RejectedRecipient}
 			s := f.sender(smtpTo(ms, time.Second), def)
-			ms.fail(tt.fault)
+			ms.Fail(tt.fault)
 
 			_, err := s.Run(context.Background(), "daily")
 			var de *DeliveryError
 			if !errors.As(err, &de) || de.Reason != tt.reason || de.Certain != tt.certain {
 				t.Fatalf("Run: got error %v (%+v), want a DeliveryError with reason %s, certain %t", err, de, tt.reason, tt.certain)
 			}
-			if n := len(ms.received()); n != tt.received {
+			if n := len(ms.Received()); n != tt.received {
 				t.Errorf("server received %d messages, want %d", n, tt.received)
 			}
 			st, pending, err := f.store.State("daily")
@@ -213,7 +214,7 @@ func TestFaults(t *testing.T) {
 			if !rep.Delivered || (rep.Redelivered != "") == tt.certain {
 				t.Errorf("Run after recovery: got %+v; want delivered, and an earlier message delivered again only when the server may have taken it", rep)
 			}
-			checkExactlyOnce(t, ms.received(), append(docs, later))
+			checkExactlyOnce(t, ms.Received(), append(docs, later))
 			if st, pending, _ := f.store.State("daily"); pending != nil || st.Failures != 0 || !st.Watermark.Equal(f.clock.Now()) {
 				t.Errorf("State after recovery: got %+v, pending %+v; want no pending message and the watermark now", st, pending)
 			}
@@ -223,7 +224,7 @@ func TestFaults(t *testing.T) {
 
 func TestRetryWithinRun(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	f.put(testReleases()...)
 	s, err := New(Options{
 		Digests: []Definition{daily}, Index: f.idx, Store: f.store, Transport: smtpTo(ms, 5*time.Second), From: "atalaya@example.org",
@@ -232,12 +233,12 @@ func TestRetryWithinRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms.fail(closeMidData, closeMidData)
+	ms.Fail(smtptest.CloseMidData, smtptest.CloseMidData)
 	rep, err := s.Run(context.Background(), "daily")
 	if err != nil || !rep.Delivered || rep.Attempts != 3 {
 		t.Fatalf("Run: got %+v, %v; want delivered on the third attempt", rep, err)
 	}
-	checkExactlyOnce(t, ms.received(), testReleases()[:3])
+	checkExactlyOnce(t, ms.Received(), testReleases()[:3])
 }
 
 // TestHeaderInjection checks that titles with CR/LF, non-ASCII characters,
@@ -245,7 +246,7 @@ func TestRetryWithinRun(t *testing.T) {
 // encoding, even in a subject template that puts titles in the subject.
 func TestHeaderInjection(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	long := strings.Repeat("Extradición de “El Jefe” a los Estados Unidos ", 60)
 	titles := []string{
 		"Sanctions\r\nBcc: attacker@example.org\r\nX-Injected: yes",
@@ -260,14 +261,14 @@ func TestHeaderInjection(t *testing.T) {
 	if _, err := f.sender(smtpTo(ms, 5*time.Second), def).Run(context.Background(), "daily"); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	got := ms.received()
+	got := ms.Received()
 	if len(got) != 1 {
 		t.Fatalf("server has %d messages, want 1", len(got))
 	}
 	if !slices.Equal(got[0].To, def.To) {
 		t.Errorf("envelope recipients: got %q, want %q", got[0].To, def.To)
 	}
-	pm := parseMail(t, got[0].Data)
+	pm := mustParse(t, got[0].Data)
 	for _, h := range []string{"Bcc", "X-Injected"} {
 		if v := pm.Header.Get(h); v != "" {
 			t.Errorf("header %s injected: %q", h, v)
@@ -317,7 +318,7 @@ func TestOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pm := parseMail(t, data); pm.Subject != "Atalaya: 2 kingpin releases, 2026-12-05" {
+	if pm := mustParse(t, data); pm.Subject != "Atalaya: 2 kingpin releases, 2026-12-05" {
 		t.Errorf("Subject: got %q", pm.Subject)
 	}
 	if rep, err := s.Run(ctx, "daily"); err != nil || !rep.Skipped {
@@ -351,10 +352,10 @@ func TestOutbox(t *testing.T) {
 	if len(files) != 2 {
 		t.Errorf("outbox holds %v, want two messages", files)
 	}
-	var all []received
+	var all []smtptest.Received
 	for _, name := range files {
 		data, _ := os.ReadFile(name)
-		all = append(all, received{Data: data})
+		all = append(all, smtptest.Received{Data: data})
 	}
 	checkExactlyOnce(t, all, docs[:3])
 }
@@ -404,7 +405,7 @@ func golden(t *testing.T, name, got string) {
 
 func TestCorrections(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	docs := testReleases()
 	f.put(docs...)
 	s := f.sender(smtpTo(ms, 5*time.Second), daily)
@@ -423,8 +424,8 @@ func TestCorrections(t *testing.T) {
 	if err != nil || rep.Corrections != 1 || rep.Releases != 0 {
 		t.Fatalf("Run: got %+v, %v; want one correction", rep, err)
 	}
-	got := ms.received()
-	pm := parseMail(t, got[len(got)-1].Data)
+	got := ms.Received()
+	pm := mustParse(t, got[len(got)-1].Data)
 	if want := "Atalaya: 1 correction, 2026-12-06"; pm.Subject != want {
 		t.Errorf("Subject: got %q, want %q", pm.Subject, want)
 	}
@@ -438,7 +439,7 @@ func TestCorrections(t *testing.T) {
 
 func TestMaxReleases(t *testing.T) {
 	f := newFixture(t)
-	ms := newMailServer(t)
+	ms := smtptest.New(t)
 	var docs []index.Document
 	for i := range 5 {
 		docs = append(docs, release(i+1, "state", "kingpin", "Kingpin release", day(i+1), t0.Add(-time.Hour)))
@@ -454,8 +455,8 @@ func TestMaxReleases(t *testing.T) {
 		}
 		f.clock.advance(time.Hour)
 	}
-	got := ms.received()
-	if pm := parseMail(t, got[0].Data); !strings.Contains(pm.Text, "3 more matching releases wait for the next digest.") {
+	got := ms.Received()
+	if pm := mustParse(t, got[0].Data); !strings.Contains(pm.Text, "3 more matching releases wait for the next digest.") {
 		t.Errorf("first message does not say releases are waiting:\n%s", pm.Text)
 	}
 	checkExactlyOnce(t, got, docs)

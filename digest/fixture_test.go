@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"atalaya"
 	"atalaya/classify"
 	"atalaya/index"
+	"atalaya/internal/smtptest"
 )
 
 // t0 is when the tests' first digest is sent.
@@ -98,9 +98,9 @@ func (f *fixture) sender(tr Transport, def Definition) *Sender {
 }
 
 // smtpTo returns the SMTP transport of server ms.
-func smtpTo(ms *mailServer, timeout time.Duration) *SMTP {
-	return &SMTP{Host: "127.0.0.1", Port: ms.addr.Port, TLS: "starttls", Username: testUser, Password: testPassword,
-		Timeout: timeout, TLSConfig: ms.clientTLS}
+func smtpTo(ms *smtptest.Server, timeout time.Duration) *SMTP {
+	return &SMTP{Host: "127.0.0.1", Port: ms.Port, TLS: "starttls", Username: smtptest.User, Password: smtptest.Password,
+		Timeout: timeout, TLSConfig: ms.ClientTLS}
 }
 
 // daily is the digest of the issue's example.
@@ -139,37 +139,24 @@ func release(n int, src, label, title string, day, indexed time.Time) index.Docu
 
 func day(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
 
-var releaseLink = regexp.MustCompile(`In Atalaya: http://localhost:8080/releases/([0-9a-f]+)`)
-
-// releaseIDs returns the releases a message's text part lists.
-func releaseIDs(text string) []string {
-	var ids []string
-	for _, m := range releaseLink.FindAllStringSubmatch(text, -1) {
-		ids = append(ids, m[1])
+// mustParse takes a received message apart.
+func mustParse(t *testing.T, data []byte) *smtptest.Mail {
+	t.Helper()
+	m, err := smtptest.Parse(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
 	}
-	return ids
+	return m
 }
 
 // checkExactlyOnce checks that every release of want arrived in exactly
 // one message (copies of one message, same Message-ID, count once) and
 // that nothing else arrived.
-func checkExactlyOnce(t *testing.T, msgs []received, want []index.Document) {
+func checkExactlyOnce(t *testing.T, msgs []smtptest.Received, want []index.Document) {
 	t.Helper()
-	byMessage := map[string][]string{}
-	for _, r := range msgs {
-		pm := parseMail(t, r.Data)
-		id := pm.Header.Get("Message-Id")
-		ids := releaseIDs(pm.Text)
-		if prev, seen := byMessage[id]; seen && fmt.Sprint(prev) != fmt.Sprint(ids) {
-			t.Errorf("two messages with Message-ID %s list different releases: %v and %v", id, prev, ids)
-		}
-		byMessage[id] = ids
-	}
-	count := map[string]int{}
-	for _, ids := range byMessage {
-		for _, id := range ids {
-			count[id]++
-		}
+	count, err := smtptest.DeliveryCounts(msgs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, d := range want {
 		if n := count[string(d.Release.ID)]; n != 1 {
