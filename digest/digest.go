@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"atalaya"
@@ -79,13 +80,16 @@ type Options struct {
 
 // Sender builds and delivers digests, exactly once each release per
 // digest; see the package documentation. Its methods are safe for
-// concurrent use, but two runs of one digest must not overlap (the
-// scheduler skips a run while the last is going).
+// concurrent use; a run of a digest already running fails with
+// ErrRunning.
 type Sender struct {
 	opts      Options
 	defs      map[string]Definition
 	renderers map[string]*renderer
 	log       *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]bool
 }
 
 // Report is the outcome of one run of a digest.
@@ -113,8 +117,13 @@ type Status struct {
 	Pending bool // a message is waiting to be delivered again
 }
 
-// ErrUnknownDigest is returned for a digest name not in the configuration.
-var ErrUnknownDigest = errors.New("digest: no such digest")
+// Errors of Run.
+var (
+	// ErrUnknownDigest is returned for a digest name not in the configuration.
+	ErrUnknownDigest = errors.New("digest: no such digest")
+	// ErrRunning is returned when a run of the digest is under way.
+	ErrRunning = errors.New("digest: this digest is being sent already")
+)
 
 // New checks opts and parses every digest's templates.
 func New(opts Options) (*Sender, error) {
@@ -133,7 +142,7 @@ func New(opts Options) (*Sender, error) {
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = 2 * time.Second
 	}
-	s := &Sender{opts: opts, defs: map[string]Definition{}, renderers: map[string]*renderer{}, log: opts.Logger}
+	s := &Sender{opts: opts, defs: map[string]Definition{}, renderers: map[string]*renderer{}, log: opts.Logger, running: map[string]bool{}}
 	for _, d := range opts.Digests {
 		if d.MaxReleases <= 0 {
 			d.MaxReleases = 200
@@ -202,6 +211,10 @@ func (s *Sender) Run(ctx context.Context, name string) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	if !s.start(name) {
+		return rep, fmt.Errorf("%w: %s", ErrRunning, name)
+	}
+	defer s.finish(name)
 	st, pending, err := s.opts.Store.State(name)
 	if err != nil {
 		return rep, err
@@ -237,6 +250,23 @@ func (s *Sender) Run(ctx context.Context, name string) (Report, error) {
 	}
 	rep.Delivered = true
 	return rep, nil
+}
+
+// start marks digest name as running; false if it was already.
+func (s *Sender) start(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[name] {
+		return false
+	}
+	s.running[name] = true
+	return true
+}
+
+func (s *Sender) finish(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running, name)
 }
 
 // deliver sends m, retrying temporary failures with backoff, and records

@@ -505,3 +505,64 @@ func TestCutAround(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRuns runs two digests at once, and a second run of one of
+// them, while statuses and previews are read: each digest's releases
+// arrive once, and the second run of a running digest is refused.
+func TestConcurrentRuns(t *testing.T) {
+	f := newFixture(t)
+	ms := smtptest.New(t)
+	docs := testReleases()
+	f.put(docs...)
+	weekly := daily
+	weekly.Name, weekly.To = "weekly", []string{"board@example.org"}
+	s, err := New(Options{
+		Digests: []Definition{daily, weekly}, Index: f.idx, Health: testHealth, Store: f.store, Transport: smtpTo(ms, 5*time.Second),
+		From: "atalaya@example.org", Now: f.clock.Now, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	errs := make(chan error, 6)
+	for _, name := range []string{"daily", "weekly", "daily"} {
+		go func() {
+			_, err := s.Run(ctx, name)
+			errs <- err
+		}()
+	}
+	for range 3 {
+		go func() {
+			_, err := s.Statuses()
+			if err == nil {
+				_, err = s.Preview(ctx, "weekly")
+			}
+			errs <- err
+		}()
+	}
+	refused := 0
+	for range 6 {
+		switch err := <-errs; {
+		case errors.Is(err, ErrRunning):
+			refused++
+		case err != nil:
+			t.Errorf("concurrent call: %v", err)
+		}
+	}
+	if refused > 1 {
+		t.Errorf("%d runs refused, want at most the second run of daily", refused)
+	}
+	if refused == 0 {
+		// The second run of daily came after the first: nothing new.
+		t.Logf("both runs of daily ran in turn")
+	}
+	for _, name := range []string{"daily", "weekly"} {
+		var mine []smtptest.Received
+		for _, r := range ms.Received() {
+			if mustParse(t, r.Data).Header.Get("X-Atalaya-Digest") == name {
+				mine = append(mine, r)
+			}
+		}
+		checkExactlyOnce(t, mine, docs[:3])
+	}
+}

@@ -38,8 +38,10 @@ const (
 	ReasonOther     Reason = "other"
 )
 
-// Reasons lists every Reason, for pre-initialised metrics.
-var Reasons = []Reason{ReasonConnect, ReasonAuth, ReasonSender, ReasonRecipient, ReasonData, ReasonTimeout, ReasonWrite, ReasonOther}
+// Reasons returns every Reason, for pre-initialised metrics.
+func Reasons() []Reason {
+	return []Reason{ReasonConnect, ReasonAuth, ReasonSender, ReasonRecipient, ReasonData, ReasonTimeout, ReasonWrite, ReasonOther}
+}
 
 // DeliveryError is a failed delivery.
 type DeliveryError struct {
