@@ -237,3 +237,28 @@ smtp:
 	}
 	t.Logf("%d messages received for %d releases; %d random kills", len(ms.Received()), len(all), kills)
 }
+
+// TestREADMEDigestExamples checks that every YAML example of the README's
+// Digests section is a valid addition to the default configuration.
+func TestREADMEDigestExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Digests\n")
+	if !ok {
+		t.Fatal("README.md has no Digests section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	blocks := strings.Split(section, "```yaml\n")[1:]
+	if len(blocks) < 3 {
+		t.Fatalf("found %d YAML examples in the Digests section, want the digest, a provider and Mailpit", len(blocks))
+	}
+	for _, block := range blocks {
+		example, _, _ := strings.Cut(block, "```")
+		cfg := digestConfig(t, "\n"+example)
+		if code, out, errOut := runCmd(t, "config", "check", cfg); code != 0 {
+			t.Errorf("README example does not check: exit %d\n%s%s\n%s", code, out, errOut, example)
+		}
+	}
+}
