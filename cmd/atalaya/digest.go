@@ -233,11 +233,7 @@ func digestList(_ context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	w, err := e.openDigests(cfg, false)
+	w, err := e.openConfiguredDigests(false)
 	if err != nil {
 		return err
 	}
@@ -281,15 +277,7 @@ func digestList(_ context.Context, e *env, args []string) error {
 func digestPreview(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "digest preview", "digest preview NAME [--html FILE]")
 	htmlFile := fs.String("html", "", "write the HTML part to this new `file`")
-	name, err := digestName(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	w, err := e.openDigests(cfg, true)
+	name, w, err := e.openNamedDigest(fs, args)
 	if err != nil {
 		return err
 	}
@@ -310,15 +298,7 @@ func digestPreview(ctx context.Context, e *env, args []string) error {
 func digestSend(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "digest send", "digest send NAME [--json]")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	name, err := digestName(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	w, err := e.openDigests(cfg, true)
+	name, w, err := e.openNamedDigest(fs, args)
 	if err != nil {
 		return err
 	}
@@ -348,17 +328,27 @@ func printDigestReport(e *env, rep digest.Report) {
 	}
 }
 
-// digestName parses a subcommand's flags and its one argument, the digest
-// name.
-func digestName(fs *flag.FlagSet, args []string) (string, error) {
+// openNamedDigest parses a subcommand's flags and its one argument, the
+// digest name, and opens the digests with the index.
+func (e *env) openNamedDigest(fs *flag.FlagSet, args []string) (string, *digestWiring, error) {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(pos) != 1 {
-		return "", badUsage(fs, "want one digest name, got %d arguments", len(pos))
+		return "", nil, badUsage(fs, "want one digest name, got %d arguments", len(pos))
 	}
-	return pos[0], nil
+	w, err := e.openConfiguredDigests(true)
+	return pos[0], w, err
+}
+
+// openConfiguredDigests loads the configuration and opens its digests.
+func (e *env) openConfiguredDigests(withIndex bool) (*digestWiring, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return e.openDigests(cfg, withIndex)
 }
 
 // writeNewFile writes data to path, which must not exist yet.
