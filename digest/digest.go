@@ -186,16 +186,20 @@ func (s *Sender) Statuses() ([]Status, error) {
 	return out, nil
 }
 
-// Preview builds the next message of digest name without delivering it or
-// changing the store.
+// Preview returns the next message of digest name without delivering it
+// or changing the store: the pending message a crash or an unanswered
+// DATA left, which the next run delivers first, or else a new one.
 func (s *Sender) Preview(ctx context.Context, name string) (*Message, error) {
 	d, err := s.definition(name)
 	if err != nil {
 		return nil, err
 	}
-	st, _, err := s.opts.Store.State(name)
+	st, pending, err := s.opts.Store.State(name)
 	if err != nil {
 		return nil, err
+	}
+	if pending != nil && !pending.Certain {
+		return &pending.Message, nil
 	}
 	return s.build(ctx, d, st)
 }

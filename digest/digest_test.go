@@ -344,6 +344,9 @@ func TestOutbox(t *testing.T) {
 	if err := outbox.Deliver(ctx, env); err != nil {
 		t.Fatal(err)
 	}
+	if again, err := s.Preview(ctx, "daily"); err != nil || again.MessageID != m.MessageID {
+		t.Errorf("Preview with a pending message: got %v, %v; want the pending message %s", again, err, m.MessageID)
+	}
 	rep, err := s.Run(ctx, "daily")
 	if err != nil || rep.Redelivered != m.MessageID || !rep.Skipped {
 		t.Errorf("Run after the crash: got %+v, %v; want the pending message recorded and nothing more", rep, err)
@@ -565,4 +568,21 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 		checkExactlyOnce(t, mine, docs[:3])
 	}
+}
+
+// FuzzSnippet checks that any title or evidence text becomes one line with
+// no control characters, and that a cut snippet fits its limit.
+func FuzzSnippet(f *testing.F) {
+	f.Add("Sanctions\r\nBcc: x@example.org", "Bcc", 20)
+	f.Add("Extradición de “El Jefe”\u2028año\x00", "Jefe", 10)
+	f.Fuzz(func(t *testing.T, s, match string, n int) {
+		one := oneLine(s)
+		if strings.ContainsFunc(one, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' }) {
+			t.Errorf("oneLine(%q) = %q holds a control character", s, one)
+		}
+		n = 3 + int(uint(n)%300)
+		if cut := cutAround(one, oneLine(match), n); len([]rune(cut)) > n {
+			t.Errorf("cutAround(%q, %q, %d) = %q is longer than %d", one, match, n, cut, n)
+		}
+	})
 }
