@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"atalaya"
 	"atalaya/index"
 	"atalaya/internal/smtptest"
 )
@@ -585,4 +586,34 @@ func FuzzSnippet(f *testing.F) {
 			t.Errorf("cutAround(%q, %q, %d) = %q is longer than %d", one, match, n, cut, n)
 		}
 	})
+}
+
+// TestScanPastTheSearchWindow indexes more matching releases than one
+// search reaches: the digest still lists each exactly once.
+func TestScanPastTheSearchWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes over 10,000 releases")
+	}
+	f := newFixture(t)
+	n := index.MaxResultWindow + 150
+	docs := make([]index.Document, n)
+	for i := range docs {
+		docs[i] = release(i+1, "state", "kingpin", "Kingpin release", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/20), t0.Add(-time.Hour))
+		docs[i].Verdict.Evidence = nil
+	}
+	f.put(docs...)
+	def := daily
+	def.MaxReleases = n
+	s := f.sender(&Outbox{Dir: filepath.Join(f.dir, "outbox")}, def)
+	hits, more, err := s.scan(context.Background(), index.Query{Text: def.Query})
+	if err != nil || len(hits) != n || more != 0 {
+		t.Fatalf("scan: got %d hits, %d more, %v; want %d and none more", len(hits), more, err, n)
+	}
+	seen := map[atalaya.ID]bool{}
+	for _, h := range hits {
+		if seen[h.ID] {
+			t.Fatalf("scan returned %s twice", h.ID)
+		}
+		seen[h.ID] = true
+	}
 }
