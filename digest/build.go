@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -256,7 +257,7 @@ func (s *Sender) build(ctx context.Context, d Definition, st State) (*Message, e
 	if err := s.coverage(ctx, d, m); err != nil {
 		return nil, err
 	}
-	m.MessageID = messageID(d.Name, m)
+	m.MessageID = messageID(d.Name, m, s.opts.From)
 	if err := s.renderers[d.Name].render(m); err != nil {
 		return nil, fmt.Errorf("digest %s: %w", d.Name, err)
 	}
@@ -406,11 +407,17 @@ func oneLine(s string) string {
 }
 
 // messageID is a deterministic Message-ID: the same message delivered
-// again after a crash carries the same one.
-func messageID(name string, m *Message) string {
+// again after a crash carries the same one. Its domain is the sender's.
+func messageID(name string, m *Message, from string) string {
 	h := sha256.New()
 	for _, it := range m.Items() {
 		fmt.Fprintf(h, "%s@%d\n", it.ID, it.Version)
 	}
-	return fmt.Sprintf("digest.%s.%d.%s.%s@atalaya.invalid", name, m.Seq, m.Date.UTC().Format("20060102T150405Z"), hex.EncodeToString(h.Sum(nil))[:12])
+	domain := "atalaya.invalid"
+	if a, err := mail.ParseAddress(from); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok && d != "" {
+			domain = d
+		}
+	}
+	return fmt.Sprintf("digest.%s.%d.%s.%s@%s", name, m.Seq, m.Date.UTC().Format("20060102T150405Z"), hex.EncodeToString(h.Sum(nil))[:12], domain)
 }
