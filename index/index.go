@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -406,12 +405,7 @@ func (x *Index) Get(ctx context.Context, id atalaya.ID) (Document, error) {
 			body = f.Value()
 		}
 	})
-	var s stored
-	if err := json.Unmarshal(meta, &s); err != nil {
-		return Document{}, fmt.Errorf("index: get %s: decoding stored fields: %v", id, err)
-	}
-	s.Release.Body = string(body)
-	return Document{Release: s.Release, Verdict: s.Verdict, IndexedAt: s.IndexedAt}, nil
+	return decodeStored(id, meta, string(body))
 }
 
 // Count returns the number of releases in the index.

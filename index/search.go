@@ -54,10 +54,14 @@ type Query struct {
 	// (Hit.IndexedAt); zero keeps all.
 	IndexedAfter time.Time
 	Sort         Sort
-	Page         int // 1-based; 0 means 1
-	Size         int // hits per page; 0 means DefaultPageSize
-	Facets       bool
-	Highlight    bool
+	// After is a cursor, Result.Next of the previous page: the page is the
+	// hits after that one. Cursors page results sorted by date (After
+	// implies SortDate), past MaxResultWindow; Page must be 0 or 1.
+	After     string
+	Page      int // 1-based; 0 means 1
+	Size      int // hits per page; 0 means DefaultPageSize
+	Facets    bool
+	Highlight bool
 }
 
 // Result is one page of hits.
@@ -67,7 +71,11 @@ type Result struct {
 	// Facets holds, when asked, counts of the matching releases by "label",
 	// "theme", "source", "country", "language" and "year".
 	Facets map[string][]FacetCount
-	Took   time.Duration
+	// Next is the cursor of the page after this one (Query.After), set
+	// when hits are sorted by date and the page is full. The page it leads
+	// to may be empty.
+	Next string
+	Took time.Duration
 }
 
 // FacetCount is the number of matching releases with one value of a field.
@@ -143,6 +151,9 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.Sort == SortDate && len(res.Hits) == q.Size {
+		r.Next = encodeCursor(res.Hits[len(res.Hits)-1].Sort)
+	}
 	if facets != nil {
 		counts, err := facets.counts()
 		if err != nil {
@@ -217,19 +228,23 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query,
 		return nil, err
 	}
 	need := uint64(q.Page * q.Size)
+	after, err := decodeCursor(q.After)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadQuery, err)
+	}
 	sorted := func(bq query.Query) (*bleve.SearchResult, error) {
 		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
 		// Releases of one day come by ID, so that the order does not
 		// depend on how the index was built.
-		req.SortBy([]string{"-" + fieldDay, "_id"})
+		req.SortBy(dateOrder)
+		req.SearchAfter = after
 		req.Score = bleve.ScoreNone
 		return bi.SearchInContext(ctx, req)
 	}
 	var res *bleve.SearchResult
-	if oldest, newest, ok := yearSpan(bi); ok && all.Total > 4*need && all.Total > 2000 {
-		end := time.Date(newest+1, 1, 1, 0, 0, 0, 0, time.UTC)
-		spanDays := int(end.Sub(time.Date(oldest, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	if oldest, end, ok := dateSpan(bi, after); ok && all.Total > 4*need && all.Total > 2000 {
+		spanDays := int(end.Sub(oldest).Hours() / 24)
 		days := max(3, int(4*need*uint64(spanDays)/all.Total))
 		for ; days < spanDays; days *= 4 {
 			var window query.Query = &filterQuery{q: dateQuery(fieldPublished, end.AddDate(0, 0, -days), time.Time{})}
@@ -239,7 +254,7 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query,
 			if res, err = sorted(window); err != nil {
 				return nil, err
 			}
-			if res.Total >= need {
+			if len(res.Hits) == q.Size { // the page is whole within the window
 				break
 			}
 			res = nil
@@ -264,6 +279,31 @@ func count(ctx context.Context, bi bleve.Index, bq query.Query, facets *facetCou
 	req := bleve.NewSearchRequestOptions(withFacets(bq, facets), 0, 0, false)
 	req.Score = bleve.ScoreNone
 	return bi.SearchInContext(ctx, req)
+}
+
+// dateOrder sorts newest first, then by ID; Query.After cursors hold a
+// hit's values of these two.
+var dateOrder = []string{"-" + fieldDay, "_id"}
+
+// dateSpan returns the span of publication days a date-sorted page can come
+// from: from the first day of the oldest year in the index to the day after
+// the cursor's or, without a cursor, to the end of the newest year. It
+// is not ok when the index holds no dates or the cursor is past them (among
+// releases without a date).
+func dateSpan(bi bleve.Index, after []string) (from, end time.Time, ok bool) {
+	oldest, newest, ok := yearSpan(bi)
+	if !ok {
+		return time.Time{}, time.Time{}, false
+	}
+	from, end = time.Date(oldest, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(newest+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if after != nil {
+		d, err := time.Parse("20060102", after[0])
+		if err != nil {
+			return time.Time{}, time.Time{}, false
+		}
+		end = d.AddDate(0, 0, 1)
+	}
+	return from, end, true
 }
 
 // yearSpan returns the first and last publication years in the index.
@@ -294,6 +334,20 @@ func yearSpan(bi bleve.Index) (oldest, newest int, ok bool) {
 func (x *Index) validate(bi bleve.Index, q *Query) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if q.After != "" {
+		if q.Sort == "" {
+			q.Sort = SortDate
+		}
+		if q.Sort != SortDate {
+			bad("a cursor (after) pages hits sorted by date, not by %s", q.Sort)
+		}
+		if q.Page > 1 {
+			bad("page %d with a cursor (after); a cursor replaces page numbers", q.Page)
+		}
+		if _, err := decodeCursor(q.After); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	switch q.Sort {
 	case "":
 		q.Sort = SortRelevance
