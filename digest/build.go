@@ -268,42 +268,21 @@ func (s *Sender) build(ctx context.Context, d Definition, st State) (*Message, e
 const maxScan = 100_000
 
 // scan returns the releases q matches, newest first, at most maxScan, and
-// how many more matched. A search reaches only index.MaxResultWindow hits,
-// so past that scan searches again among the releases published on or
-// before the last day it saw (a day with more matches than a window holds
-// ends the scan there).
+// how many more matched. It pages with the index's cursors, which go past
+// the 10,000 hits a page number reaches.
 func (s *Sender) scan(ctx context.Context, q index.Query) ([]index.Hit, int, error) {
 	q.Sort, q.Size = index.SortDate, scanPage
 	var hits []index.Hit
-	seen := map[atalaya.ID]bool{}
-	var total int
-	for window := 0; ; window++ {
-		added, full := 0, true
-		for page := 1; page*scanPage <= index.MaxResultWindow && full; page++ {
-			q.Page = page
-			res, err := s.opts.Index.Search(ctx, q)
-			if err != nil {
-				return nil, 0, err
-			}
-			if window == 0 && page == 1 {
-				total = int(res.Total)
-			}
-			for _, h := range res.Hits {
-				if !seen[h.ID] {
-					seen[h.ID] = true
-					hits = append(hits, h)
-					added++
-				}
-			}
-			if len(hits) >= maxScan {
-				return hits, max(0, total-len(hits)), nil
-			}
-			full = len(res.Hits) == scanPage
+	for {
+		res, err := s.opts.Index.Search(ctx, q)
+		if err != nil {
+			return nil, 0, err
 		}
-		if !full || added == 0 || hits[len(hits)-1].Published.IsZero() {
-			return hits, max(0, total-len(hits)), nil
+		hits = append(hits, res.Hits...)
+		if res.Next == "" || len(res.Hits) == 0 || len(hits) >= maxScan {
+			return hits, max(0, int(res.Total)-len(hits)), nil
 		}
-		q.Until = hits[len(hits)-1].Published
+		q.After = res.Next
 	}
 }
 
