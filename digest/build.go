@@ -33,12 +33,14 @@ type Message struct {
 	Seq       int      `json:"seq"`
 	MessageID string   `json:"message_id"`
 	To        []string `json:"to"`
-	// Date is when the message was built; Since is the watermark it
-	// starts from (zero for a digest's first message).
+	// Date is when the message was built; Since is when the digest's
+	// last delivered message was built (zero for its first message): the
+	// period the message covers.
 	Date  time.Time `json:"date"`
 	Since time.Time `json:"since"`
 	// Watermark is what the digest's watermark becomes once the message
-	// is delivered: Date, or Since when releases were left waiting.
+	// is delivered: Date, or the current watermark when releases were
+	// left waiting.
 	Watermark   time.Time  `json:"watermark"`
 	BaseURL     string     `json:"base_url"`
 	Groups      []Group    `json:"groups"`
@@ -201,7 +203,7 @@ func compareLabels(a, b string) int {
 // sources' health; it changes nothing.
 func (s *Sender) build(ctx context.Context, d Definition, st State) (*Message, error) {
 	now := s.opts.Now().In(s.opts.Location)
-	m := &Message{Digest: d.Name, Seq: st.Seq + 1, To: d.To, Date: now, Since: st.Watermark, Watermark: now, BaseURL: strings.TrimRight(d.BaseURL, "/")}
+	m := &Message{Digest: d.Name, Seq: st.Seq + 1, To: d.To, Date: now, Since: st.Covered, Watermark: now, BaseURL: strings.TrimRight(d.BaseURL, "/")}
 	from := time.Time{}
 	if !st.Watermark.IsZero() {
 		from = st.Watermark.Add(-overlap)

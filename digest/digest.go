@@ -242,7 +242,7 @@ func (s *Sender) Run(ctx context.Context, name string) (Report, error) {
 	if m.Empty() && !d.SendEmpty {
 		rep.Skipped = true
 		s.log.Info("digest: nothing new", "digest", name)
-		return rep, nil
+		return rep, s.opts.Store.advance(name, m.Watermark)
 	}
 	if err := s.opts.Store.begin(name, *m); err != nil {
 		return rep, err

@@ -100,6 +100,9 @@ func TestDeliver(t *testing.T) {
 	if n := len(ms.Received()); n != 1 {
 		t.Errorf("after a run with nothing new the server has %d messages, want 1", n)
 	}
+	if st, _, _ := f.store.State("daily"); !st.Watermark.Equal(f.clock.Now()) || !st.Covered.Equal(t0) {
+		t.Errorf("State after nothing new: got %+v; want the watermark moved to now and the coverage still from the first message", st)
+	}
 
 	// One new release: the next message lists it alone.
 	fresh := release(5, "treasury", "kingpin", "Treasury Designates a Fuel Theft Network", day(5), f.clock.Now().Add(-10*time.Minute))

@@ -43,9 +43,13 @@ type Store struct {
 
 // State is what the store knows of one digest.
 type State struct {
-	// Watermark is the end of the period of the last delivered message:
-	// the next message holds the releases indexed after it.
+	// Watermark is when the last run that left nothing unsent built its
+	// message: the next message holds the releases indexed after it (and
+	// an hour before, not sent yet).
 	Watermark time.Time `json:"watermark"`
+	// Covered is when the last delivered message was built: the coverage
+	// section counts from there.
+	Covered   time.Time `json:"covered"`
 	LastSent  time.Time `json:"last_sent"`  // when the last message was accepted
 	Messages  int       `json:"messages"`   // messages delivered
 	Releases  int       `json:"releases"`   // releases delivered, corrections included
@@ -270,6 +274,9 @@ func (s *Store) delivered(name string, m Message, at time.Time) error {
 		if m.Watermark.After(st.Watermark) {
 			st.Watermark = m.Watermark
 		}
+		if m.Date.After(st.Covered) {
+			st.Covered = m.Date
+		}
 		st.LastSent, st.LastTry = at, at
 		st.Messages++
 		st.Releases += len(m.Items())
@@ -282,6 +289,22 @@ func (s *Store) delivered(name string, m Message, at time.Time) error {
 			return err
 		}
 		return addAttempt(b, Attempt{At: at, MessageID: m.MessageID, Releases: len(m.Items()), OK: true})
+	})
+}
+
+// advance moves digest name's watermark to w, after a run that found
+// nothing to send, so that the next run looks at less.
+func (s *Store) advance(name string, w time.Time) error {
+	return s.update(name, func(b *bolt.Bucket) error {
+		var st State
+		if _, err := getJSON(b, keyState, &st); err != nil {
+			return err
+		}
+		if !w.After(st.Watermark) {
+			return nil
+		}
+		st.Watermark = w
+		return putJSON(b, keyState, st)
 	})
 }
 
