@@ -55,10 +55,12 @@ type DeliveryError struct {
 	Err       error
 }
 
+// Error says why the delivery failed.
 func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("delivery failed (%s): %v", e.Reason, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // asDeliveryError returns err as a *DeliveryError, wrapping errors of

@@ -47,6 +47,7 @@ const (
 	SilentAfterData                  // take the whole message, then never answer the end of DATA
 )
 
+// String names the fault, for subtest names.
 func (f Fault) String() string {
 	return map[Fault]string{RefuseAuth: "auth refused", RejectRecipient: "recipient rejected", CloseMidData: "closed mid-DATA",
 		Silent: "never answers", SilentAfterData: "never answers the end of DATA"}[f]
