@@ -295,11 +295,11 @@ func (s *Sender) deliver(ctx context.Context, d Definition, m Message) (int, err
 		if rerr := s.opts.Store.failed(d.Name, m, now, de.Reason, de, de.Certain); rerr != nil {
 			return attempt, errors.Join(de, rerr)
 		}
-		s.log.Warn("digest: delivery failed", "digest", d.Name, "message_id", m.MessageID, "attempt", attempt,
-			"reason", de.Reason, "temporary", de.Temporary, "error", de.Err)
 		if !de.Temporary || attempt > s.opts.Retries {
 			return attempt, fmt.Errorf("digest %s: %w", d.Name, de)
 		}
+		s.log.Warn("digest: delivery failed; retrying", "digest", d.Name, "message_id", m.MessageID, "attempt", attempt,
+			"reason", de.Reason, "retry_in", wait, "error", de.Err)
 		select {
 		case <-ctx.Done():
 			return attempt, fmt.Errorf("digest %s: %w (stopped before retrying: %v)", d.Name, de, ctx.Err())
