@@ -55,9 +55,24 @@ type DeliveryError struct {
 	Err       error
 }
 
-// Error says why the delivery failed.
+// reasonHints say what to check for each reason.
+var reasonHints = map[Reason]string{
+	ReasonConnect:   "check smtp.host, smtp.port and smtp.tls",
+	ReasonAuth:      "check smtp.username and the password in the variable smtp.password_env names",
+	ReasonSender:    "check smtp.from: the server refuses it as sender",
+	ReasonRecipient: "check the digest's to addresses",
+	ReasonTimeout:   "the server did not answer within smtp.timeout",
+	ReasonWrite:     "check that the outbox directory is writable and the disk not full",
+}
+
+// Error says why the delivery failed and what to check; nothing is lost:
+// the next run delivers.
 func (e *DeliveryError) Error() string {
-	return fmt.Sprintf("delivery failed (%s): %v", e.Reason, e.Err)
+	msg := fmt.Sprintf("delivery failed (%s): %v", e.Reason, e.Err)
+	if hint := reasonHints[e.Reason]; hint != "" {
+		msg += "; " + hint
+	}
+	return msg + "; the releases stay for the next run"
 }
 
 // Unwrap returns the underlying error.
