@@ -620,3 +620,22 @@ func TestScanPastTheSearchWindow(t *testing.T) {
 		seen[h.ID] = true
 	}
 }
+
+func TestTemplateErrors(t *testing.T) {
+	f := newFixture(t)
+	f.put(testReleases()...)
+	def := daily
+	def.Templates.HTML = "<p>{{.Digest"
+	if _, err := New(Options{Digests: []Definition{def}, Index: f.idx, Store: f.store, Transport: &Outbox{Dir: f.dir}}); err == nil || !strings.Contains(err.Error(), "digest daily: HTML template") {
+		t.Errorf("New with a template that does not parse: got %v", err)
+	}
+	def.Templates.HTML = ""
+	def.Templates.Text = "{{.NoSuchField}}"
+	s := f.sender(&Outbox{Dir: filepath.Join(f.dir, "outbox")}, def)
+	if _, err := s.Run(context.Background(), "daily"); err == nil || !strings.Contains(err.Error(), "text template") {
+		t.Errorf("Run with a template that fails: got %v", err)
+	}
+	if st, pending, _ := f.store.State("daily"); pending != nil || st.Seq != 0 {
+		t.Errorf("a message that does not render was recorded: %+v, pending %v", st, pending)
+	}
+}
