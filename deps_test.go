@@ -46,6 +46,7 @@ var allowedImports = map[string][]string{
 	"atalaya/crawler/browser":             {"atalaya"},
 	"atalaya/crawler/browser/browsertest": {},
 	"atalaya/internal/rulestore":          {},
+	"atalaya/internal/smtptest":           {},
 }
 
 // confinedImports names third-party modules that only one package may import.

@@ -65,6 +65,10 @@ type Config struct {
 	Browser Browser `yaml:"browser"`
 	// Serve configures `atalaya serve` (config/serve.go).
 	Serve Serve `yaml:"serve"`
+	// SMTP is the mail server digests go through; see digest.go.
+	SMTP SMTP `yaml:"smtp"`
+	// Digests are the email digests; see digest.go.
+	Digests []Digest `yaml:"digests"`
 }
 
 // Browser configures the headless browser.
@@ -270,6 +274,7 @@ func (o Options) Load(path string) (*Config, error) {
 		return nil, err
 	}
 	cfg.resolvePaths(filepath.Dir(path))
+	cfg.resolveDigestPaths(filepath.Dir(path))
 	return cfg, nil
 }
 

@@ -309,7 +309,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, at pos, line int, o 
 func (d *decoder) decodeKey(v reflect.Value, name string, n ast.Node, at pos, line int, o origins) {
 	t := v.Type()
 	for i := range t.NumField() {
-		if tagName(t.Field(i)) == name {
+		if tagName(t.Field(i)) == name && name != "-" {
 			d.decodeValue(n, v.Field(i), at.key(name), line, o)
 			return
 		}
@@ -503,7 +503,9 @@ func tagName(f reflect.StructField) string {
 func tagNames(t reflect.Type) []string {
 	names := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		names = append(names, tagName(t.Field(i)))
+		if name := tagName(t.Field(i)); name != "-" {
+			names = append(names, name)
+		}
 	}
 	return names
 }

@@ -101,6 +101,7 @@ func validate(cfg *Config, d *decoder) {
 			first[s.Name] = i
 		}
 	}
+	checkDigests(cfg, d)
 }
 
 // checkSource checks what a resolved source needs as a whole: required

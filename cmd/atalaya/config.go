@@ -69,6 +69,9 @@ func configCheck(_ context.Context, e *env, args []string) error {
 	if _, err := crawlerSources(cfg); err != nil {
 		return err
 	}
+	if err := checkDigestQueries(e, path, cfg); err != nil {
+		return err
+	}
 	if !*offline {
 		warnNoBrowser(e.stderr, cfg)
 	}

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -183,28 +181,6 @@ func (e *env) rulesWithSource(path string) (*classify.Rules, []byte, error) {
 	}
 	rs, err := classify.Parse(strings.NewReader(string(src)), path)
 	return rs, src, err
-}
-
-// writeNewFile writes data to path, which must not exist, so that no file
-// (the rules in force above all) is ever overwritten.
-func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%s exists: give --out a new file name (rules fit never overwrites a file)", path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing fitted rules: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("writing fitted rules to %s: %w", filepath.Clean(path), err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("writing fitted rules to %s: %w", path, err)
-	}
-	return nil
 }
 
 func orStdout(path string) string {

@@ -66,7 +66,7 @@ func TestRulesFitReproducesItsFigures(t *testing.T) {
 	}
 	written, _ := os.ReadFile(out)
 	code, _, errOut = runCmd(t, "rules", "fit", "--rules", rules, "--gold", "testdata/gold-small.jsonl", "--out", out)
-	if code != 1 || !strings.Contains(errOut, "exists: give --out a new file name") {
+	if code != 1 || !strings.Contains(errOut, "exists; remove it or name a new file") {
 		t.Errorf("fit over an existing file: exit %d, stderr %q; want 1 and a refusal", code, errOut)
 	}
 	if again, _ := os.ReadFile(out); string(again) != string(written) {

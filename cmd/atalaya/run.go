@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"crawl":      {summary: "crawl the sources once: archive, classify and index new releases", run: runCrawl},
 		"demo":       {summary: "crawl the embedded mirror of the sites offline, classify, index and search", run: runDemo},
 		"completion": {summary: "print a shell completion script for bash, zsh or fish", run: runCompletion},
+		"digest":     {summary: "list, preview and send the email digests", run: runDigest},
 		"generate":   {summary: "archive N synthetic releases, for benchmarks", run: runGenerate},
 		"help":       {summary: "show the commands, or one command's flags", run: runHelp},
 		"fetch":      {summary: "fetch one page and print what its source's selectors see on it", run: runFetch},
