@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -252,7 +253,16 @@ func TestRulesPage(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("status %d", rec.Code)
 	}
-	if mis := missing(body, `id="rule-reward-offer"`, "Rules version in force", "recompensa*", "Fires on",
+	pattern := ""
+	for _, r := range classify.Default().Rules() {
+		if r.ID == "reward-offer" && len(r.Patterns) > 0 {
+			pattern = html.EscapeString(r.Patterns[len(r.Patterns)-1])
+		}
+	}
+	if pattern == "" {
+		t.Fatal("the default rules have no reward-offer rule with patterns")
+	}
+	if mis := missing(body, `id="rule-reward-offer"`, "Rules version in force", pattern, "Fires on",
 		"No gold file is configured", `href="/?label=kingpin&amp;label=mixed&amp;theme=sanctions"`); len(mis) > 0 {
 		t.Errorf("the rules page lacks %q\n%s", mis, body)
 	}
