@@ -177,7 +177,7 @@ func TestDamagedStateDBAdvice(t *testing.T) {
 }
 
 // TestDamagedRecordSalvaged damages one record in the middle of a WARC
-// file: releases and reindex go on with every other release, name what
+// file: releases, reindex, reclassify and rules report go on with every other release, name what
 // they skipped and exit 1; archive verify reports the damage.
 func TestDamagedRecordSalvaged(t *testing.T) {
 	tests := []struct {
@@ -212,6 +212,22 @@ func TestDamagedRecordSalvaged(t *testing.T) {
 			}
 			if wantCode := min(tt.wantSkipped, 1); code != wantCode || tt.wantSkipped > 0 && !strings.Contains(errOut, file) {
 				t.Errorf("reindex: exit %d, want %d and the skipped release listed:\n%s", code, wantCode, errOut)
+			}
+
+			code, out, errOut = runCmd(t, "--data", data, "--log-level", "warn", "reclassify")
+			if !strings.Contains(out, "reclassified with rules") {
+				t.Errorf("reclassify after the damage stopped: %q\n%s", out, errOut)
+			}
+			if wantCode := min(tt.wantSkipped, 1); code != wantCode || tt.wantSkipped > 0 && !strings.Contains(errOut, file) {
+				t.Errorf("reclassify: exit %d, want %d and the skipped release listed:\n%s", code, wantCode, errOut)
+			}
+
+			code, out, errOut = runCmd(t, "--data", data, "--log-level", "warn", "rules", "report")
+			if !strings.Contains(out, "dead rules") {
+				t.Errorf("rules report after the damage stopped: %q\n%s", out, errOut)
+			}
+			if wantCode := min(tt.wantSkipped, 1); code != wantCode {
+				t.Errorf("rules report: exit %d, want %d:\n%s", code, wantCode, errOut)
 			}
 
 			code, out, _ = runCmd(t, "--data", data, "archive", "verify", "--json")

@@ -74,7 +74,8 @@ func (e *env) reclassify(ctx context.Context, w io.Writer) error {
 	if err := store.BeginReclassify(rulestore.Reclassification{From: from, To: rules.Version(), Started: time.Now()}); err != nil {
 		return err
 	}
-	labels, err := putClassified(ctx, idx, classified(ctx, arch, rules), func(n int) { e.progress("reclassify: %d releases classified", n) })
+	sv := salvage{w: e.stderr}
+	labels, err := putClassified(ctx, idx, classifiedSalvaging(ctx, arch, rules, &sv), func(n int) { e.progress("reclassify: %d releases classified", n) })
 	e.progressDone()
 	if err != nil {
 		return err
@@ -98,7 +99,7 @@ func (e *env) reclassify(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, " %s=%d", l, labels[classify.Label(l)])
 	}
 	fmt.Fprintln(w)
-	return nil
+	return sv.result()
 }
 
 // putClassified writes docs to the index in batches and counts their

@@ -67,19 +67,14 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	return sv.result()
 }
 
-// classified yields every archived release, latest version, with its
-// verdict under rules.
-func classified(ctx context.Context, arch *archive.Archive, rules *classify.Rules) iter.Seq2[index.Document, error] {
-	return classifiedSalvaging(ctx, arch, rules, nil)
-}
-
-// classifiedSalvaging is classified passing over, through sv, the releases
-// whose records are damaged; a nil sv yields their errors.
+// classifiedSalvaging yields every archived release, latest version, with
+// its verdict under rules, passing over, through sv, the releases whose
+// records are damaged.
 func classifiedSalvaging(ctx context.Context, arch *archive.Archive, rules *classify.Rules, sv *salvage) iter.Seq2[index.Document, error] {
 	return func(yield func(index.Document, error) bool) {
 		now := time.Now()
 		for rel, err := range arch.Releases(ctx, archive.Filter{}) {
-			if sv != nil && sv.skip(err) {
+			if sv.skip(err) {
 				continue
 			}
 			if err != nil {

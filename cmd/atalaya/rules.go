@@ -104,8 +104,10 @@ func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*arc
 }
 
 // withArchivedReleases opens the archive and calls fn with its releases;
-// an error met while reading them is returned after fn.
-func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya.Release])) error {
+// an error met while reading them is returned after fn. Releases whose
+// records are damaged are passed over through sv: the caller writes its
+// output, then returns sv.result().
+func (e *env) withArchivedReleases(ctx context.Context, sv *salvage, fn func(iter.Seq[atalaya.Release])) error {
 	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
@@ -114,6 +116,9 @@ func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya
 	var readErr error
 	fn(func(yield func(atalaya.Release) bool) {
 		for rel, err := range a.Releases(ctx, archive.Filter{}) {
+			if sv.skip(err) {
+				continue
+			}
 			if err != nil {
 				readErr = err
 				return
@@ -276,9 +281,10 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	out := diffOutput{OldRulesVersion: oldRules.Version(), NewRulesVersion: newRules.Version()}
+	sv := salvage{w: e.stderr}
 	if !*noArchive {
 		var rep classify.DiffReport
-		if err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		if err := e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
 			rep = classify.Diff(oldRules, newRules, rels)
 		}); err != nil {
 			return err
@@ -294,7 +300,10 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		out.Gold = &rep
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, out)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+		return sv.result()
 	}
 	if out.Archive != nil {
 		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
@@ -304,7 +313,7 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
 		writeDiff(e.stdout, *out.Gold, oldRules, newRules)
 	}
-	return nil
+	return sv.result()
 }
 
 // diffOutput is "rules diff --json".
@@ -371,13 +380,17 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 		return writeReport(e.stdout, classify.Evaluate(rs, g), *asJSON)
 	}
 	var rep classify.Report
-	err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+	sv := salvage{w: e.stderr}
+	err = e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
 		rep = classify.EvaluateSeq(rs, unlabelled(rs, rels))
 	})
 	if err != nil {
 		return err
 	}
-	return writeReport(e.stdout, rep, *asJSON)
+	if err := writeReport(e.stdout, rep, *asJSON); err != nil {
+		return err
+	}
+	return sv.result()
 }
 
 func writeReport(w io.Writer, rep classify.Report, asJSON bool) error {

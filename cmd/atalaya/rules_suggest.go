@@ -36,8 +36,9 @@ func rulesSuggest(ctx context.Context, e *env, args []string) error {
 	opt := classify.SuggestOptions{MaxWords: *words, MinSupport: *minSupport, Limit: *limit}
 	var out []classify.Suggestion
 	useArchive := !*noArchive && e.hasArchive()
+	sv := salvage{w: e.stderr}
 	if useArchive {
-		err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		err = e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
 			out = classify.Suggest(rs, g, rels, opt)
 		})
 	} else {
@@ -50,9 +51,15 @@ func rulesSuggest(ctx context.Context, e *env, args []string) error {
 		if out == nil {
 			out = []classify.Suggestion{}
 		}
-		return writeJSON(e.stdout, out)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+		return sv.result()
 	}
-	return writeSuggestions(e, out, useArchive)
+	if err := writeSuggestions(e, out, useArchive); err != nil {
+		return err
+	}
+	return sv.result()
 }
 
 // hasArchive reports whether the data directory holds an archive.
