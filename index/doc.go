@@ -26,7 +26,8 @@
 //     (lower-cased, one term per value), for filters and facets. They have
 //     no doc values: facets are counted from their postings (see below).
 //   - month ("2025-06"): keyword field, indexed only, for date ranges.
-//   - agency, rules_version: keyword fields, indexed only.
+//   - agency, rules_version: keyword fields, indexed only; rule: the IDs
+//     of the rules whose evidence the verdict holds, indexed only.
 //   - published: date field, indexed only, for date ranges; indexed_at:
 //     date field, indexed only.
 //   - day ("20250601"): keyword field with doc values, to sort by date.

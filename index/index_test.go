@@ -938,3 +938,32 @@ func indexPhrases(t *testing.T, n int, opts Options) (*Index, bleve.Index, []Doc
 	t.Cleanup(release)
 	return x, bi, docs, phrases
 }
+
+// TestRuleField checks that rule:ID finds the releases a rule fired on and
+// only those.
+func TestRuleField(t *testing.T) {
+	x, err := OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	doc := func(id, rule string) Document {
+		d := Document{Release: atalaya.Release{ID: atalaya.ID(id), URL: "https://example.org/" + id, Language: atalaya.English, Title: "t " + id, Body: "b"}}
+		if rule != "" {
+			d.Verdict.Evidence = []classify.Evidence{{Rule: rule}, {Rule: rule}}
+		}
+		return d
+	}
+	if err := x.Put(context.Background(), doc("a", "Reward-Offer"), doc("b", "extradition"), doc("c", "")); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]uint64{`rule:reward-offer`: 1, `rule:"reward-offer"`: 1, `rule:extradition`: 1, `rule:extra*`: 1, `rule:nothing`: 0, `-rule:reward-offer`: 2} {
+		res, err := x.Search(context.Background(), Query{Text: q})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if res.Total != want {
+			t.Errorf("%s: %d releases, want %d", q, res.Total, want)
+		}
+	}
+}

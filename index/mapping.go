@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ import (
 // schemaVersion names the mapping and stored layout below. Change it with
 // every change to either: an index of another version is refused with
 // ErrIncompatible, and `atalaya reindex` rebuilds it.
-const schemaVersion = "atalaya-index-6"
+const schemaVersion = "atalaya-index-7"
 
 // schemaKey is the bleve internal key that holds schemaVersion.
 var schemaKey = []byte("atalaya_schema")
@@ -34,6 +35,7 @@ const (
 	fieldBodyES    = "body_es"
 	fieldLabel     = "label"
 	fieldTheme     = "theme"
+	fieldRule      = "rule"
 	fieldSource    = "source"
 	fieldAgency    = "agency"
 	fieldCountry   = "country"
@@ -107,6 +109,7 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fieldMonth, kw(false))
 	doc.AddFieldMappingsAt(fieldDay, kw(true))
 	doc.AddFieldMappingsAt(fieldAgency, kw(false))
+	doc.AddFieldMappingsAt(fieldRule, kw(false))
 	doc.AddFieldMappingsAt(fieldRules, kw(false))
 	doc.AddFieldMappingsAt(fieldPublished, date(false))
 	doc.AddFieldMappingsAt(fieldIndexed, date(false))
@@ -138,6 +141,20 @@ func docID(d *Document) atalaya.ID {
 	return atalaya.NewID(d.Release.URL)
 }
 
+// firedRules returns the distinct IDs of the rules behind evidence, in
+// lower case: the rule field, so that rule:ID finds every release a rule
+// fired on.
+func firedRules(evidence []classify.Evidence) []string {
+	var ids []string
+	for _, ev := range evidence {
+		id := strings.ToLower(ev.Rule)
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // fieldsOf returns the fields bleve indexes for d.
 func fieldsOf(d *Document) (map[string]any, error) {
 	if err := check(d); err != nil {
@@ -159,6 +176,7 @@ func fieldsOf(d *Document) (map[string]any, error) {
 		themes[i] = strings.ToLower(t)
 	}
 	f := map[string]any{
+		fieldRule:     firedRules(d.Verdict.Evidence),
 		titleField:    r.Title,
 		bodyField:     r.Body,
 		fieldLabel:    strings.ToLower(string(d.Verdict.Label)),

@@ -127,7 +127,7 @@ func position(s string, pos int) string {
 
 // Fields of the query language, beside the text fields "title" and "body".
 var (
-	keywordFields = []string{"label", "theme", "source", "agency", "country", "language", "year"}
+	keywordFields = []string{"label", "theme", "rule", "source", "agency", "country", "language", "year"}
 	textFields    = []string{"title", "body"}
 	dateFields    = []string{"published"}
 )

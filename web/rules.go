@@ -14,9 +14,9 @@ type ruleView struct {
 	classify.Rule
 	Languages string
 	Fields    string
-	// Releases counts the indexed releases labelled with the rule's label
-	// (or mixed) that carry its theme; SearchURL lists them.
-	Releases  int
+	// Releases counts the indexed releases the rule fired on (rule:ID);
+	// SearchURL lists them.
+	Releases  uint64
 	SearchURL string
 	Gold      *classify.RuleStats
 }
@@ -44,11 +44,7 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request) {
 	if h.deps.Gold != nil {
 		data.GoldF1 = h.deps.Gold.MacroF1
 	}
-	themeCounts, err := h.themeCountsByLabel(r, rs.LabelNames())
-	if err != nil {
-		h.log.Warn("count releases per rule", "error", err)
-		data.CountErr = "The releases per rule could not be counted; the error is in the server's log."
-	}
+	counted := true
 	for _, rule := range rs.Rules() {
 		v := ruleView{Rule: rule, Languages: "all", Fields: "title and body"}
 		if len(rule.Languages) > 0 {
@@ -61,10 +57,17 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request) {
 		if len(rule.Fields) > 0 {
 			v.Fields = strings.Join(rule.Fields, ", ")
 		}
-		if rule.Label != "" && rule.Theme != "" {
-			v.Releases = themeCounts[rule.Label][rule.Theme]
-			q := url.Values{"label": {string(rule.Label), string(classify.Mixed)}, "theme": {rule.Theme}}
-			v.SearchURL = searchURL(q)
+		if counted {
+			q := ruleQuery(rule.ID)
+			res, err := h.deps.Index.Search(r.Context(), index.Query{Text: q, Size: 1})
+			if err != nil {
+				h.log.Warn("count releases per rule", "rule", rule.ID, "error", err)
+				data.CountErr = "The releases per rule could not be counted; the error is in the server's log."
+				counted = false
+			} else {
+				v.Releases = res.Total
+				v.SearchURL = searchURL(url.Values{"q": {q}})
+			}
 		}
 		if h.deps.Gold != nil {
 			for i := range h.deps.Gold.Rules {
@@ -78,19 +81,7 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "rules", "Rules", data)
 }
 
-// themeCountsByLabel counts, for each label, the releases labelled with it
-// or mixed, per theme: one faceted search per label.
-func (h *handler) themeCountsByLabel(r *http.Request, labels []classify.Label) (map[classify.Label]map[string]int, error) {
-	counts := map[classify.Label]map[string]int{}
-	for _, l := range labels {
-		res, err := h.deps.Index.Search(r.Context(), index.Query{Labels: []string{string(l), string(classify.Mixed)}, Facets: true, Size: 1})
-		if err != nil {
-			return counts, err
-		}
-		counts[l] = map[string]int{}
-		for _, c := range res.Facets["theme"] {
-			counts[l][c.Value] = c.Count
-		}
-	}
-	return counts, nil
+// ruleQuery is the query that finds the releases rule id fired on.
+func ruleQuery(id string) string {
+	return `rule:"` + id + `"`
 }

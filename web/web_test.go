@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"html"
 	"io/fs"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 
 	"atalaya"
 	"atalaya/classify"
+	"atalaya/index"
 )
 
 func TestTemplatesWired(t *testing.T) {
@@ -263,8 +266,20 @@ func TestRulesPage(t *testing.T) {
 		t.Fatal("the default rules have no reward-offer rule with patterns")
 	}
 	if mis := missing(body, `id="rule-reward-offer"`, "Rules version in force", pattern, "Fires on",
-		"No gold file is configured", `href="/?label=kingpin&amp;label=mixed&amp;theme=sanctions"`); len(mis) > 0 {
+		"No gold file is configured"); len(mis) > 0 {
 		t.Errorf("the rules page lacks %q\n%s", mis, body)
+	}
+	// Each rule links to the releases it fired on, with their exact count.
+	res, err := f.idx.Search(context.Background(), index.Query{Text: `rule:"extradition"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total == 0 {
+		t.Fatal("no mirror release has extradition evidence; pick another rule")
+	}
+	link := fmt.Sprintf(`<a href="/?q=rule%%3A%%22extradition%%22">%d</a>`, res.Total)
+	if !strings.Contains(body, link) {
+		t.Errorf("the rules page lacks %s", link)
 	}
 }
 
