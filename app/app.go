@@ -46,8 +46,10 @@ type Options struct {
 	// Crawl is the template of every run's crawler options: user agent,
 	// transport, private networks. State and Sink are set per run.
 	Crawl crawler.Options
-	// Rules loads the classification rules: at start and on reload.
+	// Rules loads the classification rules at start.
 	Rules func() (*classify.Rules, error)
+	// ReloadRules loads them on POST /api/rules/reload; nil: Rules.
+	ReloadRules func() (*classify.Rules, error)
 	// AdminToken enables the admin API; "" disables it.
 	AdminToken string
 	// RunBudget bounds each run of a source; 0: none.
@@ -299,7 +301,11 @@ func (s *service) CrawlNow(src atalaya.SourceID) error {
 
 // ReloadRules loads the rules again; the old ones stay on error.
 func (s *service) ReloadRules(context.Context) (string, error) {
-	rules, err := s.opts.Rules()
+	reload := s.opts.ReloadRules
+	if reload == nil {
+		reload = s.opts.Rules
+	}
+	rules, err := reload()
 	if err != nil {
 		return "", err
 	}

@@ -39,11 +39,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.finishReclassify(ctx, e.stderr); err != nil {
+		return fmt.Errorf("finishing the interrupted reclassification: %w", err)
+	}
+	rules, err := e.rulesForIngest()
+	if err != nil {
+		return err
+	}
 	opts := app.Options{
 		DataDir: e.dataDir, Listen: sc.Listen, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
 		MaxJitter: *jitter, Logger: e.logger,
 		Crawl: crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
-		Rules: func() (*classify.Rules, error) { return loadRules(cfg.Rules) },
+		Rules:       func() (*classify.Rules, error) { return rules, nil },
+		ReloadRules: e.reloadRules,
 	}
 	if sc.AdminTokenEnv != "" {
 		opts.AdminToken = os.Getenv(sc.AdminTokenEnv)
@@ -85,4 +93,25 @@ func exitOnSecondSignal(e *env) {
 		fmt.Fprintln(e.stderr, "atalaya serve: second signal, exiting at once")
 		os.Exit(1)
 	}()
+}
+
+// reloadRules loads the rules in force for POST /api/rules/reload and
+// keeps a copy in the rules store, so that the verdicts they set can be
+// explained. They classify the releases crawled from then on; they are not
+// recorded as applied, since the verdicts already indexed keep their rules:
+// 'atalaya reclassify' (with the service stopped) applies them to all, and
+// a restart classifies with the rules last applied again.
+func (e *env) reloadRules() (*classify.Rules, error) {
+	rules, src, err := e.rulesWithSource("")
+	if err != nil {
+		return nil, err
+	}
+	store, err := e.openRulesStore()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Keep(rules.Version(), src); err != nil {
+		return nil, err
+	}
+	return rules, nil
 }
