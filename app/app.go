@@ -52,7 +52,8 @@ type Options struct {
 	ReloadRules func() (*classify.Rules, error)
 	// AdminToken enables the admin API; "" disables it.
 	AdminToken string
-	// RunBudget bounds each run of a source; 0: none.
+	// RunBudget bounds each run of a source without a run budget of its
+	// own (crawler.Source.RunBudget); 0: none.
 	RunBudget time.Duration
 	// ShutdownGrace is how long Run lets running crawls and requests end
 	// once ctx is done; 0 means 20 s.
@@ -205,13 +206,22 @@ func (s *service) schedule(ctx context.Context) error {
 		s.m.InitSource(string(src.ID))
 		job := schedule.Job{
 			Name: string(src.ID), Group: hostOf(src.Source), Spec: spec, Last: last.Started,
-			Budget: s.opts.RunBudget, Run: s.crawlJob(src.Source),
+			Budget: runBudget(src.Source, s.opts.RunBudget), Run: s.crawlJob(src.Source),
 		}
 		if err := s.sched.Add(job); err != nil {
 			return fmt.Errorf("serve: source %s: %w", src.ID, err)
 		}
 	}
 	return nil
+}
+
+// runBudget is the time a run of src may take: its own run budget when
+// set, else the service's.
+func runBudget(src crawler.Source, service time.Duration) time.Duration {
+	if src.RunBudget > 0 {
+		return src.RunBudget
+	}
+	return service
 }
 
 // hostOf is the host of a source's first start URL: sources on one host

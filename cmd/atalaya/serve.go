@@ -69,10 +69,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer m.Close()
 		opts.Crawl.Transport, opts.Crawl.AllowPrivateNetworks = m.Transport(), true
+		// As crawl --offline: a browser would reach the real sites, so
+		// every source is fetched over HTTP from the mirror.
 		for i := range opts.Sources {
 			opts.Sources[i].Politeness.Delay = 0
 			opts.Sources[i].Politeness.MaxCrawlDelay = time.Millisecond
+			opts.Sources[i].Fetch = crawler.FetchHTTP
 		}
+	} else {
+		networkOf(cfg).apply(e.logger, &opts.Crawl)
+		b := newSharedBrowser(cfg, e.logger)
+		opts.Crawl.Browser = b
+		defer closeBrowser(e, b)
 	}
 	opts.Ready = func(addr string) {
 		fmt.Fprintf(e.stdout, "atalaya serve: listening on http://%s (data %s)\n", addr, e.dataDir)

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +17,9 @@ import (
 	"atalaya/api"
 	"atalaya/app"
 	"atalaya/classify"
+	"atalaya/config"
+	"atalaya/crawler/browser"
+	"atalaya/internal/mirror"
 	"atalaya/internal/rulestore"
 )
 
@@ -181,4 +188,96 @@ func TestServeFinishesInterruptedReclassification(t *testing.T) {
 		t.Errorf("applied rules = %q, %v; want %s, the rules in force", a.RulesVersion, err, inForce)
 	}
 	s.stop(t)
+}
+
+// mirrorHostsConfig writes the default configuration with the hosts of the
+// real sites mapped to the mirror at addr, and private networks allowed.
+func mirrorHostsConfig(t *testing.T, addr, extra string) string {
+	t.Helper()
+	yaml := string(config.DefaultYAML())
+	for _, d := range []string{"delay: 6s", "delay: 3s"} {
+		yaml = strings.ReplaceAll(yaml, d, "delay: 0s")
+	}
+	yaml += "\nallow_private_networks: true\nhosts:\n"
+	for _, h := range []string{"www.state.gov", "home.treasury.gov", "ofac.treasury.gov", "www.gob.mx"} {
+		yaml += fmt.Sprintf("  %s: %q\n", h, addr)
+	}
+	path := filepath.Join(t.TempDir(), "mirror.yaml")
+	if err := os.WriteFile(path, []byte(yaml+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestServeThroughHosts checks that serve, without --offline, crawls
+// through the configuration's hosts mapping and private-network opt-in:
+// the sites' hosts are mapped to the mirror on loopback.
+func TestServeThroughHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls the mirror")
+	}
+	srv, err := mirror.Start(mirror.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	s := serveInProcess(t, mirrorHostsConfig(t, srv.URL(), ""), t.TempDir())
+	eventually(t, "releases crawled through the hosts mapping", func() bool { return s.total(t) > 0 })
+}
+
+// browserConfig writes the default configuration with every gob.mx source
+// fetched through the browser, and with edit applied.
+func browserConfig(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	yaml := strings.ReplaceAll(string(config.DefaultYAML()), "fetch: auto", "fetch: browser")
+	path := filepath.Join(t.TempDir(), "browser.yaml")
+	if err := os.WriteFile(path, []byte(edit(yaml)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// sourceTotal is how many releases of src the service has indexed.
+func (s *service) sourceTotal(t *testing.T, src string) int {
+	var r api.SearchResponse
+	s.get(t, "/api/search?size=1&facets=false&highlight=false&source="+src, &r)
+	return int(r.Total)
+}
+
+// TestServeOfflineFetchesOverHTTP checks that serve --offline fetches
+// sources configured with fetch: browser over HTTP from the mirror, as
+// crawl --offline does (a browser would reach the real sites).
+func TestServeOfflineFetchesOverHTTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls the mirror")
+	}
+	cfg := browserConfig(t, func(yaml string) string {
+		return regexp.MustCompile(`(?m)^(\s+schedule: ).*$`).ReplaceAllString(yaml, `${1}"@every 3s"`)
+	})
+	s := serveInProcess(t, cfg, t.TempDir(), "--offline")
+	eventually(t, "sre releases crawled over HTTP", func() bool { return s.sourceTotal(t, "sre") > 0 })
+}
+
+// TestServeSharesBrowser checks that serve, without --offline, gives its
+// crawls a browser: a gob.mx source with fetch: browser, moved to a
+// loopback copy of the site, is crawled through headless Chromium.
+func TestServeSharesBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls through a browser")
+	}
+	if _, err := browser.New(browser.Options{}); err != nil {
+		t.Skipf("skipping: %v (on Debian: apt-get install chromium)", err)
+	}
+	site := httptest.NewServer(gobmxCopy())
+	defer site.Close()
+	cfg := browserConfig(t, func(yaml string) string {
+		yaml = strings.ReplaceAll(yaml, "https://www.gob.mx/", site.URL+"/")
+		yaml = strings.ReplaceAll(yaml, "allowed_domains: [www.gob.mx]", "allowed_domains: [127.0.0.1]")
+		for _, d := range []string{"delay: 6s", "delay: 3s"} {
+			yaml = strings.ReplaceAll(yaml, d, "delay: 0s")
+		}
+		return yaml + "\nallow_private_networks: true\n"
+	})
+	s := serveInProcess(t, cfg, t.TempDir())
+	eventually(t, "gob.mx releases crawled through the browser", func() bool { return s.total(t) > 0 })
 }
