@@ -49,7 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	opts := app.Options{
 		DataDir: e.dataDir, Listen: sc.Listen, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
 		MaxJitter: *jitter, Logger: e.logger,
-		Crawl: crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
+		Crawl:       crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
 		Rules:       func() (*classify.Rules, error) { return rules, nil },
 		ReloadRules: e.reloadRules,
 	}
