@@ -32,7 +32,7 @@ var allowedImports = map[string][]string{
 	},
 	"atalaya/metrics": {},
 	"atalaya/app": {
-		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/index",
+		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/digest", "atalaya/index",
 		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule", "atalaya/web",
 	},
 	"atalaya/internal/httpx":    {},

@@ -113,6 +113,7 @@ func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
 	m := metrics.New(reg, func() map[string]int { return map[string]int{"kingpin": 3} })
 	h := api.New(api.Deps{
 		Index: idx, Archive: arch, Scheduler: fakeScheduler{}, Admin: admin, AdminToken: token, Gatherer: reg, Observe: m.ObserveHTTP,
+		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
 		Sources: []api.Source{
 			{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish, Enabled: true, Schedule: "@every 1h"},
 			{ID: "state", Agency: "State", Country: atalaya.US, Language: atalaya.English, Enabled: true},
@@ -146,6 +147,13 @@ func (f *fixture) do(t *testing.T, method, path string, header http.Header, body
 
 // TestRoutes checks the status and body of every route, good requests and
 // bad ones, and that every error is JSON with an error message.
+// fixedDigests reports the digests it holds.
+type fixedDigests []api.DigestDTO
+
+func (d fixedDigests) Digests(context.Context) ([]api.DigestDTO, error) { return d, nil }
+
+var nextDigest = time.Date(2026, 1, 2, 7, 0, 0, 0, time.UTC)
+
 func TestRoutes(t *testing.T) {
 	f := newFixture(t, "s3cret", &fakeAdmin{})
 	bearer := http.Header{"Authorization": {"Bearer s3cret"}}
@@ -181,6 +189,11 @@ func TestRoutes(t *testing.T) {
 		{"diff release missing", "GET", "/api/releases/nope/diff", nil, "", 404, "no archived release"},
 		{"sources", "GET", "/api/sources", nil, "", 200, `"next_run": "2026-01-01T01:00:00Z"`},
 		{"sources parameter", "GET", "/api/sources?x=1", nil, "", 400, "no parameters"},
+		{"digests", "GET", "/api/digests", nil, "", 200, `"next_run": "2026-01-02T07:00:00Z"`},
+		{"digests counts", "GET", "/api/digests", nil, "", 200, `"last_count": 3`},
+		{"digests last error", "GET", "/api/digests", nil, "", 200, `"last_error": "smtp: 421 try later"`},
+		{"digests parameter", "GET", "/api/digests?name=daily", nil, "", 400, "no parameters"},
+		{"digests wrong method", "POST", "/api/digests", nil, "", 405, "not allowed"},
 		{"runs", "GET", "/api/runs?source=sre", nil, "", 200, `"trigger": "scheduled"`},
 		{"runs unknown source", "GET", "/api/runs?source=nope", nil, "", 400, "unknown source"},
 		{"runs bad limit", "GET", "/api/runs?limit=0", nil, "", 400, "want 1 to"},

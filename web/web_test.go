@@ -318,7 +318,9 @@ func TestSourcesPageAndCrawlNow(t *testing.T) {
 	f := newFixture(t, token)
 	anon := f.get(t, "/sources").Body.String()
 	if mis := missing(anon, "Secretaría de Seguridad y Protección Ciudadana", "The page layout seems to have changed",
-		"<code>@every 30m</code>", "Recent runs", "3 new", "<td>scheduled</td><td>changed</td>", "Admin token"); len(mis) > 0 {
+		"<code>@every 30m</code>", "Recent runs", "3 new", "<td>scheduled</td><td>changed</td>", "Admin token",
+		"Email digests", `<tr id="digest-daily"><td><code>daily</code>`, "<code>0 7 * * *</code>", "<td>4</td><td>17</td><td>3</td>",
+		"mailbox unavailable", "&lt;script&gt;"); len(mis) > 0 {
 		t.Errorf("the sources page lacks %q\n%s", mis, anon)
 	}
 	if strings.Contains(anon, "/crawl") {

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"atalaya/app"
+	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/config"
 	"atalaya/crawler"
+	"atalaya/digest"
+	"atalaya/index"
 	"atalaya/internal/mirror"
 )
 
@@ -82,6 +85,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		opts.Crawl.Browser = b
 		defer closeBrowser(e, b)
 	}
+	if len(cfg.Digests) > 0 {
+		store, err := digest.OpenStore(e.digestStorePath(), 5*time.Second)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if opts.Digests, err = e.serveDigests(cfg, store); err != nil {
+			return err
+		}
+	}
 	opts.Ready = func(addr string) {
 		fmt.Fprintf(e.stdout, "atalaya serve: listening on http://%s (data %s)\n", addr, e.dataDir)
 	}
@@ -122,4 +135,19 @@ func (e *env) reloadRules() (*classify.Rules, error) {
 		return nil, err
 	}
 	return rules, nil
+}
+
+// serveDigests returns the factory of the service's digest sender: cfg's
+// digests on store, searching the service's index, with the health of the
+// sources from its archive.
+func (e *env) serveDigests(cfg *config.Config, store *digest.Store) (func(*index.Index, *archive.Archive) (*digest.Sender, error), error) {
+	base, err := e.digestOptions(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	return func(idx *index.Index, arch *archive.Archive) (*digest.Sender, error) {
+		o := base
+		o.Index, o.Health = idx, archiveHealth{arch: arch, sources: cfg.Sources}
+		return digest.New(o)
+	}, nil
 }
