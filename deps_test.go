@@ -28,7 +28,8 @@ var allowedImports = map[string][]string{
 		"atalaya/crawler/browser", "atalaya/app", "atalaya/api",
 	},
 	"atalaya/api": {
-		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/schedule",
+		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/internal/textdiff",
+		"atalaya/schedule",
 	},
 	"atalaya/metrics": {},
 	"atalaya/app": {

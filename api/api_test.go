@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +149,64 @@ func (f *fixture) do(t *testing.T, method, path string, header http.Header, body
 
 // TestRoutes checks the status and body of every route, good requests and
 // bad ones, and that every error is JSON with an error message.
+// longURL is a release of longParagraphs paragraphs, revised in its last.
+const (
+	longURL        = "https://sre.test/largo"
+	longParagraphs = 3000
+)
+
+func longBody(lastSuffix string) string {
+	paras := make([]string, longParagraphs)
+	for i := range paras {
+		paras[i] = fmt.Sprintf("Párrafo %d.", i)
+	}
+	paras[len(paras)-1] += lastSuffix
+	return strings.Join(paras, "\n\n")
+}
+
+// TestDiffLongRelease checks that the diff of a long release revised in
+// one paragraph shows that paragraph alone as removed and added.
+func TestDiffLongRelease(t *testing.T) {
+	arch, err := archive.Open(t.TempDir(), archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arch.Close()
+	idx, err := index.OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	for _, suffix := range []string{"", " (corregido)"} {
+		rel := atalaya.Release{URL: longURL, Source: "sre", Title: "Informe largo", Body: longBody(suffix), FetchedAt: time.Now()}
+		page := atalaya.Page{URL: longURL, Status: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte(rel.Body), FetchedAt: rel.FetchedAt}
+		if _, err := arch.Put(context.Background(), page, rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{srv: httptest.NewServer(api.New(api.Deps{Index: idx, Archive: arch}))}
+	defer f.srv.Close()
+	resp, body := f.do(t, "GET", "/api/releases/"+string(atalaya.NewID(longURL))+"/diff", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var d api.DiffResponse
+	if err := json.Unmarshal(body, &d); err != nil {
+		t.Fatal(err)
+	}
+	var changed []api.DiffLine
+	for _, l := range d.Body {
+		if l.Op != "=" {
+			changed = append(changed, l)
+		}
+	}
+	last := fmt.Sprintf("Párrafo %d.", longParagraphs-1)
+	want := []api.DiffLine{{Op: "+", Text: last + " (corregido)"}, {Op: "-", Text: last}}
+	if len(d.Body) != longParagraphs+1 || !slices.Equal(changed, want) {
+		t.Errorf("diff of %d lines, changed %v; want %d lines, changed %v", len(d.Body), changed, longParagraphs+1, want)
+	}
+}
+
 // fixedDigests reports the digests it holds.
 type fixedDigests []api.DigestDTO
 
