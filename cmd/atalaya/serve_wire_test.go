@@ -95,10 +95,15 @@ func (s *inProcessService) stop(t *testing.T) {
 	}
 }
 
-// keepRules keeps a variant of the default rules (another version) in the
-// rules store of data and returns its version.
-func keepRules(t *testing.T, store *rulestore.Store) string {
+// applyVariantRules keeps a variant of the default rules (another
+// version) in the rules store of data, records it as the rules last
+// applied to the index, and returns the store and the variant's version.
+func applyVariantRules(t *testing.T, data string) (*rulestore.Store, string) {
 	t.Helper()
+	store, err := rulestore.Open(filepath.Join(data, "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := append(classify.DefaultSource(), "\n# a variant, for a test\n"...)
 	rules, err := classify.Parse(bytes.NewReader(src), "variant.yaml")
 	if err != nil {
@@ -107,7 +112,10 @@ func keepRules(t *testing.T, store *rulestore.Store) string {
 	if err := store.Keep(rules.Version(), src); err != nil {
 		t.Fatal(err)
 	}
-	return rules.Version()
+	if err := store.SetApplied(rules.Version(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return store, rules.Version()
 }
 
 // TestServeClassifiesWithRulesLastApplied checks that serve classifies new
@@ -119,14 +127,7 @@ func TestServeClassifiesWithRulesLastApplied(t *testing.T) {
 		t.Skip("crawls the mirror")
 	}
 	data := t.TempDir()
-	store, err := rulestore.Open(filepath.Join(data, "rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := keepRules(t, store)
-	if err := store.SetApplied(applied, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	store, applied := applyVariantRules(t, data)
 	t.Setenv("ATALAYA_TEST_TOKEN", "tok")
 	s := serveInProcess(t, shortScheduleConfig(t), data, "--offline")
 	var res api.SearchResponse
@@ -168,14 +169,7 @@ func TestServeFinishesInterruptedReclassification(t *testing.T) {
 	if code, _, stderr := runCmd(t, "--config", cfg, "--data", data, "crawl", "--offline", "--source", "sre"); code != 0 {
 		t.Fatalf("crawl: exit %d: %s", code, stderr)
 	}
-	store, err := rulestore.Open(filepath.Join(data, "rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	variant := keepRules(t, store)
-	if err := store.SetApplied(variant, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	store, variant := applyVariantRules(t, data)
 	inForce := classify.Default().Version()
 	if err := store.BeginReclassify(rulestore.Reclassification{From: variant, To: inForce, Started: time.Now()}); err != nil {
 		t.Fatal(err)
