@@ -74,7 +74,7 @@ func TestRunSendsDigests(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, app.Options{
-			DataDir: data, Listen: "127.0.0.1:0", Digests: digests, MaxJitter: time.Millisecond,
+			DataDir: data, Listen: "127.0.0.1:0", Digests: digests, MaxJitter: time.Millisecond, AdminToken: "tok",
 			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
 			Logger: log, Ready: func(addr string) { ready <- addr },
 		})
@@ -101,6 +101,17 @@ func TestRunSendsDigests(t *testing.T) {
 	}
 	if d := got.Digests[0]; d.Name != "often" || d.Releases != len(ids) || d.LastSent.IsZero() || d.NextRun == nil {
 		t.Errorf("/api/digests: %+v; want %d releases sent, a last send and a next run", d, len(ids))
+	}
+	// A digest is not a source: crawl now does not send it.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/sources/digest:often/crawl", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("crawl now of a digest's job: %s, want 404", resp.Status)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"atalaya"
 	"atalaya/api"
@@ -90,8 +89,13 @@ digests:
 		t.Errorf("the sources page does not list the digest:\n%s", page)
 	}
 
-	// Later runs find nothing new: stop the service and count again.
-	time.Sleep(3 * time.Second)
+	// Later runs find nothing new: once one more has started, stop the
+	// service (which lets it finish) and count again.
+	next := *got.Digests[0].NextRun
+	eventually(t, "a later run of the digest", func() bool {
+		s.get(t, "/api/digests", &got)
+		return got.Digests[0].NextRun != nil && got.Digests[0].NextRun.After(next)
+	})
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
