@@ -28,11 +28,12 @@ var allowedImports = map[string][]string{
 		"atalaya/crawler/browser", "atalaya/app", "atalaya/api",
 	},
 	"atalaya/api": {
-		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/schedule",
+		"atalaya", "atalaya/archive", "atalaya/classify", "atalaya/index", "atalaya/internal/httpx", "atalaya/internal/textdiff",
+		"atalaya/schedule",
 	},
 	"atalaya/metrics": {},
 	"atalaya/app": {
-		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/index",
+		"atalaya", "atalaya/api", "atalaya/archive", "atalaya/classify", "atalaya/crawler", "atalaya/digest", "atalaya/index",
 		"atalaya/ingest", "atalaya/metrics", "atalaya/schedule", "atalaya/web",
 	},
 	"atalaya/internal/httpx":    {},

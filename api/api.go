@@ -58,6 +58,11 @@ type Admin interface {
 	ReloadRules(ctx context.Context) (version string, err error)
 }
 
+// Digests reports the email digests and their deliveries.
+type Digests interface {
+	Digests(ctx context.Context) ([]DigestDTO, error)
+}
+
 // Source is a configured source, as /api/sources lists it.
 type Source struct {
 	ID       atalaya.SourceID
@@ -68,13 +73,16 @@ type Source struct {
 	Schedule string
 }
 
-// Deps are what the handler needs. Scheduler, Admin and Gatherer may be nil.
+// Deps are what the handler needs. Scheduler, Admin, Digests and Gatherer
+// may be nil.
 type Deps struct {
 	Index     Index
 	Archive   Archive
 	Scheduler Scheduler
 	Admin     Admin
 	Sources   []Source
+	// Digests serves /api/digests; nil lists none.
+	Digests Digests
 	// AdminToken is the bearer token of the admin actions; "" disables
 	// them (403).
 	AdminToken string
@@ -123,6 +131,7 @@ func New(d Deps) http.Handler {
 	route("/api/releases/{id}/diff", http.MethodGet, h.diff, true)
 	route("/api/sources", http.MethodGet, h.sources, true)
 	route("/api/runs", http.MethodGet, h.runs, true)
+	route("/api/digests", http.MethodGet, h.digests, true)
 	route("/api/trends", http.MethodGet, h.trends, true)
 	route("/api/export", http.MethodGet, h.export, false)
 	route("/feed.atom", http.MethodGet, h.feed, true)

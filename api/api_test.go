@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +115,7 @@ func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
 	m := metrics.New(reg, func() map[string]int { return map[string]int{"kingpin": 3} })
 	h := api.New(api.Deps{
 		Index: idx, Archive: arch, Scheduler: fakeScheduler{}, Admin: admin, AdminToken: token, Gatherer: reg, Observe: m.ObserveHTTP,
+		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
 		Sources: []api.Source{
 			{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish, Enabled: true, Schedule: "@every 1h"},
 			{ID: "state", Agency: "State", Country: atalaya.US, Language: atalaya.English, Enabled: true},
@@ -146,6 +149,71 @@ func (f *fixture) do(t *testing.T, method, path string, header http.Header, body
 
 // TestRoutes checks the status and body of every route, good requests and
 // bad ones, and that every error is JSON with an error message.
+// longURL is a release of longParagraphs paragraphs, revised in its last.
+const (
+	longURL        = "https://sre.test/largo"
+	longParagraphs = 3000
+)
+
+func longBody(lastSuffix string) string {
+	paras := make([]string, longParagraphs)
+	for i := range paras {
+		paras[i] = fmt.Sprintf("Párrafo %d.", i)
+	}
+	paras[len(paras)-1] += lastSuffix
+	return strings.Join(paras, "\n\n")
+}
+
+// TestDiffLongRelease checks that the diff of a long release revised in
+// one paragraph shows that paragraph alone as removed and added.
+func TestDiffLongRelease(t *testing.T) {
+	arch, err := archive.Open(t.TempDir(), archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arch.Close()
+	idx, err := index.OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	for _, suffix := range []string{"", " (corregido)"} {
+		rel := atalaya.Release{URL: longURL, Source: "sre", Title: "Informe largo", Body: longBody(suffix), FetchedAt: time.Now()}
+		page := atalaya.Page{URL: longURL, Status: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte(rel.Body), FetchedAt: rel.FetchedAt}
+		if _, err := arch.Put(context.Background(), page, rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{srv: httptest.NewServer(api.New(api.Deps{Index: idx, Archive: arch}))}
+	defer f.srv.Close()
+	resp, body := f.do(t, "GET", "/api/releases/"+string(atalaya.NewID(longURL))+"/diff", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var d api.DiffResponse
+	if err := json.Unmarshal(body, &d); err != nil {
+		t.Fatal(err)
+	}
+	var changed []api.DiffLine
+	for _, l := range d.Body {
+		if l.Op != "=" {
+			changed = append(changed, l)
+		}
+	}
+	last := fmt.Sprintf("Párrafo %d.", longParagraphs-1)
+	want := []api.DiffLine{{Op: "+", Text: last + " (corregido)"}, {Op: "-", Text: last}}
+	if len(d.Body) != longParagraphs+1 || !slices.Equal(changed, want) {
+		t.Errorf("diff of %d lines, changed %v; want %d lines, changed %v", len(d.Body), changed, longParagraphs+1, want)
+	}
+}
+
+// fixedDigests reports the digests it holds.
+type fixedDigests []api.DigestDTO
+
+func (d fixedDigests) Digests(context.Context) ([]api.DigestDTO, error) { return d, nil }
+
+var nextDigest = time.Date(2026, 1, 2, 7, 0, 0, 0, time.UTC)
+
 func TestRoutes(t *testing.T) {
 	f := newFixture(t, "s3cret", &fakeAdmin{})
 	bearer := http.Header{"Authorization": {"Bearer s3cret"}}
@@ -167,6 +235,11 @@ func TestRoutes(t *testing.T) {
 		{"search unknown parameter", "GET", "/api/search?colour=red", nil, "", 400, `unknown parameter \"colour\"`},
 		{"search query too long", "GET", "/api/search?q=" + strings.Repeat("a", api.MaxQueryLen+1), nil, "", 400, "over the limit"},
 		{"search bad date", "GET", "/api/search?since=2025-13-01", nil, "", 400, "want a date"},
+		{"search date out of range", "GET", "/api/search?q=" + url.QueryEscape("published:<0001-01-01"), nil, "", 400, "out of range"},
+		{"search year 10000", "GET", "/api/search?q=" + url.QueryEscape("published:10000-01-01"), nil, "", 400, "bad date"},
+		{"search since out of range", "GET", "/api/search?since=1500-01-01", nil, "", 400, "out of range"},
+		{"trends date out of range", "GET", "/api/trends?q=" + url.QueryEscape("published:>=9999-12-31"), nil, "", 400, "out of range"},
+		{"export date out of range", "GET", "/api/export?q=" + url.QueryEscape("published:1500-01-01"), nil, "", 400, "out of range"},
 		{"search bad size", "GET", "/api/search?size=ten", nil, "", 400, "whole number"},
 		{"search bad sort", "GET", "/api/search?sort=random", nil, "", 400, "want relevance or date"},
 		{"search bad cursor", "GET", "/api/search?after=zzz", nil, "", 400, "cursor"},
@@ -181,6 +254,11 @@ func TestRoutes(t *testing.T) {
 		{"diff release missing", "GET", "/api/releases/nope/diff", nil, "", 404, "no archived release"},
 		{"sources", "GET", "/api/sources", nil, "", 200, `"next_run": "2026-01-01T01:00:00Z"`},
 		{"sources parameter", "GET", "/api/sources?x=1", nil, "", 400, "no parameters"},
+		{"digests", "GET", "/api/digests", nil, "", 200, `"next_run": "2026-01-02T07:00:00Z"`},
+		{"digests counts", "GET", "/api/digests", nil, "", 200, `"last_count": 3`},
+		{"digests last error", "GET", "/api/digests", nil, "", 200, `"last_error": "smtp: 421 try later"`},
+		{"digests parameter", "GET", "/api/digests?name=daily", nil, "", 400, "no parameters"},
+		{"digests wrong method", "POST", "/api/digests", nil, "", 405, "not allowed"},
 		{"runs", "GET", "/api/runs?source=sre", nil, "", 200, `"trigger": "scheduled"`},
 		{"runs unknown source", "GET", "/api/runs?source=nope", nil, "", 400, "unknown source"},
 		{"runs bad limit", "GET", "/api/runs?limit=0", nil, "", 400, "want 1 to"},

@@ -207,6 +207,29 @@ type SourcesResponse struct {
 	Sources []SourceDTO `json:"sources"`
 }
 
+// DigestDTO is one email digest in GET /api/digests and `atalaya digest
+// list --json`: its definition and delivery state.
+type DigestDTO struct {
+	Name      string     `json:"name"`
+	Schedule  string     `json:"schedule"`
+	To        []string   `json:"to"`
+	Query     string     `json:"query"`
+	NextRun   *time.Time `json:"next_run,omitempty"` // absent when not scheduled
+	LastSent  time.Time  `json:"last_sent"`
+	Watermark time.Time  `json:"watermark"`
+	Messages  int        `json:"messages"`   // messages delivered
+	Releases  int        `json:"releases"`   // releases delivered, over every message
+	LastCount int        `json:"last_count"` // releases in the last message
+	Failures  int        `json:"failures"`   // failed attempts since the last delivery
+	LastError string     `json:"last_error,omitempty"`
+	Pending   bool       `json:"pending"` // a message waits to be delivered again
+}
+
+// DigestsResponse answers GET /api/digests.
+type DigestsResponse struct {
+	Digests []DigestDTO `json:"digests"`
+}
+
 // TrendsResponse answers GET /api/trends.
 type TrendsResponse struct {
 	Period  string      `json:"period"`

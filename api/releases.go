@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"atalaya"
 	"atalaya/archive"
 	"atalaya/internal/httpx"
+	"atalaya/internal/textdiff"
 )
 
-// maxDiffParagraphs bounds the paragraphs a diff compares on each side: the
-// comparison takes their product in time and memory.
-const maxDiffParagraphs = 2000
+// maxDiffCells bounds the work of a diff: the product of the paragraph
+// counts of the two versions past their common head and tail.
+const maxDiffCells = 1 << 20
 
 func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 	id := atalaya.ID(r.PathValue("id"))
@@ -136,62 +136,30 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 	}
 	out := DiffResponse{ID: string(a.ID), From: from, To: to,
 		Title: diffParagraphs([]string{a.Title}, []string{b.Title}),
-		Body:  diffParagraphs(paragraphs(a.Body), paragraphs(b.Body))}
+		Body:  diffParagraphs(textdiff.Paragraphs(a.Body), textdiff.Paragraphs(b.Body))}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-func paragraphs(body string) []string {
-	var out []string
-	for _, p := range strings.Split(body, "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+// diffOps are the API's names of textdiff's ops.
+var diffOps = map[textdiff.Op]string{textdiff.Same: "=", textdiff.Added: "+", textdiff.Removed: "-"}
+
+// diffParagraphs returns the diff of a and b (see textdiff.Diff, the web
+// UI's). When the paragraphs that differ are too many to compare (past
+// maxDiffCells), they are shown as removed and added whole.
+func diffParagraphs(a, b []string) []DiffLine {
+	lines, ok := textdiff.Diff(a, b, maxDiffCells)
+	if !ok {
+		lines = lines[:0]
+		for _, p := range a {
+			lines = append(lines, textdiff.Line{Op: textdiff.Removed, Text: p})
 		}
+		for _, p := range b {
+			lines = append(lines, textdiff.Line{Op: textdiff.Added, Text: p})
+		}
+	}
+	out := make([]DiffLine, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, DiffLine{Op: diffOps[l.Op], Text: l.Text})
 	}
 	return out
-}
-
-// diffParagraphs returns the longest-common-subsequence diff of a and b.
-// Past maxDiffParagraphs on either side, the rest is shown as removed and
-// added whole.
-func diffParagraphs(a, b []string) []DiffLine {
-	var tail []DiffLine
-	if len(a) > maxDiffParagraphs || len(b) > maxDiffParagraphs {
-		for _, p := range a[min(len(a), maxDiffParagraphs):] {
-			tail = append(tail, DiffLine{Op: "-", Text: p})
-		}
-		for _, p := range b[min(len(b), maxDiffParagraphs):] {
-			tail = append(tail, DiffLine{Op: "+", Text: p})
-		}
-		a, b = a[:min(len(a), maxDiffParagraphs)], b[:min(len(b), maxDiffParagraphs)]
-	}
-	// lcs[i][j] is the length of the LCS of a[i:] and b[j:].
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	out := []DiffLine{}
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			out = append(out, DiffLine{Op: "=", Text: a[i]})
-			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, DiffLine{Op: "+", Text: b[j]})
-			j++
-		default:
-			out = append(out, DiffLine{Op: "-", Text: a[i]})
-			i++
-		}
-	}
-	return append(out, tail...)
 }

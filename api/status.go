@@ -86,6 +86,23 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
+func (h *handler) digests(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Query()) > 0 {
+		h.fail(w, r, badParam("/api/digests takes no parameters"))
+		return
+	}
+	out := DigestsResponse{Digests: []DigestDTO{}}
+	if h.Digests != nil {
+		digests, err := h.Digests.Digests(r.Context())
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		out.Digests = append(out.Digests, digests...)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
 func (h *handler) knownSource(id atalaya.SourceID) bool {
 	for _, s := range h.Sources {
 		if s.ID == id {

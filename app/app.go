@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/crawler"
+	"atalaya/digest"
 	"atalaya/index"
 	"atalaya/ingest"
 	"atalaya/metrics"
@@ -46,11 +48,14 @@ type Options struct {
 	// Crawl is the template of every run's crawler options: user agent,
 	// transport, private networks. State and Sink are set per run.
 	Crawl crawler.Options
-	// Rules loads the classification rules: at start and on reload.
+	// Rules loads the classification rules at start.
 	Rules func() (*classify.Rules, error)
+	// ReloadRules loads them on POST /api/rules/reload; nil: Rules.
+	ReloadRules func() (*classify.Rules, error)
 	// AdminToken enables the admin API; "" disables it.
 	AdminToken string
-	// RunBudget bounds each run of a source; 0: none.
+	// RunBudget bounds each run of a source without a run budget of its
+	// own (crawler.Source.RunBudget); 0: none.
 	RunBudget time.Duration
 	// ShutdownGrace is how long Run lets running crawls and requests end
 	// once ctx is done; 0 means 20 s.
@@ -59,6 +64,9 @@ type Options struct {
 	// default.
 	MaxJitter time.Duration
 	Logger    *slog.Logger
+	// Digests builds the email digests' sender on the service's index and
+	// archive; nil: no digests. Each digest is sent on its schedule.
+	Digests func(*index.Index, *archive.Archive) (*digest.Sender, error)
 	// Ready, if set, is called with the address once the service listens.
 	Ready func(addr string)
 }
@@ -75,13 +83,14 @@ const (
 
 // service is the running service's state.
 type service struct {
-	opts  Options
-	log   *slog.Logger
-	arch  *archive.Archive
-	idx   *index.Index
-	rules atomic.Pointer[classify.Rules]
-	sched *schedule.Scheduler
-	m     *metrics.Metrics
+	opts    Options
+	log     *slog.Logger
+	arch    *archive.Archive
+	idx     *index.Index
+	rules   atomic.Pointer[classify.Rules]
+	sched   *schedule.Scheduler
+	m       *metrics.Metrics
+	digests *digest.Sender // nil: no digests
 }
 
 // Run runs the service until ctx is done, then stops it: no new runs,
@@ -109,6 +118,11 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, s.idx.Close()) }()
+	if o.Digests != nil {
+		if s.digests, err = o.Digests(s.idx, s.arch); err != nil {
+			return err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.m = metrics.New(reg, s.labelCounts)
@@ -170,7 +184,7 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 		sources = append(sources, api.Source{ID: src.ID, Agency: src.Agency, Country: src.Country, Language: src.Language, Enabled: src.Enabled, Schedule: src.Schedule})
 	}
 	h := api.New(api.Deps{
-		Index: s.idx, Archive: s.arch, Scheduler: s.sched, Admin: s, Sources: sources,
+		Index: s.idx, Archive: s.arch, Scheduler: s.sched, Admin: s, Sources: sources, Digests: apiDigests{s},
 		AdminToken: s.opts.AdminToken, Gatherer: reg, Log: s.log, Observe: s.m.ObserveHTTP,
 	})
 	return &http.Server{
@@ -203,13 +217,22 @@ func (s *service) schedule(ctx context.Context) error {
 		s.m.InitSource(string(src.ID))
 		job := schedule.Job{
 			Name: string(src.ID), Group: hostOf(src.Source), Spec: spec, Last: last.Started,
-			Budget: s.opts.RunBudget, Run: s.crawlJob(src.Source),
+			Budget: runBudget(src.Source, s.opts.RunBudget), Run: s.crawlJob(src.Source),
 		}
 		if err := s.sched.Add(job); err != nil {
 			return fmt.Errorf("serve: source %s: %w", src.ID, err)
 		}
 	}
-	return nil
+	return s.scheduleDigests()
+}
+
+// runBudget is the time a run of src may take: its own run budget when
+// set, else the service's.
+func runBudget(src crawler.Source, service time.Duration) time.Duration {
+	if src.RunBudget > 0 {
+		return src.RunBudget
+	}
+	return service
 }
 
 // hostOf is the host of a source's first start URL: sources on one host
@@ -294,12 +317,19 @@ func (s *service) Classify(rel atalaya.Release) classify.Verdict {
 
 // CrawlNow starts a run of src now.
 func (s *service) CrawlNow(src atalaya.SourceID) error {
+	if strings.HasPrefix(string(src), digestJobPrefix) {
+		return fmt.Errorf("%w: %s is a digest", schedule.ErrUnknownJob, src)
+	}
 	return s.sched.RunNow(string(src))
 }
 
 // ReloadRules loads the rules again; the old ones stay on error.
 func (s *service) ReloadRules(context.Context) (string, error) {
-	rules, err := s.opts.Rules()
+	reload := s.opts.ReloadRules
+	if reload == nil {
+		reload = s.opts.Rules
+	}
+	rules, err := reload()
 	if err != nil {
 		return "", err
 	}

@@ -22,7 +22,7 @@ func (s *service) withUI(h http.Handler) http.Handler {
 		catalog = append(catalog, atalaya.Source{ID: src.ID, Agency: src.Agency, Country: src.Country, Language: src.Language})
 	}
 	ui := web.New(web.Deps{
-		Index: s.idx, Archive: uiArchive{s.arch}, Catalog: catalog, Sources: uiSources{s}, Crawler: uiCrawler{s},
+		Index: s.idx, Archive: uiArchive{s.arch}, Catalog: catalog, Sources: uiSources{s}, Digests: uiDigests{s}, Crawler: uiCrawler{s},
 		AdminToken: s.opts.AdminToken, Rules: s.rules.Load, Logger: s.log,
 	})
 	mux := http.NewServeMux()

@@ -358,8 +358,8 @@ func (p *parser) dateValue(field string, v token) (Expr, error) {
 		case "<":
 			d = d.AddDate(0, 0, -1)
 		}
-		if d.Year() < 1 || d.Year() > 9999 {
-			return nil, p.errorf(v.fromPos, "date %s%s is out of range", v.op, v.text)
+		if !inDateRange(d) {
+			return nil, p.errorf(v.fromPos, "date %s%s is out of range: %s", v.op, v.text, dateRangeText)
 		}
 		if v.op[0] == '>' {
 			return &DateRange{Field: field, From: d}, nil
@@ -381,7 +381,27 @@ func (p *parser) day(s string, pos int) (time.Time, error) {
 	if err != nil || d.Year() < 1 {
 		return time.Time{}, p.errorf(pos, "bad date %q: want YYYY-MM-DD", s)
 	}
+	if !inDateRange(d) {
+		return time.Time{}, p.errorf(pos, "date %s is out of range: %s", s, dateRangeText)
+	}
 	return d, nil
+}
+
+// MinDate and MaxDate are the first and last days a query can name: the
+// index keeps dates as nanoseconds since 1970 in an int64 (as Bleve does),
+// which reach from 1677-09-21 to 2262-04-11; the whole years inside are
+// accepted.
+var (
+	MinDate = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDate = time.Date(2261, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// dateRangeText says which dates a query can name.
+const dateRangeText = "dates go from 1678-01-01 to 2261-12-31"
+
+// inDateRange reports whether d is between MinDate and MaxDate.
+func inDateRange(d time.Time) bool {
+	return !d.Before(MinDate) && !d.After(MaxDate)
 }
 
 type tokenKind int

@@ -372,6 +372,14 @@ func (x *Index) validate(bi bleve.Index, q *Query) error {
 	if q.Page > 0 && q.Size > 0 && q.Page*q.Size > MaxResultWindow {
 		bad("page %d of %d hits goes past the first %d hits; narrow the query instead", q.Page, q.Size, MaxResultWindow)
 	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"since", q.Since}, {"until", q.Until}} {
+		if !f.t.IsZero() && !inDateRange(f.t) {
+			bad("%s %s is out of range: %s", f.name, f.t.Format(time.DateOnly), dateRangeText)
+		}
+	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
 		bad("until %s is before since %s", q.Until.Format(time.DateOnly), q.Since.Format(time.DateOnly))
 	}

@@ -69,6 +69,11 @@ func (a archiveAdapter) Versions(ctx context.Context, id atalaya.ID) ([]atalaya.
 
 // sourcesAdapter reports the archive's source status with the agencies of
 // the mirror's sources.
+// fixedDigests reports the digests it holds.
+type fixedDigests []DigestStatus
+
+func (d fixedDigests) Digests(context.Context) ([]DigestStatus, error) { return d, nil }
+
 type sourcesAdapter struct{ arc *archive.Archive }
 
 func (s sourcesAdapter) Sources(ctx context.Context) ([]SourceStatus, error) {
@@ -160,6 +165,8 @@ func newFixture(t testing.TB, adminToken string) *fixture {
 		t.Fatal(err)
 	}
 	f.handler = New(Deps{Index: idx, Archive: archiveAdapter{arc}, Catalog: synth.Sources, Sources: sourcesAdapter{arc}, Crawler: f.crawler,
+		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", NextRun: fetchedAt.Add(24 * time.Hour), LastSent: fetchedAt,
+			Messages: 4, Releases: 17, LastCount: 3, LastError: "smtp: 550 <script>mailbox unavailable"}},
 		AdminToken: adminToken, Rules: func() *classify.Rules { return rules }})
 	return f
 }

@@ -47,6 +47,7 @@ type sourcesData struct {
 	CanCrawl   bool   // the request carries the admin token and crawls can start
 	Crawled    string // the source a crawl was just started for
 	ShowSignIn bool   // an admin token is configured and the request lacks it
+	Digests    []DigestStatus
 }
 
 // sources serves the health of every source.
@@ -64,6 +65,14 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 		for _, s := range statuses {
 			data.Sources = append(data.Sources, newSourceView(s))
 		}
+	}
+	if h.deps.Digests != nil {
+		digests, err := h.deps.Digests.Digests(r.Context())
+		if err != nil {
+			h.serverError(w, r, "read the digests' status", err)
+			return
+		}
+		data.Digests = digests
 	}
 	h.render(w, r, http.StatusOK, "sources", "Sources", data)
 }

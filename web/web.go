@@ -69,6 +69,23 @@ type Sources interface {
 	Sources(ctx context.Context) ([]SourceStatus, error)
 }
 
+// DigestStatus is one email digest as the sources page shows it.
+type DigestStatus struct {
+	Name      string
+	Schedule  string    // cron spec; empty when sent only on demand
+	NextRun   time.Time // zero when not scheduled
+	LastSent  time.Time // zero when never sent
+	Messages  int       // messages delivered
+	Releases  int       // releases delivered, over every message
+	LastCount int       // releases in the last message
+	LastError string    // why the last attempt failed, if it did
+}
+
+// Digests reports the email digests and their deliveries.
+type Digests interface {
+	Digests(ctx context.Context) ([]DigestStatus, error)
+}
+
 // Crawler starts a crawl of one source now, on an administrator's request.
 type Crawler interface {
 	CrawlNow(ctx context.Context, src atalaya.SourceID) error
@@ -84,6 +101,8 @@ type Deps struct {
 	// agencies with it.
 	Catalog []atalaya.Source
 	Sources Sources
+	// Digests lists the email digests on the sources page.
+	Digests Digests
 	// Crawler serves the "crawl now" button, shown only when AdminToken is
 	// set and the request carries it.
 	Crawler Crawler

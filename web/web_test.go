@@ -71,6 +71,9 @@ func TestSearchPage(t *testing.T) {
 		{"unknown field", "/?q=colour:red", 400, []string{"unknown field", `<mark class="error-at">c</mark>olour:red`}, nil},
 		{"bad date", "/?since=2026-13-01", 400, []string{"is not a date: write it as YYYY-MM-DD"}, nil},
 		{"date out of range", "/?since=0000-01-01", 400, []string{"is out of range: years 1900 to 2199"}, nil},
+		{"query date out of range", "/?q=" + url.QueryEscape("published:<0001-01-01"), 400,
+			[]string{`id="query-error"`, "date 0001-01-01 is out of range: dates go from 1678-01-01 to 2261-12-31", `<mark class="error-at">`}, nil},
+		{"query year 10000", "/?q=" + url.QueryEscape("published:10000-01-01"), 400, []string{`id="query-error"`, "bad date &#34;10000-01-01&#34;"}, nil},
 		{"exports take the search alone", "/?q=rifles&sort=date&size=5", 200,
 			[]string{`href="/api/export?format=csv&amp;q=rifles"`, `href="/api/export?format=jsonl&amp;q=rifles"`, `href="/feed.atom?q=rifles"`}, nil},
 		{"query too long", "/?q=" + strings.Repeat("a", 1001), 400, []string{"The query is 1001 characters long; the limit is 1000."}, nil},
@@ -333,7 +336,9 @@ func TestSourcesPageAndCrawlNow(t *testing.T) {
 	f := newFixture(t, token)
 	anon := f.get(t, "/sources").Body.String()
 	if mis := missing(anon, "Secretaría de Seguridad y Protección Ciudadana", "The page layout seems to have changed",
-		"<code>@every 30m</code>", "Recent runs", "3 new", "<td>scheduled</td><td>changed</td>", "Admin token"); len(mis) > 0 {
+		"<code>@every 30m</code>", "Recent runs", "3 new", "<td>scheduled</td><td>changed</td>", "Admin token",
+		"Email digests", `<tr id="digest-daily"><td><code>daily</code>`, "<code>0 7 * * *</code>", "<td>4</td><td>17</td><td>3</td>",
+		"mailbox unavailable", "&lt;script&gt;"); len(mis) > 0 {
 		t.Errorf("the sources page lacks %q\n%s", mis, anon)
 	}
 	if strings.Contains(anon, "/crawl") {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"atalaya"
+	"atalaya/api"
+	"atalaya/app"
 	"atalaya/archive"
 	"atalaya/config"
 	"atalaya/digest"
@@ -93,15 +95,8 @@ func (e *env) openDigests(cfg *config.Config, withIndex bool) (w *digestWiring, 
 		return nil, err
 	}
 	w.closers = append(w.closers, store.Close)
-	opts := digest.Options{Store: store, Logger: e.logger, Retries: 2, RetryBackoff: 2 * time.Second}
-	for _, dg := range cfg.Digests {
-		def, err := digestDefinition(dg)
-		if err != nil {
-			return nil, err
-		}
-		opts.Digests = append(opts.Digests, def)
-	}
-	if opts.Transport, opts.From, err = e.digestTransport(cfg); err != nil {
+	opts, err := e.digestOptions(cfg, store)
+	if err != nil {
 		return nil, err
 	}
 	if withIndex {
@@ -127,6 +122,23 @@ func (e *env) openDigests(cfg *config.Config, withIndex bool) (w *digestWiring, 
 		return nil, err
 	}
 	return w, nil
+}
+
+// digestOptions returns the sender options of cfg's digests on store:
+// definitions, transport and sender address; the caller adds the index
+// and the sources' health.
+func (e *env) digestOptions(cfg *config.Config, store *digest.Store) (digest.Options, error) {
+	opts := digest.Options{Store: store, Logger: e.logger, Retries: 2, RetryBackoff: 2 * time.Second}
+	for _, dg := range cfg.Digests {
+		def, err := digestDefinition(dg)
+		if err != nil {
+			return opts, err
+		}
+		opts.Digests = append(opts.Digests, def)
+	}
+	var err error
+	opts.Transport, opts.From, err = e.digestTransport(cfg)
+	return opts, err
 }
 
 // digestDefinition turns a configured digest into the digest package's
@@ -211,22 +223,6 @@ func (h archiveHealth) SourceHealth(ctx context.Context) ([]digest.SourceHealth,
 	return out, nil
 }
 
-// digestStatusJSON is one digest in `digest list --json` (and the API).
-type digestStatusJSON struct {
-	Name      string    `json:"name"`
-	Schedule  string    `json:"schedule"`
-	To        []string  `json:"to"`
-	Query     string    `json:"query"`
-	LastSent  time.Time `json:"last_sent"`
-	Watermark time.Time `json:"watermark"`
-	Messages  int       `json:"messages"`
-	Releases  int       `json:"releases"`
-	LastCount int       `json:"last_count"`
-	Failures  int       `json:"failures"`
-	LastError string    `json:"last_error,omitempty"`
-	Pending   bool      `json:"pending"`
-}
-
 func digestList(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "digest list", "digest list [--json]")
 	asJSON := fs.Bool("json", false, "print the digests as JSON")
@@ -242,12 +238,9 @@ func digestList(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out []digestStatusJSON
+	var out []api.DigestDTO
 	for _, st := range statuses {
-		out = append(out, digestStatusJSON{
-			Name: st.Name, Schedule: st.Schedule, To: st.To, Query: st.Query, LastSent: st.LastSent, Watermark: st.Watermark,
-			Messages: st.Messages, Releases: st.Releases, LastCount: st.LastCount, Failures: st.Failures, LastError: st.LastError, Pending: st.Pending,
-		})
+		out = append(out, app.DigestDTO(st, time.Time{}))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

@@ -86,8 +86,9 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// closeBrowser stops the browser, logging what goes wrong.
-func closeBrowser(e *env, b *browser.Browser) {
+// closeBrowser stops a browser (fetch's, or serve's shared one), logging
+// what goes wrong.
+func closeBrowser(e *env, b interface{ Close(context.Context) error }) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := b.Close(ctx); err != nil {

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"atalaya/app"
+	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/config"
 	"atalaya/crawler"
+	"atalaya/digest"
+	"atalaya/index"
 	"atalaya/internal/mirror"
 )
 
@@ -39,11 +42,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.finishReclassify(ctx, e.stderr); err != nil {
+		return fmt.Errorf("finishing the interrupted reclassification: %w", err)
+	}
+	rules, err := e.rulesForIngest()
+	if err != nil {
+		return err
+	}
 	opts := app.Options{
 		DataDir: e.dataDir, Listen: sc.Listen, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
 		MaxJitter: *jitter, Logger: e.logger,
-		Crawl: crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
-		Rules: func() (*classify.Rules, error) { return loadRules(cfg.Rules) },
+		Crawl:       crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
+		Rules:       func() (*classify.Rules, error) { return rules, nil },
+		ReloadRules: e.reloadRules,
 	}
 	if sc.AdminTokenEnv != "" {
 		opts.AdminToken = os.Getenv(sc.AdminTokenEnv)
@@ -61,9 +72,27 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer m.Close()
 		opts.Crawl.Transport, opts.Crawl.AllowPrivateNetworks = m.Transport(), true
+		// As crawl --offline: a browser would reach the real sites, so
+		// every source is fetched over HTTP from the mirror.
 		for i := range opts.Sources {
 			opts.Sources[i].Politeness.Delay = 0
 			opts.Sources[i].Politeness.MaxCrawlDelay = time.Millisecond
+			opts.Sources[i].Fetch = crawler.FetchHTTP
+		}
+	} else {
+		networkOf(cfg).apply(e.logger, &opts.Crawl)
+		b := newSharedBrowser(cfg, e.logger)
+		opts.Crawl.Browser = b
+		defer closeBrowser(e, b)
+	}
+	if len(cfg.Digests) > 0 {
+		store, err := digest.OpenStore(e.digestStorePath(), 5*time.Second)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if opts.Digests, err = e.serveDigests(cfg, store); err != nil {
+			return err
 		}
 	}
 	opts.Ready = func(addr string) {
@@ -85,4 +114,40 @@ func exitOnSecondSignal(e *env) {
 		fmt.Fprintln(e.stderr, "atalaya serve: second signal, exiting at once")
 		os.Exit(1)
 	}()
+}
+
+// reloadRules loads the rules in force for POST /api/rules/reload and
+// keeps a copy in the rules store, so that the verdicts they set can be
+// explained. They classify the releases crawled from then on; they are not
+// recorded as applied, since the verdicts already indexed keep their rules:
+// 'atalaya reclassify' (with the service stopped) applies them to all, and
+// a restart classifies with the rules last applied again.
+func (e *env) reloadRules() (*classify.Rules, error) {
+	rules, src, err := e.rulesWithSource("")
+	if err != nil {
+		return nil, err
+	}
+	store, err := e.openRulesStore()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Keep(rules.Version(), src); err != nil {
+		return nil, err
+	}
+	return rules, nil
+}
+
+// serveDigests returns the factory of the service's digest sender: cfg's
+// digests on store, searching the service's index, with the health of the
+// sources from its archive.
+func (e *env) serveDigests(cfg *config.Config, store *digest.Store) (func(*index.Index, *archive.Archive) (*digest.Sender, error), error) {
+	base, err := e.digestOptions(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	return func(idx *index.Index, arch *archive.Archive) (*digest.Sender, error) {
+		o := base
+		o.Index, o.Health = idx, archiveHealth{arch: arch, sources: cfg.Sources}
+		return digest.New(o)
+	}, nil
 }
