@@ -43,6 +43,9 @@ type Source struct {
 // Options configure the service.
 type Options struct {
 	DataDir string
+	// Gold is the evaluation of the rules on the configured gold files, for
+	// the rules page (precision and coverage per rule); nil: none.
+	Gold    *classify.Report
 	Listen  string // address; "127.0.0.1:0" picks a port (see Ready)
 	Sources []Source
 	// Crawl is the template of every run's crawler options: user agent,

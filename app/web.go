@@ -23,7 +23,7 @@ func (s *service) withUI(h http.Handler) http.Handler {
 	}
 	ui := web.New(web.Deps{
 		Index: s.idx, Archive: uiArchive{s.arch}, Catalog: catalog, Sources: uiSources{s}, Digests: uiDigests{s}, Crawler: uiCrawler{s},
-		AdminToken: s.opts.AdminToken, Rules: s.rules.Load, Logger: s.log,
+		AdminToken: s.opts.AdminToken, Rules: s.rules.Load, Gold: s.opts.Gold, Logger: s.log,
 	})
 	mux := http.NewServeMux()
 	for _, route := range apiRoutes {

@@ -281,7 +281,11 @@ func (o Options) Load(path string) (*Config, error) {
 // resolvePaths makes the relative paths of a configuration file relative to
 // the directory it lives in, so that it means the same from anywhere.
 func (c *Config) resolvePaths(dir string) {
-	for _, p := range []*string{&c.Rules, &c.DataDir, &c.Browser.Path} {
+	paths := []*string{&c.Rules, &c.DataDir, &c.Browser.Path}
+	for i := range c.Serve.Gold {
+		paths = append(paths, &c.Serve.Gold[i])
+	}
+	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

@@ -17,6 +17,10 @@ type Serve struct {
 	// ShutdownGrace is how long a stopping service lets running crawls
 	// finish before cancelling them; 0 means DefaultShutdownGrace.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Gold lists gold files (JSON Lines, see the README) the rules page
+	// measures each rule on: precision and coverage. Relative paths are
+	// relative to the configuration file.
+	Gold []string `yaml:"gold"`
 }
 
 // Defaults of the serve section.

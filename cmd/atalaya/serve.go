@@ -56,6 +56,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Rules:       func() (*classify.Rules, error) { return rules, nil },
 		ReloadRules: e.reloadRules,
 	}
+	if len(sc.Gold) > 0 {
+		gold, err := loadGold(sc.Gold, rules)
+		if err != nil {
+			return fmt.Errorf("serve.gold: %w", err)
+		}
+		rep := classify.Evaluate(rules, gold)
+		opts.Gold = &rep
+	}
 	if sc.AdminTokenEnv != "" {
 		opts.AdminToken = os.Getenv(sc.AdminTokenEnv)
 		if opts.AdminToken == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -274,4 +275,36 @@ func TestServeSharesBrowser(t *testing.T) {
 	})
 	s := serveInProcess(t, cfg, t.TempDir())
 	eventually(t, "gob.mx releases crawled through the browser", func() bool { return s.total(t) > 0 })
+}
+
+// TestServeMeasuresRulesOnGold checks that serve.gold, relative to the
+// configuration file, gives the rules page each rule's precision and
+// coverage on the gold.
+func TestServeMeasuresRulesOnGold(t *testing.T) {
+	gold, err := os.ReadFile("../../classify/testdata/gold-small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := shortScheduleConfig(t)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg), "gold.jsonl"), gold, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = bytes.Replace(text, []byte("\nserve:\n"), []byte("\nserve:\n  gold: [gold.jsonl]\n"), 1)
+	if err := os.WriteFile(cfg, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := serveInProcess(t, cfg, t.TempDir(), "--offline")
+	resp, err := http.Get(s.base + "/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte("No gold file is configured")) || !bytes.Contains(body, []byte("Measured against the configured gold file")) {
+		t.Errorf("rules page with serve.gold: status %d, no gold figures:\n%.3000s", resp.StatusCode, body)
+	}
 }
