@@ -156,7 +156,7 @@ func healthIssues(n int) string {
 type crawlJSON struct {
 	// CaughtUp counts releases archived by an earlier run that did not
 	// index them, indexed at the start of this one.
-	CaughtUp int              `json:"caught_up"`
+	CaughtUp int               `json:"caught_up"`
 	Sources  []crawlSourceJSON `json:"sources"`
 }
 
