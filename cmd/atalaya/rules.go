@@ -104,20 +104,25 @@ func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*arc
 }
 
 // withArchivedReleases opens the archive and calls fn with its releases;
-// an error met while reading them is returned after fn.
-func (e *env) withArchivedReleases(ctx context.Context, fn func(iter.Seq[atalaya.Release])) error {
+// an error met while reading them is returned after fn. On a terminal the
+// status line counts the releases read, under the name of the command.
+func (e *env) withArchivedReleases(ctx context.Context, command string, fn func(iter.Seq[atalaya.Release])) error {
 	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	defer e.progressDone()
 	var readErr error
+	n := 0
 	fn(func(yield func(atalaya.Release) bool) {
 		for rel, err := range a.Releases(ctx, archive.Filter{}) {
 			if err != nil {
 				readErr = err
 				return
 			}
+			n++
+			e.progress("%s: %d archived releases read", command, n)
 			if !yield(rel) {
 				return
 			}
@@ -255,10 +260,11 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 }
 
 func rulesDiff(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json]")
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json] [--exit-code]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
 	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
 	asJSON := fs.Bool("json", false, "print the differences as one JSON object")
+	exitCode := fs.Bool("exit-code", false, "exit with status 1 when a release changes label (like git diff --exit-code)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -278,7 +284,7 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 	out := diffOutput{OldRulesVersion: oldRules.Version(), NewRulesVersion: newRules.Version()}
 	if !*noArchive {
 		var rep classify.DiffReport
-		if err := e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		if err := e.withArchivedReleases(ctx, "rules diff", func(rels iter.Seq[atalaya.Release]) {
 			rep = classify.Diff(oldRules, newRules, rels)
 		}); err != nil {
 			return err
@@ -294,17 +300,42 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		out.Gold = &rep
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, out)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		if out.Archive != nil {
+			fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
+			writeDiff(e.stdout, *out.Archive, oldRules, newRules)
+		}
+		if out.Gold != nil {
+			fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
+			writeDiff(e.stdout, *out.Gold, oldRules, newRules)
+		}
 	}
-	if out.Archive != nil {
-		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
-		writeDiff(e.stdout, *out.Archive, oldRules, newRules)
-	}
-	if out.Gold != nil {
-		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
-		writeDiff(e.stdout, *out.Gold, oldRules, newRules)
+	if n := out.changed(); *exitCode && n > 0 {
+		return errLabelsChanged{n}
 	}
 	return nil
+}
+
+// errLabelsChanged fails "rules diff --exit-code" (exit status 1) when
+// releases change label.
+type errLabelsChanged struct{ n int }
+
+func (e errLabelsChanged) Error() string {
+	return plural(e.n, "release changes", "releases change") + " label (--exit-code)"
+}
+
+// changed counts the releases, archived and gold, whose label changes.
+func (d diffOutput) changed() int {
+	n := 0
+	for _, rep := range []*classify.DiffReport{d.Archive, d.Gold} {
+		if rep != nil {
+			n += len(rep.Changed)
+		}
+	}
+	return n
 }
 
 // diffOutput is "rules diff --json".
@@ -371,7 +402,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 		return writeReport(e.stdout, classify.Evaluate(rs, g), *asJSON)
 	}
 	var rep classify.Report
-	err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+	err = e.withArchivedReleases(ctx, "rules report", func(rels iter.Seq[atalaya.Release]) {
 		rep = classify.EvaluateSeq(rs, unlabelled(rs, rels))
 	})
 	if err != nil {

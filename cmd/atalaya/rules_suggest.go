@@ -37,7 +37,7 @@ func rulesSuggest(ctx context.Context, e *env, args []string) error {
 	var out []classify.Suggestion
 	useArchive := !*noArchive && e.hasArchive()
 	if useArchive {
-		err = e.withArchivedReleases(ctx, func(rels iter.Seq[atalaya.Release]) {
+		err = e.withArchivedReleases(ctx, "rules suggest", func(rels iter.Seq[atalaya.Release]) {
 			out = classify.Suggest(rs, g, rels, opt)
 		})
 	} else {
