@@ -87,7 +87,7 @@ func (e *env) rulesFor(path string) (*classify.Rules, error) {
 
 // archivedRelease opens the archive read-only and looks a release up with
 // find; a running service is asked for release id instead.
-func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
+func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, notFound func(error) error, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
 	if c := e.runningService(ctx); c != nil {
 		return c.release(ctx, id)
 	}
@@ -98,7 +98,7 @@ func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*arc
 	defer a.Close()
 	rel, err := find(a)
 	if errors.Is(err, archive.ErrNotFound) {
-		return rel, fmt.Errorf("%w in the archive at %s; 'atalaya releases' lists what is archived", err, e.archiveDir())
+		return rel, notFound(err)
 	}
 	return rel, err
 }
@@ -138,7 +138,7 @@ func loadRules(path string) (*classify.Rules, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening rules: %w", err)
+		return nil, &fileError{what: "rules file", path: path, err: err}
 	}
 	defer f.Close()
 	return classify.Parse(f, path)
@@ -182,7 +182,7 @@ func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error
 func loadGoldFile(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening gold file: %w", err)
+		return nil, &fileError{what: "gold file", path: path, err: err}
 	}
 	defer f.Close()
 	gold, err := classify.ReadGold(f, rs.LabelNames()...)
@@ -242,16 +242,16 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	rep := classify.Evaluate(rs, g)
 	if *folds == 0 {
 		if *asJSON {
-			return writeJSON(e.stdout, rep)
+			return writeJSON(e.stdout, reportJSONOf(rep))
 		}
 		return rep.WriteText(e.stdout)
 	}
 	cv := crossValidations(rs, g, *folds, *lambda)
 	if *asJSON {
 		return writeJSON(e.stdout, struct {
-			Eval classify.Report `json:"eval"`
-			CV   cvPair          `json:"cv"`
-		}{rep, cv})
+			Eval reportJSON `json:"eval"`
+			CV   cvPair     `json:"cv"`
+		}{reportJSONOf(rep), cv})
 	}
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
@@ -413,9 +413,45 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 
 func writeReport(w io.Writer, rep classify.Report, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, rep)
+		return writeJSON(w, reportJSONOf(rep))
 	}
 	return writeMatrix(w, rep)
+}
+
+// reportJSON is an evaluation report as "rules eval --json" and "rules
+// report --json" print it: classify.Report, whose misclassified releases'
+// evidence and near misses get snake_case keys.
+type reportJSON struct {
+	classify.Report
+	Errors []misclassifiedJSON `json:"errors"` // shadows Report.Errors
+}
+
+// misclassifiedJSON is classify.Misclassified with snake_case keys all
+// the way down.
+type misclassifiedJSON struct {
+	ID         string                     `json:"id"`
+	Title      string                     `json:"title"`
+	Gold       classify.Label             `json:"gold"`
+	Got        classify.Label             `json:"got"`
+	Scores     map[classify.Label]float64 `json:"scores"`
+	Evidence   []evidenceJSON             `json:"evidence"`
+	NearMisses []nearMissJSON             `json:"near_misses"`
+}
+
+func reportJSONOf(rep classify.Report) reportJSON {
+	out := reportJSON{Report: rep, Errors: []misclassifiedJSON{}}
+	for _, m := range rep.Errors {
+		x := misclassifiedJSON{ID: m.ID, Title: m.Title, Gold: m.Gold, Got: m.Got, Scores: m.Scores,
+			Evidence: []evidenceJSON{}, NearMisses: []nearMissJSON{}}
+		for _, ev := range m.Evidence {
+			x.Evidence = append(x.Evidence, evidenceJSON(ev))
+		}
+		for _, nm := range m.NearMisses {
+			x.NearMisses = append(x.NearMisses, nearMissJSON(nm))
+		}
+		out.Errors = append(out.Errors, x)
+	}
+	return out
 }
 
 // unlabelled turns archived releases into gold releases without a label,
@@ -508,12 +544,16 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
 		archived = true
-		rel, err = e.archivedRelease(ctx, atalaya.NewID(crawler.Canonical(*url)), func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.NewID(crawler.Canonical(*url)), func(err error) error {
+			return &notArchivedError{by: "URL", key: *url, err: err}
+		}, func(a *archive.Archive) (atalaya.Release, error) {
 			return releaseByLink(ctx, a, *url)
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
 		archived = true
-		rel, err = e.archivedRelease(ctx, atalaya.ID(pos[0]), func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.ID(pos[0]), func(err error) error {
+			return &notArchivedError{by: "id", key: pos[0], err: err}
+		}, func(a *archive.Archive) (atalaya.Release, error) {
 			return a.Release(ctx, atalaya.ID(pos[0]))
 		})
 	default:
@@ -554,7 +594,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 func readReleaseFile(path string) (atalaya.Release, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return atalaya.Release{}, fmt.Errorf("reading release: %w", err)
+		return atalaya.Release{}, &fileError{what: "release file", path: path, err: err}
 	}
 	var j struct {
 		Title    string `json:"title"`
