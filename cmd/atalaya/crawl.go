@@ -30,6 +30,9 @@ func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	if c := e.runningService(ctx); c != nil {
+		if *asJSON {
+			return fmt.Errorf("a service runs on %s: it crawls in the background, so there are no counts to print yet; drop --json, then follow the run with 'atalaya runs --json'", e.dataDir)
+		}
 		if *since != "" || *maxPages != 0 {
 			return fmt.Errorf("a service runs on %s: it crawls with its own settings, so --since and --max-pages cannot be passed; stop it or drop the flags", e.dataDir)
 		}

@@ -76,7 +76,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	sortBy := fs.String("sort", "relevance", "`order`: relevance or date (newest first)")
 	fs.IntVar(&q.Page, "page", 1, "page `number`")
 	fs.IntVar(&q.Size, "size", index.DefaultPageSize, "hits per `page`, up to 1000")
-	all := fs.Bool("all", false, "stream every hit, newest first, with no limit (with --format jsonl or csv)")
+	all := fs.Bool("all", false, "stream every hit, newest first, with no limit (with --format jsonl or csv; --page and --size do not apply)")
 	fields := fs.String("fields", strings.Join(defaultExportFields, ","), "`columns` of csv and jsonl, comma-separated, from: "+strings.Join(exportFields, ", "))
 	fs.BoolVar(&q.Facets, "facets", false, "count the matches by label, theme, source, country, language and year")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object, with facets (same as --format json)")
@@ -114,7 +114,12 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
-	q.Highlight = true
+	export := *format == "jsonl" || *format == "csv"
+	if flagGiven(fs, "fields") && !export {
+		return &usageError{msg: "--fields chooses the columns of --format csv or jsonl"}
+	}
+	// Fragments cost a pass over each hit's body: only when shown.
+	q.Highlight = !export || slices.Contains(cols, "fragment")
 	if *format == "json" {
 		q.Facets = true
 	}

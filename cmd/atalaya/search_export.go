@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -43,6 +44,13 @@ func parseFields(s string) ([]string, error) {
 		return nil, fmt.Errorf("--fields: name at least one column: %s", strings.Join(exportFields, ", "))
 	}
 	return cols, nil
+}
+
+// flagGiven reports whether flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // exportWriter writes hits as CSV rows or JSON lines with the chosen

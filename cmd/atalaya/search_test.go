@@ -145,6 +145,7 @@ func TestSearchErrors(t *testing.T) {
 		{"wide page past the window", []string{"--size", "1000", "--page", "11", "x"}, 1, "past the first 10000 hits"},
 		{"all as json", []string{"--all", "--json", "x"}, 2, "--all streams every hit: use it with --format jsonl or csv"},
 		{"unknown field", []string{"--format", "csv", "--fields", "id,bogus", "x"}, 2, `--fields: unknown column "bogus"`},
+		{"fields without csv or jsonl", []string{"--fields", "id", "x"}, 2, "--fields chooses the columns of --format csv or jsonl"},
 		{"field twice", []string{"--format", "csv", "--fields", "id,id", "x"}, 2, `--fields: column "id" is given twice`},
 		{"bad format", []string{"--format", "xml", "x"}, 2, `unknown format "xml"`},
 		{"page 0", []string{"--page", "0", "x"}, 2, `--page 0: pages are numbered from 1`},
