@@ -65,3 +65,24 @@ func TestBenchShowsProgress(t *testing.T) {
 	}
 	checkTerminal(t, term.String(), "bench: 1 of 50 releases indexed")
 }
+
+// TestRulesDiffAndReportShowProgress checks that rules diff and rules
+// report count the archived releases they read on the status line.
+func TestRulesDiffAndReportShowProgress(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCmd(t, "--data", data, "--log-level", "error", "crawl", "--offline", "--source", "sre"); code != 0 {
+		t.Fatalf("crawl: exit %d: %s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml"},
+		{"report"},
+	} {
+		var term bytes.Buffer
+		e := terminalEnv(t, &term)
+		e.dataDir = data
+		if err := runRules(context.Background(), e, args); err != nil {
+			t.Fatalf("rules %s: %v", args[0], err)
+		}
+		checkTerminal(t, term.String(), "rules "+args[0]+": archived releases read: 1")
+	}
+}

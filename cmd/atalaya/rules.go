@@ -122,7 +122,7 @@ func (e *env) withArchivedReleases(ctx context.Context, command string, fn func(
 				return
 			}
 			n++
-			e.progress("%s: %d archived releases read", command, n)
+			e.progress("%s: archived releases read: %d", command, n)
 			if !yield(rel) {
 				return
 			}
