@@ -24,12 +24,6 @@ import (
 // written for this test.
 func searchDataDir(t *testing.T) string {
 	t.Helper()
-	data := t.TempDir()
-	idx, err := index.Open(filepath.Join(data, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
 	doc := func(id, src, agency string, c atalaya.Country, lang atalaya.Language, date, title, body, label string) index.Document {
 		d, _ := time.Parse(time.DateOnly, date)
 		return index.Document{
@@ -38,7 +32,7 @@ func searchDataDir(t *testing.T) string {
 			Verdict: classify.Verdict{Label: classify.Label(label), Themes: []string{"t1"}},
 		}
 	}
-	err = idx.Put(context.Background(),
+	return indexedDataDir(t,
 		doc("a", "sre", "Cancillería", atalaya.MX, atalaya.Spanish, "2025-04-02",
 			"Se concreta una extradición", "La cancillería confirmó la extradición de un operador & socio.", "kingpin"),
 		doc("b", "fgr", "Fiscalía", atalaya.MX, atalaya.Spanish, "2025-08-09",
@@ -46,7 +40,18 @@ func searchDataDir(t *testing.T) string {
 		doc("c", "state", "Department of State", atalaya.US, atalaya.English, "2024-01-15",
 			"Grants for treatment", "The grants pay for treatment and prevention.", "root_cause"),
 	)
+}
+
+// indexedDataDir returns a data directory whose index holds docs.
+func indexedDataDir(t *testing.T, docs ...index.Document) string {
+	t.Helper()
+	data := t.TempDir()
+	idx, err := index.Open(filepath.Join(data, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if err := idx.Put(context.Background(), docs...); err != nil {
 		t.Fatal(err)
 	}
 	return data
@@ -198,12 +203,6 @@ func TestSearchMarksRevisedReleases(t *testing.T) {
 // day from 2020-01-01, each saying "extradition".
 func manyDataDir(t *testing.T, n int) string {
 	t.Helper()
-	data := t.TempDir()
-	idx, err := index.Open(filepath.Join(data, "index"), index.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
 	day := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	var docs []index.Document
 	for i := range n {
@@ -215,10 +214,7 @@ func manyDataDir(t *testing.T, n int) string {
 			Verdict: classify.Verdict{Label: "kingpin"},
 		})
 	}
-	if err := idx.Put(context.Background(), docs...); err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return indexedDataDir(t, docs...)
 }
 
 // jsonlIDs runs search with args and returns the id of every JSON line.
