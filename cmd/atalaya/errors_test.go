@@ -31,7 +31,7 @@ func TestErrorMessages(t *testing.T) {
 		{"no archive for rules explain", []string{"--data", empty, "rules", "explain", "3f2a"},
 			"atalaya rules: no archive in " + empty + "/archive yet: run 'atalaya crawl' first (or pass --data)\n"},
 		{"no index", []string{"--data", empty, "search", "x"},
-			"atalaya search: no index in " + empty + " yet; run `atalaya crawl` or `atalaya reindex` first\n"},
+			"atalaya search: no index in " + empty + " yet; run 'atalaya crawl' or 'atalaya reindex' first\n"},
 		{"missing --config", []string{"--config", missing, "--data", data, "releases"},
 			"atalaya releases: --config " + missing + ": the file does not exist; name an existing configuration file, or leave --config out to use the embedded one\n"},
 		{"missing gold file", []string{"rules", "eval", "--gold", "testdata/nope.jsonl"},

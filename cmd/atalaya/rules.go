@@ -34,7 +34,9 @@ Subcommands:
                                         rule hits) and write a NEW rules file; the rules in force are unchanged
   suggest --gold FILE.jsonl...          phrases that separate the labels on the gold, from the releases the
                                         rules get wrong (and archived neither-but-relevant ones)
-  diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
+  diff OLD.yaml NEW.yaml [--gold FILE] [--exit-code]
+                                        list the archived (and gold) releases whose label changes;
+                                        --exit-code exits 1 when any does, like git diff --exit-code
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
   show                                  print the rules in force (the configured file, else the embedded rules)

@@ -171,7 +171,7 @@ func (e *env) openSearch(ctx context.Context) (searchBackend, error) {
 		return c, nil
 	}
 	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
+		return nil, fmt.Errorf("no index in %s yet; run 'atalaya crawl' or 'atalaya reindex' first", e.dataDir)
 	}
 	idx, err := e.openIndex()
 	if err != nil {
