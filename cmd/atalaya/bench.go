@@ -103,7 +103,9 @@ func bench(ctx context.Context, e *env, dir string, n, batch, runs int, seed int
 	opts := index.Options{Logger: e.logger, BatchSize: batch}
 	rep := &benchReport{Releases: n, BatchSize: batch}
 	start, cpu0 := time.Now(), cpuTime()
-	if err := index.Rebuild(ctx, dir, synthDocuments(n, seed), opts); err != nil {
+	err := index.Rebuild(ctx, dir, synthDocuments(n, seed, func(i int) { e.progress("bench: %d of %d releases indexed", i, n) }), opts)
+	e.progressDone()
+	if err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
@@ -117,7 +119,10 @@ func bench(ctx context.Context, e *env, dir string, n, batch, runs int, seed int
 	if err != nil {
 		return nil, err
 	}
-	for _, bq := range benchQueries() {
+	defer e.progressDone()
+	kinds := benchQueries()
+	for i, bq := range kinds {
+		e.progress("bench: searching, %s (%d of %d kinds of query)", bq.name, i+1, len(kinds))
 		s, err := benchQuery(ctx, idx, bq.name, bq.query, runs)
 		if err != nil {
 			idx.Close()
@@ -139,11 +144,15 @@ func bench(ctx context.Context, e *env, dir string, n, batch, runs int, seed int
 	return rep, nil
 }
 
-// synthDocuments yields n synthetic releases as index documents.
-func synthDocuments(n int, seed int64) iter.Seq2[index.Document, error] {
+// synthDocuments yields n synthetic releases as index documents, calling
+// progress with the number yielded so far.
+func synthDocuments(n int, seed int64, progress func(int)) iter.Seq2[index.Document, error] {
 	indexed := time.Now().UTC()
 	return func(yield func(index.Document, error) bool) {
+		i := 0
 		for s := range synth.Releases(n, seed) {
+			i++
+			progress(i)
 			d := index.Document{
 				Release:   s.Release,
 				Verdict:   classify.Verdict{Label: classify.Label(s.Label), Themes: s.Themes, RulesVersion: "synthetic"},

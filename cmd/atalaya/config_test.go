@@ -64,7 +64,7 @@ func TestConfigCommand(t *testing.T) {
 			name:       "check missing file",
 			args:       []string{"config", "check", "testdata/config-nope.yaml"},
 			wantCode:   1,
-			wantErrOut: []string{"atalaya config: config: open testdata/config-nope.yaml: no such file"},
+			wantErrOut: []string{"atalaya config: open testdata/config-nope.yaml: no such file"},
 		},
 		{
 			name:       "check two files",

@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
+	"atalaya/api"
+	"atalaya/archive"
 	"atalaya/crawler"
 	"atalaya/ingest"
 )
 
-const crawlSynopsis = "crawl [--source NAME]... [--since YYYY-MM-DD] [--max-pages N] [--offline]"
+const crawlSynopsis = "crawl [--source NAME]... [--since YYYY-MM-DD] [--max-pages N] [--offline] [--json]"
 
 // runCrawl crawls the configured sources once: new and revised releases are
 // archived, classified and indexed.
@@ -24,13 +25,14 @@ func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 	since := fs.String("since", "", "stop paginating at releases older than this `date` (YYYY-MM-DD)")
 	maxPages := fs.Int("max-pages", 0, "listing pages per source at most (0: the source's own limit)")
 	offline := fs.Bool("offline", false, "crawl the embedded mirror of the sites instead of the network")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	asJSON := fs.Bool("json", false, "print the per-source counts as JSON, with the keys of the API's runs")
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if c := e.runningService(ctx); c != nil {
+		if *asJSON {
+			return fmt.Errorf("a service runs on %s: it crawls in the background, so there are no counts to print yet; drop --json, then follow the run with 'atalaya runs --json'", e.dataDir)
+		}
 		if *since != "" || *maxPages != 0 {
 			return fmt.Errorf("a service runs on %s: it crawls with its own settings, so --since and --max-pages cannot be passed; stop it or drop the flags", e.dataDir)
 		}
@@ -53,16 +55,19 @@ func runCrawl(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	var bar *progressBar
-	if isTerminal(e.stderr) {
-		bar = newProgressBar(e.stderr)
-		opts.Progress = bar.update
+	opts.Progress = func(pr crawler.Progress) {
+		e.progress("crawl: %-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d  gone %3d",
+			pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed, pr.Gone)
 	}
 	stats, err := p.run(ctx, opts)
-	if bar != nil {
-		bar.done()
+	e.progressDone()
+	if *asJSON {
+		if jerr := writeJSON(e.stdout, crawlJSONOf(stats)); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		printStats(e.stdout, stats)
 	}
-	printStats(e.stdout, stats)
 	if err != nil {
 		return err
 	}
@@ -117,23 +122,28 @@ func printStats(w io.Writer, stats ingest.Stats) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tNEW\tREVISED\tUNCHANGED\tFAILED\tGONE\tINDEXED\tSTATUS")
 	for _, s := range stats.Sources {
-		status := "ok"
-		switch {
-		case s.Err != nil:
-			status = "error: " + s.Err.Error()
-		case s.Run.Blocked:
-			status = "BLOCKED"
-		case len(s.Run.Issues) > 0:
-			status = healthIssues(len(s.Run.Issues))
-		case s.Run.Listings == 0 && s.Run.NotModified > 0:
-			status = "no change" // every listing answered 304 Not Modified
-		}
-		if s.Run.BrowserSwitch != "" {
-			status += "; switched to the browser after " + s.Run.BrowserSwitch
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, status)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", s.Run.Source, s.Run.New, s.Run.Revised, s.Run.Unchanged, s.Run.Failed, s.Run.Gone, s.Indexed, sourceStatus(s))
 	}
 	tw.Flush()
+}
+
+// sourceStatus says in a few words how a source's crawl went.
+func sourceStatus(s ingest.SourceStats) string {
+	status := "ok"
+	switch {
+	case s.Err != nil:
+		status = "error: " + s.Err.Error()
+	case s.Run.Blocked:
+		status = "BLOCKED"
+	case len(s.Run.Issues) > 0:
+		status = healthIssues(len(s.Run.Issues))
+	case s.Run.Listings == 0 && s.Run.NotModified > 0:
+		status = "no change" // every listing answered 304 Not Modified
+	}
+	if s.Run.BrowserSwitch != "" {
+		status += "; switched to the browser after " + s.Run.BrowserSwitch
+	}
+	return status
 }
 
 // healthIssues says how many health issues a run raised and where to read
@@ -145,25 +155,36 @@ func healthIssues(n int) string {
 	return fmt.Sprintf("%d health issues (atalaya sources lists them)", n)
 }
 
-// progressBar draws one self-overwriting status line. The crawler reports
-// from several goroutines.
-type progressBar struct {
-	mu sync.Mutex
-	w  io.Writer
+// crawlJSON is "crawl --json": the counts of each source crawled.
+type crawlJSON struct {
+	// CaughtUp counts releases archived by an earlier run that did not
+	// index them, indexed at the start of this one.
+	CaughtUp int               `json:"caught_up"`
+	Sources  []crawlSourceJSON `json:"sources"`
 }
 
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
-
-// done clears the status line.
-func (p *progressBar) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprint(p.w, "\r\033[K")
+// crawlSourceJSON is one source's run, in the API's form
+// (GET /api/runs), with what was indexed and the status line.
+type crawlSourceJSON struct {
+	api.RunDTO
+	Indexed int    `json:"indexed"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
 }
 
-func (p *progressBar) update(pr crawler.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%-12s items %4d  new %4d  revised %3d  unchanged %4d  failed %3d  gone %3d",
-		pr.Source, pr.Items, pr.New, pr.Revised, pr.Unchanged, pr.Failed, pr.Gone)
+func crawlJSONOf(stats ingest.Stats) crawlJSON {
+	out := crawlJSON{CaughtUp: stats.CaughtUp, Sources: []crawlSourceJSON{}}
+	for _, s := range stats.Sources {
+		rec := archive.RunRecord{CrawlRun: s.Run, Trigger: archive.TriggerManual}
+		if s.Err != nil {
+			rec.Errors = []string{s.Err.Error()}
+		}
+		rec.Outcome = archive.OutcomeOf(rec)
+		src := crawlSourceJSON{RunDTO: api.RunDTOOf(rec), Indexed: s.Indexed, Status: sourceStatus(s)}
+		if s.Err != nil {
+			src.Error = s.Err.Error()
+		}
+		out.Sources = append(out.Sources, src)
+	}
+	return out
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"atalaya/classify"
@@ -15,14 +16,47 @@ import (
 // runReclassify runs the rules in force over every archived release and
 // updates the verdicts in the index.
 func runReclassify(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "reclassify", "reclassify")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet(e, "reclassify", "reclassify [--json]")
+	asJSON := fs.Bool("json", false, "print the outcome as one JSON object")
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if !*asJSON {
+		_, err := e.reclassifyTelling(ctx, e.stdout)
 		return err
 	}
-	return e.reclassify(ctx, e.stdout)
+	res, err := e.reclassify(ctx, io.Discard)
+	if res.RulesVersion == "" { // nothing was reclassified
+		return err
+	}
+	if werr := writeJSON(e.stdout, res); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// reclassified is the outcome of a reclassification, and
+// "reclassify --json".
+type reclassified struct {
+	RulesVersion     string                 `json:"rules_version"`
+	FromRulesVersion string                 `json:"from_rules_version"` // the rules applied before; "" if none were recorded
+	Releases         int                    `json:"releases"`
+	Labels           map[classify.Label]int `json:"labels"` // releases per label
+}
+
+// reclassifyTelling reclassifies, writing to w what it does and the
+// counts per label.
+func (e *env) reclassifyTelling(ctx context.Context, w io.Writer) (reclassified, error) {
+	res, err := e.reclassify(ctx, w)
+	if res.RulesVersion == "" { // nothing was reclassified
+		return res, err
+	}
+	fmt.Fprintf(w, "reclassified with rules %s:", res.RulesVersion)
+	for _, l := range slices.Sorted(maps.Keys(res.Labels)) {
+		fmt.Fprintf(w, " %s=%d", l, res.Labels[l])
+	}
+	fmt.Fprintln(w)
+	return res, err
 }
 
 // finishReclassify completes a reclassification that was interrupted, if
@@ -36,70 +70,69 @@ func (e *env) finishReclassify(ctx context.Context, w io.Writer) (bool, error) {
 	if _, ok, err := store.Reclassifying(); !ok || err != nil {
 		return false, err
 	}
-	return true, e.reclassify(ctx, w)
+	_, err = e.reclassifyTelling(ctx, w)
+	return true, err
 }
 
 // reclassify applies the rules in force to every archived release. It
 // records in the rules store that a reclassification is under way before
 // changing the first verdict and that the rules in force are applied after
 // the last, so that an interruption is known and finished by the next run.
-func (e *env) reclassify(ctx context.Context, w io.Writer) error {
+// It writes to w what it is about to do.
+func (e *env) reclassify(ctx context.Context, w io.Writer) (reclassified, error) {
+	var res reclassified
 	choice, err := e.chooseRules(true)
 	if err != nil {
-		return err
+		return res, err
 	}
 	rules, store := choice.rules, choice.store
 	if pending, ok, err := store.Reclassifying(); err != nil {
-		return err
+		return res, err
 	} else if ok {
 		fmt.Fprintf(w, "reclassify: finishing the reclassification to rules %s started %s\n", pending.To, pending.Started.Format(time.RFC3339))
 	}
 	from := ""
 	if applied, ok, err := store.Applied(); err != nil {
-		return err
+		return res, err
 	} else if ok {
 		from = applied.RulesVersion
 	}
 	choice.describe(w, "reclassify")
 	arch, err := e.openExistingArchive()
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer arch.Close()
 	idx, err := e.openIndex()
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer idx.Close()
 	if err := store.BeginReclassify(rulestore.Reclassification{From: from, To: rules.Version(), Started: time.Now()}); err != nil {
-		return err
+		return res, err
 	}
 	sv := salvage{w: e.stderr}
 	labels, err := putClassified(ctx, idx, classifiedSalvaging(ctx, arch, rules, &sv), func(n int) { e.progress("reclassify: %d releases classified", n) })
 	e.progressDone()
 	if err != nil {
-		return err
+		return res, err
 	}
 	if err := arch.MarkAllIndexed(ctx); err != nil {
-		return err
+		return res, err
 	}
 	if err := store.SetApplied(rules.Version(), time.Now()); err != nil {
-		return err
+		return res, err
 	}
 	if err := store.EndReclassify(); err != nil {
-		return err
+		return res, err
 	}
-	fmt.Fprintf(w, "reclassified with rules %s:", rules.Version())
-	var names []string
-	for l := range labels {
-		names = append(names, string(l))
+	res = reclassified{RulesVersion: rules.Version(), FromRulesVersion: from, Labels: labels}
+	for _, n := range labels {
+		res.Releases += n
 	}
-	sort.Strings(names)
-	for _, l := range names {
-		fmt.Fprintf(w, " %s=%d", l, labels[classify.Label(l)])
-	}
-	fmt.Fprintln(w)
-	return sv.result()
+	// Releases whose records are damaged were passed over: the others are
+	// reclassified, and the command fails naming them.
+	return res, sv.result()
 }
 
 // putClassified writes docs to the index in batches and counts their

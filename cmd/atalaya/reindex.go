@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -14,12 +15,10 @@ import (
 // runReindex rebuilds the index from the archive alone, without the
 // network, into a new directory that replaces the old one atomically.
 func runReindex(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "reindex", "reindex [--rules-in-force]")
+	fs := newFlagSet(e, "reindex", "reindex [--rules-in-force] [--json]")
 	useInForce := fs.Bool("rules-in-force", false, "classify with the rules in force even when they differ from the rules last applied to the index")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	asJSON := fs.Bool("json", false, "print the outcome as one JSON object")
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	choice, err := e.chooseRules(*useInForce)
@@ -27,7 +26,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	rules := choice.rules
-	choice.describe(e.stdout, "reindex")
+	if !*asJSON {
+		choice.describe(e.stdout, "reindex")
+	}
 	arch, err := e.openExistingArchive()
 	if err != nil {
 		return err
@@ -63,8 +64,25 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := choice.store.EndReclassify(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, time.Since(start).Round(time.Millisecond), rules.Version())
-	return sv.result()
+	took := time.Since(start)
+	if *asJSON {
+		err = writeJSON(e.stdout, reindexed{Releases: n, Skipped: sv.skipped, Seconds: took.Seconds(),
+			RulesVersion: rules.Version(), RulesInForceVersion: choice.inForce.Version()})
+	} else {
+		fmt.Fprintf(e.stdout, "indexed %d releases in %s (rules %s)\n", n, took.Round(time.Millisecond), rules.Version())
+	}
+	return errors.Join(err, sv.result())
+}
+
+// reindexed is "reindex --json".
+type reindexed struct {
+	Releases int     `json:"releases"` // indexed
+	Skipped  int     `json:"skipped"`  // passed over: their records are damaged
+	Seconds  float64 `json:"seconds"`
+	// RulesVersion classified the releases: the rules last applied, unless
+	// --rules-in-force.
+	RulesVersion        string `json:"rules_version"`
+	RulesInForceVersion string `json:"rules_in_force_version"`
 }
 
 // classifiedSalvaging yields every archived release, latest version, with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"text/tabwriter"
+	"time"
 
 	"atalaya"
 	"atalaya/archive"
@@ -18,7 +19,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "releases", releasesSynopsis)
 	var names listFlag
 	fs.Var(&names, "source", "only releases of this source (repeatable)")
-	asJSON := fs.Bool("json", false, "print one JSON object per release")
+	asJSON := fs.Bool("json", false, "print one JSON object per release (JSON Lines), with the API's keys")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		}
 		n++
 		if *asJSON {
-			if err := enc.Encode(rel); err != nil {
+			if err := enc.Encode(releaseJSONOf(rel)); err != nil {
 				return err
 			}
 			continue
@@ -67,6 +68,38 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d releases\n", n)
 	}
 	return sv.result()
+}
+
+// releaseJSON is one line of "releases --json": an archived release
+// without its body, with the keys of the API's release
+// (GET /api/releases/{id}). atalaya.Release itself has no JSON tags: the
+// archive stores it with its Go field names.
+type releaseJSON struct {
+	ID        string     `json:"id"`
+	URL       string     `json:"url"`
+	Source    string     `json:"source"`
+	Agency    string     `json:"agency"`
+	Country   string     `json:"country"`
+	Language  string     `json:"language"`
+	Type      string     `json:"type,omitempty"`
+	Title     string     `json:"title"`
+	Published *time.Time `json:"published,omitempty"`
+	Version   int        `json:"version"`
+	FetchedAt *time.Time `json:"fetched_at,omitempty"`
+}
+
+func releaseJSONOf(rel atalaya.Release) releaseJSON {
+	return releaseJSON{ID: string(rel.ID), URL: rel.URL, Source: string(rel.Source), Agency: rel.Agency,
+		Country: string(rel.Country), Language: string(rel.Language), Type: rel.Type, Title: rel.Title,
+		Published: optionalTime(rel.Published), Version: rel.Version, FetchedAt: optionalTime(rel.FetchedAt)}
+}
+
+// optionalTime is nil for the zero time, so that JSON leaves it out.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // releases yields the releases of the sources named (all when none),

@@ -34,7 +34,9 @@ Subcommands:
                                         rule hits) and write a NEW rules file; the rules in force are unchanged
   suggest --gold FILE.jsonl...          phrases that separate the labels on the gold, from the releases the
                                         rules get wrong (and archived neither-but-relevant ones)
-  diff OLD.yaml NEW.yaml [--gold FILE]  list the archived (and gold) releases whose label changes
+  diff OLD.yaml NEW.yaml [--gold FILE] [--exit-code]
+                                        list the archived (and gold) releases whose label changes;
+                                        --exit-code exits 1 when any does, like git diff --exit-code
   codebook [--format md|html] [--gold FILE]
                                         write the codebook for replication
   show                                  print the rules in force (the configured file, else the embedded rules)
@@ -87,7 +89,7 @@ func (e *env) rulesFor(path string) (*classify.Rules, error) {
 
 // archivedRelease opens the archive read-only and looks a release up with
 // find; a running service is asked for release id instead.
-func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
+func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, notFound func(error) error, find func(*archive.Archive) (atalaya.Release, error)) (atalaya.Release, error) {
 	if c := e.runningService(ctx); c != nil {
 		return c.release(ctx, id)
 	}
@@ -98,7 +100,7 @@ func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*arc
 	defer a.Close()
 	rel, err := find(a)
 	if errors.Is(err, archive.ErrNotFound) {
-		return rel, fmt.Errorf("%w in the archive at %s; 'atalaya releases' lists what is archived", err, e.archiveDir())
+		return rel, notFound(err)
 	}
 	return rel, err
 }
@@ -106,14 +108,17 @@ func (e *env) archivedRelease(ctx context.Context, id atalaya.ID, find func(*arc
 // withArchivedReleases opens the archive and calls fn with its releases;
 // an error met while reading them is returned after fn. Releases whose
 // records are damaged are passed over through sv: the caller writes its
-// output, then returns sv.result().
-func (e *env) withArchivedReleases(ctx context.Context, sv *salvage, fn func(iter.Seq[atalaya.Release])) error {
+// output, then returns sv.result(). On a terminal the status line counts
+// the releases read, under the name of the command.
+func (e *env) withArchivedReleases(ctx context.Context, command string, sv *salvage, fn func(iter.Seq[atalaya.Release])) error {
 	a, err := e.openArchiveReadOnly()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	defer e.progressDone()
 	var readErr error
+	n := 0
 	fn(func(yield func(atalaya.Release) bool) {
 		for rel, err := range a.Releases(ctx, archive.Filter{}) {
 			if sv.skip(err) {
@@ -123,6 +128,8 @@ func (e *env) withArchivedReleases(ctx context.Context, sv *salvage, fn func(ite
 				readErr = err
 				return
 			}
+			n++
+			e.progress("%s: archived releases read: %d", command, n)
 			if !yield(rel) {
 				return
 			}
@@ -138,7 +145,7 @@ func loadRules(path string) (*classify.Rules, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening rules: %w", err)
+		return nil, &fileError{what: "rules file", path: path, err: err}
 	}
 	defer f.Close()
 	return classify.Parse(f, path)
@@ -182,7 +189,7 @@ func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error
 func loadGoldFile(path string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening gold file: %w", err)
+		return nil, &fileError{what: "gold file", path: path, err: err}
 	}
 	defer f.Close()
 	gold, err := classify.ReadGold(f, rs.LabelNames()...)
@@ -242,16 +249,16 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 	rep := classify.Evaluate(rs, g)
 	if *folds == 0 {
 		if *asJSON {
-			return writeJSON(e.stdout, rep)
+			return writeJSON(e.stdout, reportJSONOf(rep))
 		}
 		return rep.WriteText(e.stdout)
 	}
 	cv := crossValidations(rs, g, *folds, *lambda)
 	if *asJSON {
 		return writeJSON(e.stdout, struct {
-			Eval classify.Report `json:"eval"`
-			CV   cvPair          `json:"cv"`
-		}{rep, cv})
+			Eval reportJSON `json:"eval"`
+			CV   cvPair     `json:"cv"`
+		}{reportJSONOf(rep), cv})
 	}
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
@@ -260,10 +267,11 @@ func rulesEval(_ context.Context, e *env, args []string) error {
 }
 
 func rulesDiff(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json]")
+	fs := newFlagSet(e, "rules diff", "rules diff OLD.yaml NEW.yaml [--gold FILE] [--no-archive] [--json] [--exit-code]")
 	gold := fs.String("gold", "", "gold `file` (JSON Lines) whose releases are classified under both rule sets too")
 	noArchive := fs.Bool("no-archive", false, "classify only the gold releases, not the archived ones")
 	asJSON := fs.Bool("json", false, "print the differences as one JSON object")
+	exitCode := fs.Bool("exit-code", false, "exit with status 1 when a release changes label (like git diff --exit-code)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -284,7 +292,7 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 	sv := salvage{w: e.stderr}
 	if !*noArchive {
 		var rep classify.DiffReport
-		if err := e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
+		if err := e.withArchivedReleases(ctx, "rules diff", &sv, func(rels iter.Seq[atalaya.Release]) {
 			rep = classify.Diff(oldRules, newRules, rels)
 		}); err != nil {
 			return err
@@ -303,17 +311,39 @@ func rulesDiff(ctx context.Context, e *env, args []string) error {
 		if err := writeJSON(e.stdout, out); err != nil {
 			return err
 		}
-		return sv.result()
+	} else {
+		if out.Archive != nil {
+			fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
+			writeDiff(e.stdout, *out.Archive, oldRules, newRules)
+		}
+		if out.Gold != nil {
+			fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
+			writeDiff(e.stdout, *out.Gold, oldRules, newRules)
+		}
 	}
-	if out.Archive != nil {
-		fmt.Fprintf(e.stdout, "== archive (%s)\n", e.archiveDir())
-		writeDiff(e.stdout, *out.Archive, oldRules, newRules)
-	}
-	if out.Gold != nil {
-		fmt.Fprintf(e.stdout, "== gold (%s)\n", *gold)
-		writeDiff(e.stdout, *out.Gold, oldRules, newRules)
+	if n := out.changed(); *exitCode && n > 0 {
+		return errLabelsChanged{n}
 	}
 	return sv.result()
+}
+
+// errLabelsChanged fails "rules diff --exit-code" (exit status 1) when
+// releases change label.
+type errLabelsChanged struct{ n int }
+
+func (e errLabelsChanged) Error() string {
+	return plural(e.n, "release changes", "releases change") + " label (--exit-code)"
+}
+
+// changed counts the releases, archived and gold, whose label changes.
+func (d diffOutput) changed() int {
+	n := 0
+	for _, rep := range []*classify.DiffReport{d.Archive, d.Gold} {
+		if rep != nil {
+			n += len(rep.Changed)
+		}
+	}
+	return n
 }
 
 // diffOutput is "rules diff --json".
@@ -381,7 +411,7 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 	}
 	var rep classify.Report
 	sv := salvage{w: e.stderr}
-	err = e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
+	err = e.withArchivedReleases(ctx, "rules report", &sv, func(rels iter.Seq[atalaya.Release]) {
 		rep = classify.EvaluateSeq(rs, unlabelled(rs, rels))
 	})
 	if err != nil {
@@ -395,9 +425,45 @@ func rulesReport(ctx context.Context, e *env, args []string) error {
 
 func writeReport(w io.Writer, rep classify.Report, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, rep)
+		return writeJSON(w, reportJSONOf(rep))
 	}
 	return writeMatrix(w, rep)
+}
+
+// reportJSON is an evaluation report as "rules eval --json" and "rules
+// report --json" print it: classify.Report, whose misclassified releases'
+// evidence and near misses get snake_case keys.
+type reportJSON struct {
+	classify.Report
+	Errors []misclassifiedJSON `json:"errors"` // shadows Report.Errors
+}
+
+// misclassifiedJSON is classify.Misclassified with snake_case keys all
+// the way down.
+type misclassifiedJSON struct {
+	ID         string                     `json:"id"`
+	Title      string                     `json:"title"`
+	Gold       classify.Label             `json:"gold"`
+	Got        classify.Label             `json:"got"`
+	Scores     map[classify.Label]float64 `json:"scores"`
+	Evidence   []evidenceJSON             `json:"evidence"`
+	NearMisses []nearMissJSON             `json:"near_misses"`
+}
+
+func reportJSONOf(rep classify.Report) reportJSON {
+	out := reportJSON{Report: rep, Errors: []misclassifiedJSON{}}
+	for _, m := range rep.Errors {
+		x := misclassifiedJSON{ID: m.ID, Title: m.Title, Gold: m.Gold, Got: m.Got, Scores: m.Scores,
+			Evidence: []evidenceJSON{}, NearMisses: []nearMissJSON{}}
+		for _, ev := range m.Evidence {
+			x.Evidence = append(x.Evidence, evidenceJSON(ev))
+		}
+		for _, nm := range m.NearMisses {
+			x.NearMisses = append(x.NearMisses, nearMissJSON(nm))
+		}
+		out.Errors = append(out.Errors, x)
+	}
+	return out
 }
 
 // unlabelled turns archived releases into gold releases without a label,
@@ -490,12 +556,16 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 		rel, err = findGold(*gold, rs, pos[0])
 	case *file == "" && *url != "" && len(pos) == 0:
 		archived = true
-		rel, err = e.archivedRelease(ctx, atalaya.NewID(crawler.Canonical(*url)), func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.NewID(crawler.Canonical(*url)), func(err error) error {
+			return &notArchivedError{by: "URL", key: *url, err: err}
+		}, func(a *archive.Archive) (atalaya.Release, error) {
 			return releaseByLink(ctx, a, *url)
 		})
 	case *file == "" && *url == "" && len(pos) == 1:
 		archived = true
-		rel, err = e.archivedRelease(ctx, atalaya.ID(pos[0]), func(a *archive.Archive) (atalaya.Release, error) {
+		rel, err = e.archivedRelease(ctx, atalaya.ID(pos[0]), func(err error) error {
+			return &notArchivedError{by: "id", key: pos[0], err: err}
+		}, func(a *archive.Archive) (atalaya.Release, error) {
 			return a.Release(ctx, atalaya.ID(pos[0]))
 		})
 	default:
@@ -536,7 +606,7 @@ func rulesExplain(ctx context.Context, e *env, args []string) error {
 func readReleaseFile(path string) (atalaya.Release, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return atalaya.Release{}, fmt.Errorf("reading release: %w", err)
+		return atalaya.Release{}, &fileError{what: "release file", path: path, err: err}
 	}
 	var j struct {
 		Title    string `json:"title"`

@@ -38,7 +38,7 @@ func rulesSuggest(ctx context.Context, e *env, args []string) error {
 	useArchive := !*noArchive && e.hasArchive()
 	sv := salvage{w: e.stderr}
 	if useArchive {
-		err = e.withArchivedReleases(ctx, &sv, func(rels iter.Seq[atalaya.Release]) {
+		err = e.withArchivedReleases(ctx, "rules suggest", &sv, func(rels iter.Seq[atalaya.Release]) {
 			out = classify.Suggest(rs, g, rels, opt)
 		})
 	} else {

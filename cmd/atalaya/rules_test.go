@@ -42,6 +42,12 @@ func TestRulesCommands(t *testing.T) {
 			[]string{`"old_rules_version"`, `"transitions"`, `"neither → root_cause": 1`}, nil},
 		{"report json", []string{"rules", "report", "--gold", "testdata/gold-small.jsonl", "--json"}, 0, []string{`"dead_rules"`, `"coverage"`}, nil},
 		{"explain json", []string{"rules", "explain", "--file", "testdata/rules-ok/release.json", "--json"}, 0, []string{`"label": "kingpin"`, `"evidence": [`, `"sentence"`}, nil},
+		{"diff exit-code, labels change", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive", "--exit-code"}, 1,
+			[]string{"7 releases, 2 change label"}, []string{"atalaya rules: 2 releases change label (--exit-code)"}},
+		{"diff exit-code json, labels change", []string{"rules", "diff", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive", "--exit-code", "--json"}, 1,
+			[]string{`"changed"`}, []string{"2 releases change label"}},
+		{"diff exit-code, same rules", []string{"rules", "diff", "testdata/rules-ok/new.yaml", "testdata/rules-ok/new.yaml", "--gold", "testdata/gold-small.jsonl", "--no-archive", "--exit-code"}, 0,
+			[]string{"7 releases, 0 change label"}, nil},
 		{"unknown subcommand", []string{"rules", "frob"}, 2, nil, []string{`unknown subcommand "frob"`}},
 	}
 	for _, tt := range tests {

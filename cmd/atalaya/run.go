@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if e.configPath != "" && needsConfig(name) {
 		if _, err := e.loadConfig(); err != nil {
-			return e.finish(fmt.Errorf("--config %s: %w", e.configPath, err), name)
+			return e.finish(configError(e.configPath, err), name)
 		}
 	}
 	return e.finish(cmd.run(ctx, e, rest), name)
@@ -190,7 +190,7 @@ func (e *env) finish(err error, name string) int {
 		// The usage, and any flag error, are printed already.
 		return 2
 	}
-	fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
+	fmt.Fprintf(e.stderr, "%s: %s\n", prefix, userMessage(err))
 	return 1
 }
 

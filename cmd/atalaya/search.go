@@ -2,22 +2,23 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"io"
+	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"atalaya"
+	"atalaya/api"
+	"atalaya/classify"
 	"atalaya/index"
 )
 
-const searchSynopsis = "search QUERY [--label L] [--theme T] [--source S] [--agency A] [--country C] [--language L] [--since D] [--until D] [--sort relevance|date] [--page N] [--size N] [--facets] [--json | --format text|csv|jsonl]"
+const searchSynopsis = "search QUERY [--label L] [--theme T] [--source S] [--agency A] [--country C] [--language L] [--since D] [--until D] [--sort relevance|date] [--page N] [--size N] [--facets] [--json | --format text|csv|jsonl [--fields F,…] [--all]]"
 
 const searchHelp = `Search finds releases in the index with the query language: words,
 "exact phrases", AND, OR, NOT or -word, parentheses, field:value for label,
@@ -49,32 +50,17 @@ func (d dateFlag) Set(s string) error {
 	return nil
 }
 
-// searchOutput is the machine-readable result (--json).
+// searchOutput is "search --json": the API's search response
+// (GET /api/search) with the page asked for.
 type searchOutput struct {
-	Total  uint64                        `json:"total"`
-	Page   int                           `json:"page"`
-	Size   int                           `json:"size"`
-	Hits   []searchHit                   `json:"hits"`
-	Facets map[string][]index.FacetCount `json:"facets,omitempty"`
+	api.SearchResponse
+	Page int `json:"page"`
+	Size int `json:"size"`
 }
 
-// searchHit is one hit in machine-readable output. Fragment marks matches
-// with « and ».
-type searchHit struct {
-	ID        string    `json:"id"`
-	URL       string    `json:"url"`
-	Title     string    `json:"title"`
-	Agency    string    `json:"agency"`
-	Source    string    `json:"source"`
-	Country   string    `json:"country"`
-	Language  string    `json:"language"`
-	Label     string    `json:"label"`
-	Themes    []string  `json:"themes"`
-	Published time.Time `json:"published"`
-	Version   int       `json:"version"` // 1, or more for a release revised after it was first archived
-	Score     float64   `json:"score"`
-	Fragment  string    `json:"fragment,omitempty"`
-}
+// maxCLIPageSize bounds --size: larger pages are read from the index
+// MaxPageSize hits at a time.
+const maxCLIPageSize = 1000
 
 func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "search", searchSynopsis)
@@ -89,7 +75,9 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	fs.Var(dateFlag{&q.Until}, "until", "only releases published on or before this `date`")
 	sortBy := fs.String("sort", "relevance", "`order`: relevance or date (newest first)")
 	fs.IntVar(&q.Page, "page", 1, "page `number`")
-	fs.IntVar(&q.Size, "size", index.DefaultPageSize, "hits per `page`")
+	fs.IntVar(&q.Size, "size", index.DefaultPageSize, "hits per `page`, up to 1000")
+	all := fs.Bool("all", false, "stream every hit, newest first, with no limit (with --format jsonl or csv; --page and --size do not apply)")
+	fields := fs.String("fields", strings.Join(defaultExportFields, ","), "`columns` of csv and jsonl, comma-separated, from: "+strings.Join(exportFields, ", "))
 	fs.BoolVar(&q.Facets, "facets", false, "count the matches by label, theme, source, country, language and year")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object, with facets (same as --format json)")
 	format := fs.String("format", "text", "output `format`: text, json, jsonl or csv")
@@ -116,7 +104,22 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if q.Page < 1 {
 		return &usageError{msg: fmt.Sprintf("--page %d: pages are numbered from 1", q.Page)}
 	}
-	q.Highlight = true
+	if q.Size < 1 || q.Size > maxCLIPageSize {
+		return &usageError{msg: fmt.Sprintf("--size %d: want 1 to %d; --all streams every hit", q.Size, maxCLIPageSize)}
+	}
+	if *all && *format != "jsonl" && *format != "csv" {
+		return &usageError{msg: "--all streams every hit: use it with --format jsonl or csv"}
+	}
+	cols, err := parseFields(*fields)
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	export := *format == "jsonl" || *format == "csv"
+	if flagGiven(fs, "fields") && !export {
+		return &usageError{msg: "--fields chooses the columns of --format csv or jsonl"}
+	}
+	// Fragments cost a pass over each hit's body: only when shown.
+	q.Highlight = !export || slices.Contains(cols, "fragment")
 	if *format == "json" {
 		q.Facets = true
 	}
@@ -125,37 +128,156 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.warnIfReclassifying(e.stderr)
-	res, err := e.search(ctx, q)
+	b, err := e.openSearch(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if *all {
+		return exportAll(ctx, b, q, *format, cols, e.stdout)
+	}
+	res, err := widePage(ctx, b, q)
 	if err != nil {
 		return err
 	}
 	switch *format {
 	case "json":
 		return writeSearchJSON(e.stdout, &q, res)
-	case "jsonl":
-		return writeSearchJSONL(e.stdout, res)
-	case "csv":
-		return writeSearchCSV(e.stdout, res)
+	case "jsonl", "csv":
+		w := newExportWriter(*format, cols, e.stdout)
+		if err := w.header(); err != nil {
+			return err
+		}
+		if err := w.hits(ctx, b, res.Hits); err != nil {
+			return err
+		}
+		return w.flush()
 	}
 	writeSearchText(e.stdout, &q, res, e.colorOn(e.stdout))
 	return nil
 }
 
-// search runs q through the running service if there is one, else on the
-// index.
-func (e *env) search(ctx context.Context, q index.Query) (*index.Result, error) {
+// searchBackend is where search reads: the running service, or the index.
+type searchBackend interface {
+	search(ctx context.Context, q index.Query) (*index.Result, error)
+	// document returns a release in full: body and verdict with evidence.
+	document(ctx context.Context, id atalaya.ID) (index.Document, error)
+	close() error
+}
+
+// openSearch returns the running service if there is one, else the index.
+func (e *env) openSearch(ctx context.Context) (searchBackend, error) {
 	if c := e.runningService(ctx); c != nil {
-		return c.search(ctx, q)
+		return c, nil
 	}
 	if _, err := os.Stat(e.indexDir()); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no index in %s yet; run `atalaya crawl` or `atalaya reindex` first", e.dataDir)
+		return nil, fmt.Errorf("no index in %s yet; run 'atalaya crawl' or 'atalaya reindex' first", e.dataDir)
 	}
 	idx, err := e.openIndex()
 	if err != nil {
 		return nil, err
 	}
-	defer idx.Close()
-	return idx.Search(ctx, q)
+	return localSearch{idx}, nil
+}
+
+// localSearch reads the index directly.
+type localSearch struct{ idx *index.Index }
+
+func (l localSearch) search(ctx context.Context, q index.Query) (*index.Result, error) {
+	return l.idx.Search(ctx, q)
+}
+
+func (l localSearch) document(ctx context.Context, id atalaya.ID) (index.Document, error) {
+	return l.idx.Get(ctx, id)
+}
+
+func (l localSearch) close() error { return l.idx.Close() }
+
+// document reads release id in full from the service.
+func (c *serviceClient) document(ctx context.Context, id atalaya.ID) (index.Document, error) {
+	var r api.ReleaseResponse
+	if err := c.get(ctx, "/api/releases/"+url.PathEscape(string(id)), nil, &r); err != nil {
+		return index.Document{}, fmt.Errorf("release %s: %w", id, err)
+	}
+	d := index.Document{
+		Release: atalaya.Release{ID: atalaya.ID(r.ID), URL: r.URL, Source: atalaya.SourceID(r.Source), Agency: r.Agency,
+			Country: atalaya.Country(r.Country), Language: atalaya.Language(r.Language), Title: r.Title, Body: r.Body, Version: r.Version},
+		Verdict: classify.Verdict{Label: classify.Label(r.Label), Themes: r.Themes, RulesVersion: r.RulesVersion},
+	}
+	if r.Published != nil {
+		d.Release.Published = *r.Published
+	}
+	for _, ev := range r.Evidence {
+		d.Verdict.Evidence = append(d.Verdict.Evidence, classify.Evidence{Rule: ev.Rule, Label: classify.Label(ev.Label),
+			Topic: ev.Topic, Theme: ev.Theme, Field: ev.Field, Match: ev.Match, Sentence: ev.Sentence, Weight: ev.Weight})
+	}
+	return d, nil
+}
+
+func (c *serviceClient) close() error { return nil }
+
+// widePage runs q, whose page may hold up to maxCLIPageSize hits, as
+// searches of at most index.MaxPageSize hits. The cursor (Next) is kept
+// only when the page ends where the last search does.
+func widePage(ctx context.Context, b searchBackend, q index.Query) (*index.Result, error) {
+	if q.Size <= index.MaxPageSize {
+		return b.search(ctx, q)
+	}
+	offset := (q.Page - 1) * q.Size
+	if offset+q.Size > index.MaxResultWindow {
+		return nil, fmt.Errorf("page %d of %d hits goes past the first %d hits; narrow the query, or stream every hit with --all --format jsonl", q.Page, q.Size, index.MaxResultWindow)
+	}
+	sub := q
+	sub.Size = index.MaxPageSize
+	var out *index.Result
+	var hits []index.Hit
+	skip := offset % index.MaxPageSize
+	for sub.Page = offset/index.MaxPageSize + 1; len(hits) < skip+q.Size; sub.Page++ {
+		res, err := b.search(ctx, sub)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = res
+			sub.Facets = false
+		}
+		out.Next = res.Next
+		hits = append(hits, res.Hits...)
+		if len(res.Hits) < sub.Size {
+			out.Next = ""
+			break
+		}
+	}
+	if skip+q.Size < len(hits) || skip > 0 {
+		out.Next = ""
+	}
+	hits = hits[min(skip, len(hits)):]
+	out.Hits = hits[:min(q.Size, len(hits))]
+	return out, nil
+}
+
+// exportAll streams every hit of q, newest first, a page of
+// index.MaxPageSize at a time through the date cursor: no result window
+// limits it.
+func exportAll(ctx context.Context, b searchBackend, q index.Query, format string, cols []string, w io.Writer) error {
+	q.Sort, q.Page, q.Size, q.Facets = index.SortDate, 1, index.MaxPageSize, false
+	out := newExportWriter(format, cols, w)
+	if err := out.header(); err != nil {
+		return err
+	}
+	for {
+		res, err := b.search(ctx, q)
+		if err != nil {
+			return err
+		}
+		if err := out.hits(ctx, b, res.Hits); err != nil {
+			return err
+		}
+		if res.Next == "" || len(res.Hits) == 0 {
+			return out.flush()
+		}
+		q.After, q.Sort, q.Page = res.Next, "", 0
+	}
 }
 
 // checkFilters rejects source and theme filters that the configuration and
@@ -184,55 +306,15 @@ func (e *env) checkFilters(q *index.Query) error {
 	return nil
 }
 
-func toSearchHit(h *index.Hit) searchHit {
-	s := searchHit{
-		ID: string(h.ID), URL: h.URL, Title: h.Title, Agency: h.Agency, Source: string(h.Source),
-		Country: h.Country, Language: h.Language, Label: h.Label, Themes: h.Themes,
-		Published: h.Published, Version: h.Version, Score: h.Score,
-	}
-	if len(h.Fragments) > 0 {
-		s.Fragment = plainFragment(h.Fragments[0], "«", "»")
-	}
-	if s.Themes == nil {
-		s.Themes = []string{}
-	}
-	return s
-}
-
 func writeSearchJSON(w io.Writer, q *index.Query, res *index.Result) error {
-	out := searchOutput{Total: res.Total, Page: q.Page, Size: q.Size, Hits: []searchHit{}, Facets: res.Facets}
-	for i := range res.Hits {
-		out.Hits = append(out.Hits, toSearchHit(&res.Hits[i]))
+	out := searchOutput{Page: q.Page, Size: q.Size, SearchResponse: api.SearchResponse{
+		Total: res.Total, Hits: make([]api.HitDTO, 0, len(res.Hits)), Facets: api.FacetDTOsOf(res.Facets),
+		Next: res.Next, TookMS: float64(res.Took.Microseconds()) / 1000,
+	}}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, api.HitDTOOf(h))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-func writeSearchJSONL(w io.Writer, res *index.Result) error {
-	enc := json.NewEncoder(w)
-	for i := range res.Hits {
-		if err := enc.Encode(toSearchHit(&res.Hits[i])); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeSearchCSV(w io.Writer, res *index.Result) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "url", "title", "agency", "source", "country", "language", "label", "themes", "published", "version", "score", "fragment"})
-	for i := range res.Hits {
-		h := toSearchHit(&res.Hits[i])
-		published := ""
-		if !h.Published.IsZero() {
-			published = h.Published.Format(time.DateOnly)
-		}
-		cw.Write([]string{h.ID, h.URL, h.Title, h.Agency, h.Source, h.Country, h.Language, h.Label,
-			strings.Join(h.Themes, ";"), published, strconv.Itoa(h.Version), strconv.FormatFloat(h.Score, 'f', 4, 64), h.Fragment})
-	}
-	cw.Flush()
-	return cw.Error()
+	return writeJSON(w, out)
 }
 
 func writeSearchText(w io.Writer, q *index.Query, res *index.Result, terminal bool) {

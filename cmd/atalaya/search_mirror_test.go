@@ -80,7 +80,9 @@ func TestSearchMirror(t *testing.T) {
 		res := searchJSON(t, data, "--sort", "date", "--size", "100", "")
 		var got, want []string
 		for _, h := range res.Hits {
-			got = append(got, h.Published.Format("2006-01-02"))
+			if h.Published != nil { // undated releases come last, without the key
+				got = append(got, h.Published.Format("2006-01-02"))
+			}
 		}
 		for _, a := range m.Articles {
 			if a.Date != "" {
@@ -89,7 +91,7 @@ func TestSearchMirror(t *testing.T) {
 		}
 		slices.Sort(want)
 		slices.Reverse(want)
-		if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("dates in date order (-want +got):\n%s", diff)
 		}
 	})
@@ -119,8 +121,8 @@ func TestSearchMirror(t *testing.T) {
 			t.Fatal("no hit for naloxona")
 		}
 		for _, h := range res.Hits {
-			if !strings.Contains(strings.ToLower(h.Fragment), "«naloxona»") {
-				t.Errorf("fragment of %s does not mark the match: %q", h.URL, h.Fragment)
+			if len(h.Fragments) == 0 || !strings.Contains(strings.ToLower(h.Fragments[0]), "<mark>naloxona</mark>") {
+				t.Errorf("fragments of %s do not mark the match: %q", h.URL, h.Fragments)
 			}
 		}
 	})

@@ -4,19 +4,21 @@ import (
 	"context"
 	"fmt"
 
-	"atalaya/archive"
 	"text/tabwriter"
 	"time"
+
+	"atalaya/api"
+	"atalaya/archive"
+	"atalaya/config"
+	"atalaya/crawler"
 )
 
 // runSources prints the health of every source: last run, counts and the
 // issues still open.
 func runSources(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "sources", "sources")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	fs := newFlagSet(e, "sources", "sources [--json]")
+	asJSON := fs.Bool("json", false, "print the sources as JSON, with the API's keys (GET /api/sources)")
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := e.loadConfig()
@@ -35,6 +37,9 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	byID := map[string]int{}
 	for i, st := range statuses {
 		byID[string(st.Source)] = i
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, sourcesJSON(cfg, srcs, statuses, byID))
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tAGENCY\tLAST RUN\tRELEASES\tNEW\tFAILED\tGONE\tISSUES\tSTATUS")
@@ -79,6 +84,26 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// sourcesJSON is "sources --json": the enabled sources in the API's form.
+func sourcesJSON(cfg *config.Config, srcs []crawler.Source, statuses []archive.SourceStatus, byID map[string]int) api.SourcesResponse {
+	out := api.SourcesResponse{Sources: []api.SourceDTO{}}
+	for _, src := range srcs {
+		var st archive.SourceStatus
+		if i, ok := byID[string(src.ID)]; ok {
+			st = statuses[i]
+		}
+		schedule := ""
+		for _, c := range cfg.Sources {
+			if c.Name == string(src.ID) {
+				schedule = c.Schedule
+			}
+		}
+		out.Sources = append(out.Sources, api.SourceDTOOf(api.Source{ID: src.ID, Agency: src.Agency, Country: src.Country,
+			Language: src.Language, Enabled: true, Schedule: schedule}, st))
+	}
+	return out
 }
 
 // sourceStatuses returns the status of every source: through the running
