@@ -1,16 +1,21 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"atalaya"
 	"atalaya/api"
+	"atalaya/app"
 	"atalaya/internal/smtptest"
 )
 
@@ -46,23 +51,13 @@ func TestServeSendsDigests(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	cfg := shortScheduleConfig(t)
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.WriteString(`
+	appendConfig(t, cfg, `
 digests:
   - name: every
     schedule: "@every 2s"
     to: [team@example.org]
     base_url: http://localhost:8080
 `)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := t.TempDir()
 	s := startService(t, bin, cfg, data)
 	want := map[string]bool{}
@@ -112,5 +107,115 @@ digests:
 		if !want[id] {
 			t.Errorf("release %s is in a digest but not in the mirror", id)
 		}
+	}
+}
+
+// TestServeKilledDuringDigestSends SIGKILLs `atalaya serve --offline`
+// while it delivers a digest to a real SMTP server on loopback: in the
+// middle of DATA, and at random moments, over several runs. A last run
+// without kills delivers the rest: every mirror release then arrived in
+// exactly one message (a message resent after a kill that came after the
+// server accepted it keeps its Message-ID, and counts once).
+func TestServeKilledDuringDigestSends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds, runs and kills the binary")
+	}
+	bin := buildBinary(t)
+	ms := smtptest.New(t)
+	certFile := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(certFile, ms.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSL_CERT_FILE", certFile)
+	t.Setenv("ATALAYA_SMTP_PASSWORD", smtptest.Password)
+	cfg := shortScheduleConfig(t)
+	appendConfig(t, cfg, fmt.Sprintf(`
+smtp:
+  host: 127.0.0.1
+  port: %d
+  tls: starttls
+  username: %s
+  password_env: ATALAYA_SMTP_PASSWORD
+  from: "Atalaya <atalaya@example.org>"
+  timeout: 5s
+digests:
+  - name: every
+    schedule: "@every 1s"
+    to: [team@example.org]
+    base_url: http://localhost:8080
+`, ms.Port, smtptest.User))
+	want := map[string]bool{}
+	for u := range reachableArticles(t) {
+		want[string(atalaya.NewID(u))] = true
+	}
+	data := t.TempDir()
+	// The service running now is the one serve.json names; a kill in the
+	// middle of DATA may come before startService has returned.
+	var killsInData atomic.Int32
+	killInData := func() {
+		if sf, err := app.ReadServeFile(data); err == nil {
+			if syscall.Kill(sf.PID, syscall.SIGKILL) == nil {
+				killsInData.Add(1)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 6 {
+		if i%2 == 0 {
+			ms.OnData(killInData)
+		}
+		s := startService(t, bin, cfg, data)
+		select {
+		case <-s.done:
+		case <-time.After(time.Duration(200+rng.IntN(2500)) * time.Millisecond):
+			s.cmd.Process.Signal(syscall.SIGKILL)
+			<-s.done
+		}
+		ms.OnData(nil)
+	}
+	s := startService(t, bin, cfg, data)
+	eventually(t, "every mirror release delivered", func() bool {
+		counts, err := smtptest.DeliveryCounts(ms.Received())
+		return err == nil && len(counts) >= len(want)
+	})
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("serve after SIGTERM: %v\n%s", err, s.logs)
+	}
+	counts, err := smtptest.DeliveryCounts(ms.Received())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range want {
+		if counts[id] != 1 {
+			t.Errorf("release %s arrived in %d messages, want exactly 1", id, counts[id])
+		}
+	}
+	for id := range counts {
+		if !want[id] {
+			t.Errorf("release %s arrived but is not in the mirror", id)
+		}
+	}
+	t.Logf("%d messages received for %d releases; %d kills in the middle of DATA", len(ms.Received()), len(want), killsInData.Load())
+	if killsInData.Load() == 0 {
+		t.Error("no kill came in the middle of DATA: the test did not test that")
+	}
+}
+
+// appendConfig appends text to the configuration file at path.
+func appendConfig(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
