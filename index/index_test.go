@@ -978,3 +978,28 @@ func TestRuleField(t *testing.T) {
 		}
 	}
 }
+
+// TestAccentsDoNotMatter checks that a word typed with or without accents
+// finds the same releases, English ones included.
+func TestAccentsDoNotMatter(t *testing.T) {
+	x, err := OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rel := func(id string, lang atalaya.Language, body string) Document {
+		return Document{Release: atalaya.Release{ID: atalaya.ID(id), URL: "https://example.org/" + id, Language: lang, Title: "t", Body: body}}
+	}
+	if err := x.Put(context.Background(), rel("en", atalaya.English, "The cartel was sanctioned."), rel("es", atalaya.Spanish, "El cártel fue sancionado.")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"cartel", "cártel", "CÁRTEL", "Cartel"} {
+		res, err := x.Search(context.Background(), Query{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 2 {
+			t.Errorf("%s: %d releases, want both", q, res.Total)
+		}
+	}
+}

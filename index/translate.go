@@ -4,6 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -74,12 +79,32 @@ func translateTerm(t *Term) query.Query {
 			qs = append(qs, p)
 			continue
 		}
-		m := bleve.NewMatchQuery(t.Text)
-		m.SetField(f)
-		m.SetOperator(query.MatchQueryOperatorAnd)
-		qs = append(qs, m)
+		qs = append(qs, matchAll(t.Text, f))
+		// The English analyzer keeps accents, which the Spanish one
+		// folds: a word typed with accents ("cártel") also looks for its
+		// unaccented form in English text.
+		if folded := foldAccents(t.Text); folded != t.Text && (f == fieldTitleEN || f == fieldBodyEN) {
+			qs = append(qs, matchAll(folded, f))
+		}
 	}
 	return disjunction(qs)
+}
+
+// matchAll matches text analysed by field's analyzer, every word required.
+func matchAll(text, field string) query.Query {
+	m := bleve.NewMatchQuery(text)
+	m.SetField(field)
+	m.SetOperator(query.MatchQueryOperatorAnd)
+	return m
+}
+
+// foldAccents removes the accents of s: "cártel" becomes "cartel".
+func foldAccents(s string) string {
+	folded, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
+	if err != nil {
+		return s
+	}
+	return folded
 }
 
 // translatePhrase matches a phrase in the text fields it names. When
