@@ -150,20 +150,7 @@ func TestDigestSendKilled(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	ms := smtptest.New(t)
-	certFile := filepath.Join(t.TempDir(), "cert.pem")
-	if err := os.WriteFile(certFile, ms.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := digestConfig(t, fmt.Sprintf(`
-smtp:
-  host: 127.0.0.1
-  port: %d
-  tls: starttls
-  username: %s
-  password_env: ATALAYA_SMTP_PASSWORD
-  from: "Atalaya <atalaya@example.org>"
-  timeout: 5s
-`, ms.Port, smtptest.User)+dailyDigest)
+	cfg := digestConfig(t, smtpSection(t, ms)+dailyDigest)
 	data := t.TempDir()
 
 	var mu sync.Mutex
@@ -177,7 +164,6 @@ smtp:
 	}
 	send := func() (*exec.Cmd, <-chan error) {
 		cmd := exec.Command(bin, "--config", cfg, "--data", data, "--log-level", "error", "digest", "send", "daily")
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+certFile, "ATALAYA_SMTP_PASSWORD="+smtptest.Password)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -122,28 +122,14 @@ func TestServeKilledDuringDigestSends(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	ms := smtptest.New(t)
-	certFile := filepath.Join(t.TempDir(), "cert.pem")
-	if err := os.WriteFile(certFile, ms.CertPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SSL_CERT_FILE", certFile)
-	t.Setenv("ATALAYA_SMTP_PASSWORD", smtptest.Password)
 	cfg := shortScheduleConfig(t)
-	appendConfig(t, cfg, fmt.Sprintf(`
-smtp:
-  host: 127.0.0.1
-  port: %d
-  tls: starttls
-  username: %s
-  password_env: ATALAYA_SMTP_PASSWORD
-  from: "Atalaya <atalaya@example.org>"
-  timeout: 5s
+	appendConfig(t, cfg, smtpSection(t, ms)+`
 digests:
   - name: every
     schedule: "@every 1s"
     to: [team@example.org]
     base_url: http://localhost:8080
-`, ms.Port, smtptest.User))
+`)
 	want := map[string]bool{}
 	for u := range reachableArticles(t) {
 		want[string(atalaya.NewID(u))] = true
@@ -202,6 +188,29 @@ digests:
 	if killsInData.Load() == 0 {
 		t.Error("no kill came in the middle of DATA: the test did not test that")
 	}
+}
+
+// smtpSection returns the smtp section of a configuration that sends to
+// ms, and sets the environment (its password, and its certificate as the
+// trusted root) for this process and the binaries it starts.
+func smtpSection(t *testing.T, ms *smtptest.Server) string {
+	t.Helper()
+	certFile := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(certFile, ms.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSL_CERT_FILE", certFile)
+	t.Setenv("ATALAYA_SMTP_PASSWORD", smtptest.Password)
+	return fmt.Sprintf(`
+smtp:
+  host: 127.0.0.1
+  port: %d
+  tls: starttls
+  username: %s
+  password_env: ATALAYA_SMTP_PASSWORD
+  from: "Atalaya <atalaya@example.org>"
+  timeout: 5s
+`, ms.Port, smtptest.User)
 }
 
 // appendConfig appends text to the configuration file at path.
