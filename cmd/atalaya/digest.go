@@ -238,7 +238,7 @@ func digestList(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out []api.DigestDTO
+	out := []api.DigestDTO{}
 	for _, st := range statuses {
 		out = append(out, app.DigestDTO(st, time.Time{}))
 	}

@@ -235,6 +235,7 @@ func TestJSONSchemas(t *testing.T) {
 		"rules report --json":                             {{"rules", "report", "--json"}, {"rules", "report", "--json", "--gold", gold}},
 		"rules diff OLD.yaml NEW.yaml --gold FILE --json": {{"rules", "diff", "--json", "testdata/rules-ok/old.yaml", "testdata/rules-ok/new.yaml", "--gold", gold}},
 		"archive verify --json":                           {{"archive", "verify", "--json"}},
+		"digest list --json":                              {{"digest", "list", "--json"}},
 		"reclassify --json":                               {{"reclassify", "--json"}},
 		"reindex --json":                                  {{"reindex", "--json"}},
 		"bench --json":                                    {{"bench", "--json", "--n", "60", "--runs", "2"}},
