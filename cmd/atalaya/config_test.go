@@ -44,14 +44,14 @@ func TestConfigCommand(t *testing.T) {
 				`testdata/config-broken.yaml:14: sources[0].listing.item: selector "#prensa article[" does not parse`,
 				`testdata/config-broken.yaml:20: sources[0].article.colour: unknown key "colour"`,
 			},
-			wantErrOut: []string{"atalaya config: 3 problems in testdata/config-broken.yaml\n"},
+			wantErrOut: []string{"atalaya config check: 3 problems in testdata/config-broken.yaml\n"},
 		},
 		{
 			name:       "check short schedule",
 			args:       []string{"config", "check", "testdata/config-mirror.yaml"},
 			wantCode:   1,
 			wantOut:    []string{`testdata/config-mirror.yaml:14: sources[0].schedule: cron spec "@every 10s": interval 10s is shorter than 1m0s`},
-			wantErrOut: []string{"atalaya config: 1 problem in testdata/config-mirror.yaml\n"},
+			wantErrOut: []string{"atalaya config check: 1 problem in testdata/config-mirror.yaml\n"},
 		},
 		{
 			name:     "check offline",
@@ -64,7 +64,7 @@ func TestConfigCommand(t *testing.T) {
 			name:       "check missing file",
 			args:       []string{"config", "check", "testdata/config-nope.yaml"},
 			wantCode:   1,
-			wantErrOut: []string{"atalaya config: open testdata/config-nope.yaml: no such file"},
+			wantErrOut: []string{"atalaya config check: open testdata/config-nope.yaml: no such file"},
 		},
 		{
 			name:       "check two files",
@@ -89,7 +89,7 @@ func TestConfigCommand(t *testing.T) {
 			args:       []string{"--config", "testdata/config-broken.yaml", "config", "show"},
 			wantCode:   1,
 			wantOut:    []string{"testdata/config-broken.yaml:9: sources[0].schedule"},
-			wantErrOut: []string{"atalaya config: 3 problems in testdata/config-broken.yaml\n"},
+			wantErrOut: []string{"atalaya config show: 3 problems in testdata/config-broken.yaml\n"},
 		},
 		{
 			name:       "no subcommand",

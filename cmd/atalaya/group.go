@@ -36,8 +36,21 @@ func runGroup(ctx context.Context, e *env, name, help string, subs map[string]su
 		e.usage.WriteString(usage)
 		return &usageError{msg: fmt.Sprintf("unknown subcommand %q; subcommands: %s", args[0], strings.Join(subNames(subs), ", "))}
 	}
-	return sub(ctx, e, args[1:])
+	if err := sub(ctx, e, args[1:]); err != nil {
+		return &subcommandError{name: args[0], err: err}
+	}
+	return nil
 }
+
+// subcommandError is the error of a subcommand of a group, so that it is
+// reported as "atalaya rules explain: …", naming the subcommand.
+type subcommandError struct {
+	name string
+	err  error
+}
+
+func (s *subcommandError) Error() string { return s.err.Error() }
+func (s *subcommandError) Unwrap() error { return s.err }
 
 func subNames(subs map[string]subcommand) []string {
 	names := make([]string, 0, len(subs))

@@ -165,7 +165,7 @@ func (e *env) rulesAndGold(rulesPath string, gold []string) (*classify.Rules, []
 // loadGold reads gold files, checking their labels against rs.
 func loadGold(paths []string, rs *classify.Rules) ([]classify.GoldRelease, error) {
 	if len(paths) == 0 {
-		return nil, errors.New("--gold FILE is required")
+		return nil, &usageError{msg: "--gold FILE is required"}
 	}
 	var all []classify.GoldRelease
 	seen := make(map[string]string)

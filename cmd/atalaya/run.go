@@ -181,6 +181,10 @@ func (e *env) finish(err error, name string) int {
 	if err == nil {
 		return 0
 	}
+	var sub *subcommandError
+	if errors.As(err, &sub) {
+		prefix += " " + sub.name
+	}
 	var u *usageError
 	switch {
 	case errors.As(err, &u):

@@ -18,7 +18,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"extra argument to releases", []string{"--data", data, "releases", "state"}, `unexpected argument "state"`},
 		{"unknown flag printed once", []string{"--data", data, "crawl", "--nope"}, "flag provided but not defined: -nope"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"extra argument to rules eval", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl", "extra"}, `atalaya rules: unexpected argument "extra"`},
+		{"extra argument to rules eval", []string{"rules", "eval", "--gold", "testdata/gold-small.jsonl", "extra"}, `atalaya rules eval: unexpected argument "extra"`},
 		{"bad date", []string{"--data", data, "crawl", "--offline", "--since", "yesterday"}, "want a date like 2025-01-31"},
 		{"unknown source for releases", []string{"--data", data, "releases", "--source", "nosuch"}, "nosuch"},
 		{"unknown source filter", []string{"--data", data, "search", "--source", "nosuch", "cartel"}, `unknown source "nosuch"`},
