@@ -147,15 +147,21 @@ func Run(ctx context.Context, o Options) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	o.Logger.Info("atalaya serve listening", "addr", "http://"+addr, "data", o.DataDir, "sources", len(o.Sources))
+	// Releases archived but not indexed (a crash, an index error) are
+	// indexed before any crawl starts: a crawl running beside the catch-up
+	// could index a newer version that the catch-up then overwrote.
+	// Reads are served meanwhile.
+	s.catchUpIndex(ctx)
 	s.sched.Start()
-	go s.catchUpIndex(ctx)
 	if o.Ready != nil {
 		o.Ready(addr)
 	}
 	select {
 	case <-ctx.Done():
 	case err := <-served:
-		s.sched.Stop(context.Background())
+		grace, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownGrace)
+		defer cancel()
+		s.sched.Stop(grace)
 		return fmt.Errorf("serve: %w", err)
 	}
 	return s.stop(srv)

@@ -19,6 +19,7 @@ import (
 	"atalaya/archive"
 	"atalaya/classify"
 	"atalaya/crawler"
+	"atalaya/internal/synth"
 )
 
 // noNetwork is a transport for a machine without a network.
@@ -208,4 +209,79 @@ func TestSlowHeadersCutOff(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Error(err)
 	}
+}
+
+// TestCatchUpBeforeCrawls checks that releases archived but not indexed
+// are all indexed before the service starts its first crawl: a crawl
+// running beside the catch-up could index a newer version of a release
+// that the catch-up then overwrote with an older one.
+func TestCatchUpBeforeCrawls(t *testing.T) {
+	data := t.TempDir()
+	arch, err := archive.Open(filepath.Join(data, "archive"), archive.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	for s := range synth.Releases(n, 1) {
+		page := atalaya.Page{URL: s.Release.URL, Status: http.StatusOK, Body: []byte("<html></html>"), FetchedAt: s.Release.FetchedAt}
+		if _, err := arch.Put(context.Background(), page, s.Release); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := arch.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := crawler.Source{
+		Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
+		Kind:      crawler.KindHTML,
+		StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
+		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
+		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
+		Location:   time.UTC,
+		Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	indexedAtReady := make(chan int, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{
+			DataDir: data, Listen: "127.0.0.1:0", Sources: []app.Source{{Source: src, Schedule: "@every 1h", Enabled: true}},
+			Crawl:  crawler.Options{Transport: noNetwork{}, Logger: slog.New(slog.DiscardHandler)},
+			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
+			Logger: slog.New(slog.DiscardHandler),
+			// Ready is called once the scheduler has started.
+			Ready: func(addr string) { indexedAtReady <- indexedReleases(t, addr) },
+		})
+	}()
+	select {
+	case got := <-indexedAtReady:
+		if got != n {
+			t.Errorf("%d of %d archived releases indexed when the scheduler started, want all", got, n)
+		}
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// indexedReleases asks the service at addr how many releases its index
+// holds.
+func indexedReleases(t *testing.T, addr string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Error(err)
+		return -1
+	}
+	defer resp.Body.Close()
+	var h api.HealthResponse
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Error(err)
+		return -1
+	}
+	return h.Index.Releases
 }
