@@ -216,8 +216,10 @@ func (s *Sender) build(ctx context.Context, d Definition, st State) (*Message, e
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: %w", d.Name, err)
 	}
-	ids := make([]atalaya.ID, 0, len(all))
-	for _, h := range all {
+	// The sent-log is read for every release either search returned: the
+	// matching ones may lie outside the window of the unfiltered search.
+	ids := make([]atalaya.ID, 0, len(all)+len(matches))
+	for _, h := range slices.Concat(all, matches) {
 		ids = append(ids, h.ID)
 	}
 	sent, err := s.opts.Store.sent(d.Name, ids)
@@ -266,14 +268,19 @@ func (s *Sender) build(ctx context.Context, d Definition, st State) (*Message, e
 	return m, nil
 }
 
-// maxScan bounds the releases one search of a run collects.
+// maxScan bounds the releases one search of a run collects, unless
+// Options.MaxScan says otherwise.
 const maxScan = 100_000
 
 // scan returns the releases q matches, newest first, at most maxScan, and
 // how many more matched. It pages with the index's cursors, which go past
 // the 10,000 hits a page number reaches.
 func (s *Sender) scan(ctx context.Context, q index.Query) ([]index.Hit, int, error) {
-	q.Sort, q.Size = index.SortDate, scanPage
+	limit := s.opts.MaxScan
+	if limit <= 0 {
+		limit = maxScan
+	}
+	q.Sort, q.Size = index.SortDate, min(scanPage, limit)
 	var hits []index.Hit
 	for {
 		res, err := s.opts.Index.Search(ctx, q)
@@ -281,7 +288,7 @@ func (s *Sender) scan(ctx context.Context, q index.Query) ([]index.Hit, int, err
 			return nil, 0, err
 		}
 		hits = append(hits, res.Hits...)
-		if res.Next == "" || len(res.Hits) == 0 || len(hits) >= maxScan {
+		if res.Next == "" || len(res.Hits) == 0 || len(hits) >= limit {
 			return hits, max(0, int(res.Total)-len(hits)), nil
 		}
 		q.After = res.Next

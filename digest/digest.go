@@ -76,6 +76,9 @@ type Options struct {
 	// failure, waiting RetryBackoff, then twice as long each time.
 	Retries      int
 	RetryBackoff time.Duration
+	// MaxScan bounds the releases one search of a run collects; 0 means
+	// 100,000.
+	MaxScan int
 }
 
 // Sender builds and delivers digests, exactly once each release per

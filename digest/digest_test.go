@@ -639,3 +639,46 @@ func TestTemplateErrors(t *testing.T) {
 		t.Errorf("a message that does not render was recorded: %+v, pending %v", st, pending)
 	}
 }
+
+// TestSentOutsideTheScanWindow checks that releases already sent are
+// recognised even when the unfiltered search does not reach them (newer
+// releases that do not match fill its window): they used to be sent again
+// on every run.
+func TestSentOutsideTheScanWindow(t *testing.T) {
+	f := newFixture(t)
+	ms := smtptest.New(t)
+	var docs []index.Document
+	for i := range 15 {
+		docs = append(docs, release(i+1, "state", "kingpin", "Kingpin release", day(1).AddDate(0, 0, i), t0.Add(-time.Hour)))
+	}
+	for i := range 10 {
+		docs = append(docs, release(100+i, "state", "neither", "Other release", day(1).AddDate(0, 0, 20+i), t0.Add(-time.Hour)))
+	}
+	f.put(docs...)
+	s, err := New(Options{
+		Digests: []Definition{daily}, Index: f.idx, Health: testHealth, Store: f.store, Transport: smtpTo(ms, 5*time.Second),
+		From: "Atalaya <atalaya@example.org>", Now: f.clock.Now, Location: time.UTC, RetryBackoff: 10 * time.Millisecond,
+		Logger: testLogger(t), MaxScan: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.Run(context.Background(), "daily"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.advance(time.Hour)
+	}
+	counts, err := smtptest.DeliveryCounts(ms.Received())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range counts {
+		if n > 1 {
+			t.Errorf("release %s was sent in %d messages", id, n)
+		}
+	}
+	if len(counts) == 0 {
+		t.Error("nothing was sent")
+	}
+}
