@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -680,5 +681,43 @@ func TestSentOutsideTheScanWindow(t *testing.T) {
 	}
 	if len(counts) == 0 {
 		t.Error("nothing was sent")
+	}
+}
+
+// TestOutboxKeepsOtherMessages checks that when the digest store starts
+// again (moved aside) and numbers its messages from 1, a message whose name
+// is taken by an older message gets the next free name: neither is lost.
+func TestOutboxKeepsOtherMessages(t *testing.T) {
+	f := newFixture(t)
+	docs := testReleases()
+	f.put(docs[:2]...)
+	outbox := &Outbox{Dir: filepath.Join(f.dir, "outbox")}
+	ctx := context.Background()
+	if rep, err := f.sender(outbox, daily).Run(ctx, "daily"); err != nil || !rep.Delivered {
+		t.Fatalf("Run: got %+v, %v", rep, err)
+	}
+	first := filepath.Join(outbox.Dir, "daily-000001.eml")
+	before, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new store: the sent-log is gone, so both releases go out again,
+	// as message 1.
+	fresh, err := OpenStore(filepath.Join(t.TempDir(), "digest.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	f.store = fresh
+	f.clock.advance(time.Hour)
+	if rep, err := f.sender(outbox, daily).Run(ctx, "daily"); err != nil || !rep.Delivered {
+		t.Fatalf("Run with a new store: got %+v, %v", rep, err)
+	}
+	after, err := os.ReadFile(first)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the first message was changed or lost: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(outbox.Dir, "daily-000001-1.eml")); err != nil {
+		t.Errorf("the new message 1 was not written beside the old one: %v", err)
 	}
 }

@@ -1,10 +1,12 @@
 package digest
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -197,7 +199,9 @@ type Outbox struct {
 // Deliver writes env to Dir: to a temporary file, synced, then renamed.
 // A file already there for the same message (a crash came after the
 // rename but before the store recorded it) is left alone: it is this
-// message.
+// message. A file of another message under the same name (the digest store
+// was moved aside and numbers start again) is left alone too, and the
+// message gets the next free name.
 func (o *Outbox) Deliver(ctx context.Context, env Envelope) error {
 	if err := ctx.Err(); err != nil {
 		return &DeliveryError{Reason: ReasonWrite, Certain: true, Temporary: true, Err: err}
@@ -208,11 +212,12 @@ func (o *Outbox) Deliver(ctx context.Context, env Envelope) error {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return fail(err)
 	}
-	final := filepath.Join(o.Dir, fmt.Sprintf("%s-%06d.eml", env.Digest, env.Seq))
-	if _, err := os.Stat(final); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	final, delivered, err := o.target(env)
+	if err != nil {
 		return fail(err)
+	}
+	if delivered {
+		return nil
 	}
 	f, err := os.CreateTemp(o.Dir, ".tmp-*.eml")
 	if err != nil {
@@ -238,4 +243,45 @@ func (o *Outbox) Deliver(ctx context.Context, env Envelope) error {
 		d.Close()
 	}
 	return nil
+}
+
+// target returns the file env is written to: digest-SEQ.eml, or
+// digest-SEQ-N.eml when that name holds another message; delivered says
+// the file is there already and holds env's Message-ID.
+func (o *Outbox) target(env Envelope) (path string, delivered bool, err error) {
+	for n := 0; n < 1000; n++ {
+		name := fmt.Sprintf("%s-%06d.eml", env.Digest, env.Seq)
+		if n > 0 {
+			name = fmt.Sprintf("%s-%06d-%d.eml", env.Digest, env.Seq, n)
+		}
+		path = filepath.Join(o.Dir, name)
+		same, err := holdsMessage(path, env.MessageID)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, false, nil
+		}
+		if err != nil || same {
+			return path, same, err
+		}
+	}
+	return "", false, fmt.Errorf("outbox %s: 1,000 files already hold message %d of digest %s; move them away", o.Dir, env.Seq, env.Digest)
+}
+
+// holdsMessage reports whether the message file at path has Message-ID id,
+// reading its headers only.
+func holdsMessage(path, id string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	head = head[:n]
+	if end := bytes.Index(head, []byte("\r\n\r\n")); end >= 0 {
+		head = head[:end]
+	}
+	return bytes.Contains(head, []byte("<"+id+">")), nil
 }
