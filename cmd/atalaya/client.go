@@ -94,17 +94,26 @@ func (c *serviceClient) do(req *http.Request, v any) error {
 		return fmt.Errorf("asking the running service: %w", err)
 	}
 	if resp.StatusCode >= 300 {
+		msg := "the running service answered " + resp.Status
 		var e struct{ Error string }
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
+			msg = e.Error
 		}
-		return fmt.Errorf("the running service answered %s", resp.Status)
+		if resp.StatusCode == http.StatusNotFound {
+			return &serviceNotFound{msg: msg}
+		}
+		return errors.New(msg)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("reading the running service's answer to %s: %w", req.URL.Path, err)
 	}
 	return nil
 }
+
+// serviceNotFound is the running service's 404.
+type serviceNotFound struct{ msg string }
+
+func (e *serviceNotFound) Error() string { return e.msg }
 
 // queryValues turns search flags into API parameters.
 func queryValues(text string, filters map[string][]string) url.Values {
@@ -265,6 +274,18 @@ func (e *env) crawlThroughService(ctx context.Context, c *serviceClient, names [
 }
 
 // release reads release id, with its full text, from the service's index.
+// rulesVersion returns the rules version of release id's indexed verdict,
+// "" when the service does not know the release.
+func (c *serviceClient) rulesVersion(ctx context.Context, id atalaya.ID) (string, error) {
+	var r api.ReleaseResponse
+	err := c.get(ctx, "/api/releases/"+url.PathEscape(string(id)), nil, &r)
+	var nf *serviceNotFound
+	if errors.As(err, &nf) {
+		return "", nil
+	}
+	return r.RulesVersion, err
+}
+
 func (c *serviceClient) release(ctx context.Context, id atalaya.ID) (atalaya.Release, error) {
 	var r api.ReleaseResponse
 	if err := c.get(ctx, "/api/releases/"+url.PathEscape(string(id)), nil, &r); err != nil {

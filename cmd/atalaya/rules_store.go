@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"atalaya"
 	"atalaya/classify"
+	"atalaya/index"
 	"atalaya/internal/rulestore"
 )
 
@@ -157,8 +159,11 @@ func (e *env) rulesThatSet(ctx context.Context, id atalaya.ID) (*classify.Rules,
 		return nil, nil, provenance{}, err
 	}
 	p := provenance{InForce: inForce.Version()}
-	version := e.indexedRulesVersion(ctx, id)
+	version, err := e.indexedRulesVersion(ctx, id)
 	switch {
+	case err != nil:
+		p.Note = fmt.Sprintf("the index could not be read (%v): explained with the rules in force", userMessage(err))
+		return inForce, inForce, p, nil
 	case version == "":
 		p.Note = "not in the index: explained with the rules in force"
 		return inForce, inForce, p, nil
@@ -181,22 +186,29 @@ func (e *env) rulesThatSet(ctx context.Context, id atalaya.ID) (*classify.Rules,
 }
 
 // indexedRulesVersion returns the rules version of the verdict indexed for
-// id, or "" when there is no index or the release is not in it.
-func (e *env) indexedRulesVersion(ctx context.Context, id atalaya.ID) string {
+// id, "" when there is no index or the release is not in it, and an error
+// when the index could not be read. Beside a running service it asks the
+// service, which holds the index.
+func (e *env) indexedRulesVersion(ctx context.Context, id atalaya.ID) (string, error) {
+	if c := e.runningService(ctx); c != nil {
+		return c.rulesVersion(ctx, id)
+	}
 	if _, err := os.Stat(e.indexDir()); err != nil {
-		return ""
+		return "", nil
 	}
 	idx, err := e.openIndex()
 	if err != nil {
-		e.logger.Warn("cannot open the index to find the rules that set the verdict", "error", err)
-		return ""
+		return "", err
 	}
 	defer idx.Close()
 	doc, err := idx.Get(ctx, id)
-	if err != nil {
-		return ""
+	if errors.Is(err, index.ErrNotFound) {
+		return "", nil
 	}
-	return doc.Verdict.RulesVersion
+	if err != nil {
+		return "", err
+	}
+	return doc.Verdict.RulesVersion, nil
 }
 
 // compare notes in p how the rules in force would decide rel when they

@@ -133,6 +133,11 @@ func TestServeOffline(t *testing.T) {
 		if err != nil {
 			t.Errorf("atalaya %s beside the service: %v\n%s", strings.Join(args, " "), err, out)
 		}
+		// The explanation names the rules that set the indexed verdict,
+		// which it asks the service for.
+		if args[0] == "rules" && !strings.Contains(string(out), "verdict set by the rules in force") {
+			t.Errorf("rules explain beside the service does not name the rules that set the verdict:\n%s", out)
+		}
 	}
 	// The API answers while scheduled runs write: a few seconds of searches.
 	for i := range 60 {
