@@ -125,7 +125,7 @@ func New(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	h := &handler{deps: d, log: d.Logger, tpl: mustParseTemplates(), static: newStaticFiles()}
-	return secureHeaders(h.routes())
+	return secureHeaders(withDeadline(h.routes()))
 }
 
 // rules returns the rules in force, or nil.
@@ -142,4 +142,18 @@ type handler struct {
 	log    *slog.Logger
 	tpl    templates
 	static staticFiles
+}
+
+// RequestDeadline bounds the work of one page: the searches, trends and
+// reads behind it are cancelled past it.
+const RequestDeadline = 10 * time.Second
+
+// withDeadline gives every request a context that ends after
+// RequestDeadline.
+func withDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), RequestDeadline)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

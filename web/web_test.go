@@ -423,3 +423,28 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("stylesheet of another version: status %d", rec.Code)
 	}
 }
+
+// deadlineIndex is an index that records whether the searches it is asked
+// for carry a deadline.
+type deadlineIndex struct {
+	Index
+	hasDeadline bool
+}
+
+func (d *deadlineIndex) Search(ctx context.Context, q index.Query) (*index.Result, error) {
+	_, d.hasDeadline = ctx.Deadline()
+	return d.Index.Search(ctx, q)
+}
+
+// TestPagesHaveADeadline checks that the work behind a page is bounded in
+// time: the searches it runs get a context with a deadline.
+func TestPagesHaveADeadline(t *testing.T) {
+	f := newFixture(t, "")
+	idx := &deadlineIndex{Index: f.idx}
+	h := New(Deps{Index: idx, Archive: archiveAdapter{f.arc}, Rules: classify.Default})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?q=cartel", nil))
+	if rec.Code != 200 || !idx.hasDeadline {
+		t.Errorf("search page: status %d, search with a deadline %t; want 200 and a deadline", rec.Code, idx.hasDeadline)
+	}
+}

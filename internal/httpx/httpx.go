@@ -127,7 +127,18 @@ func Logged(h http.Handler, log *slog.Logger, observe Observer) http.Handler {
 			if pattern == "" {
 				pattern = "unmatched"
 			}
-			observe(pattern, r.Method, rec.Status, d)
+			observe(pattern, metricMethod(r.Method), rec.Status, d)
 		}
 	})
+}
+
+// metricMethod is the method as a metrics label: one of the standard
+// methods, else "other", so that clients cannot grow the label set.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

@@ -56,3 +56,17 @@ func TestServerErrorHidesInternals(t *testing.T) {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
+
+// TestMetricMethodIsBounded checks that a client inventing methods cannot
+// grow the method label of the request metrics.
+func TestMetricMethodIsBounded(t *testing.T) {
+	var methods []string
+	h := Logged(http.NewServeMux(), slog.New(slog.DiscardHandler), func(_, m string, _ int, _ time.Duration) { methods = append(methods, m) })
+	for _, m := range []string{"GET", "POST", "BREW", "X-A1", "DELETE"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/", nil))
+	}
+	want := []string{"GET", "POST", "other", "other", "DELETE"}
+	if strings.Join(methods, ",") != strings.Join(want, ",") {
+		t.Errorf("observed methods %v, want %v", methods, want)
+	}
+}
