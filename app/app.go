@@ -213,7 +213,7 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 // schedule adds a job per source: enabled sources with a schedule run on
 // it; every source can be crawled when asked.
 func (s *service) schedule(ctx context.Context) error {
-	s.sched = schedule.New(schedule.Options{Logger: s.log, MaxJitter: s.opts.MaxJitter})
+	s.sched = schedule.New(schedule.Options{Logger: s.log, MaxJitter: s.opts.MaxJitter, Skipped: s.m.Skipped})
 	for _, src := range s.opts.Sources {
 		last, err := s.arch.LastRun(ctx, src.ID)
 		if err != nil {

@@ -74,6 +74,9 @@ type Options struct {
 	MaxJitter time.Duration
 	// Location is the time zone of specs without TZ=; nil means time.Local.
 	Location *time.Location
+	// Skipped, if set, is told of every run skipped because the job's
+	// previous run is still running.
+	Skipped func(job string)
 }
 
 // Status is the state of one job.
@@ -91,6 +94,7 @@ type Status struct {
 type Scheduler struct {
 	log       *slog.Logger
 	maxJitter time.Duration
+	skipped   func(job string)
 	cron      *cron.Cron
 	parser    cron.Parser
 
@@ -128,6 +132,7 @@ func New(opts Options) *Scheduler {
 	return &Scheduler{
 		log:       opts.Logger,
 		maxJitter: opts.MaxJitter,
+		skipped:   opts.Skipped,
 		cron:      cron.New(cron.WithLocation(opts.Location)),
 		parser:    cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor),
 		jobCtx:    ctx,
@@ -282,6 +287,9 @@ func (s *Scheduler) launchLocked(e *entry, t Trigger) {
 	}
 	if !e.running.CompareAndSwap(false, true) {
 		s.log.Warn("run skipped: the previous one is still running", "job", e.job.Name, "trigger", t)
+		if s.skipped != nil {
+			s.skipped(e.job.Name)
+		}
 		return
 	}
 	token := s.groups[e.job.Group]

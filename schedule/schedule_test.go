@@ -250,3 +250,39 @@ func TestJitter(t *testing.T) {
 		t.Errorf("Next(10:00:07) = %v, want 11:00:07", got)
 	}
 }
+
+// TestSkippedRunsAreReported checks that a scheduled run skipped because
+// the previous one still runs is reported through Options.Skipped (the
+// service counts them in its metrics).
+func TestSkippedRunsAreReported(t *testing.T) {
+	opts := quiet()
+	opts.MaxJitter = time.Millisecond
+	skipped := make(chan string, 10)
+	opts.Skipped = func(job string) { skipped <- job }
+	s := New(opts)
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	err := s.Add(Job{Name: "slow", Spec: "@every 1s", Run: func(ctx context.Context, _ Trigger) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	wait(t, started, "the first run")
+	if job := wait(t, skipped, "a skipped run"); job != "slow" {
+		t.Errorf("skipped job %q, want slow", job)
+	}
+	close(release)
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
