@@ -223,24 +223,15 @@ func (h archiveHealth) SourceHealth(ctx context.Context) ([]digest.SourceHealth,
 	return out, nil
 }
 
-func digestList(_ context.Context, e *env, args []string) error {
+func digestList(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "digest list", "digest list [--json]")
 	asJSON := fs.Bool("json", false, "print the digests as JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	w, err := e.openConfiguredDigests(false)
+	out, err := e.digestStatuses(ctx)
 	if err != nil {
 		return err
-	}
-	defer w.close()
-	statuses, err := w.sender.Statuses()
-	if err != nil {
-		return err
-	}
-	out := []api.DigestDTO{}
-	for _, st := range statuses {
-		out = append(out, app.DigestDTO(st, time.Time{}))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -342,6 +333,36 @@ func (e *env) openConfiguredDigests(withIndex bool) (*digestWiring, error) {
 		return nil, err
 	}
 	return e.openDigests(cfg, withIndex)
+}
+
+// digestStatuses returns the state of every configured digest: from the
+// running service, which holds digest.db, if there is one, else from the
+// store.
+func (e *env) digestStatuses(ctx context.Context) ([]api.DigestDTO, error) {
+	if c := e.runningService(ctx); c != nil {
+		var r api.DigestsResponse
+		if err := c.get(ctx, "/api/digests", nil, &r); err != nil {
+			return nil, err
+		}
+		for i := range r.Digests {
+			r.Digests[i].NextRun = nil // as without a service: the scheduler's, not the store's
+		}
+		return append([]api.DigestDTO{}, r.Digests...), nil
+	}
+	w, err := e.openConfiguredDigests(false)
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	statuses, err := w.sender.Statuses()
+	if err != nil {
+		return nil, err
+	}
+	out := []api.DigestDTO{}
+	for _, st := range statuses {
+		out = append(out, app.DigestDTO(st, time.Time{}))
+	}
+	return out, nil
 }
 
 // checkDigestQueries checks the query of every digest of cfg with the

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -73,6 +74,12 @@ digests:
 	})
 	if d := got.Digests[0]; d.Name != "every" || d.LastSent.IsZero() || d.NextRun == nil || d.Messages == 0 || d.LastError != "" {
 		t.Errorf("/api/digests: %+v; want a last send, a next run, messages and no error", d)
+	}
+	// digest list beside the service reads through it: the service holds
+	// digest.db.
+	if out, err := exec.Command(bin, "--config", cfg, "--data", data, "digest", "list", "--json").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), `"name": "every"`) {
+		t.Errorf("digest list beside the service: %v\n%s", err, out)
 	}
 	resp, err := http.Get(s.base + "/sources")
 	if err != nil {
