@@ -298,7 +298,8 @@ func (t *trendTally) trends() Trends {
 
 // periodsSpanning lists the periods from the first to the last of seen,
 // both included: months ("2006-01") or years ("2006"). Periods that do not
-// parse (none should) are listed as seen.
+// parse (none should), or that span more than maxFilledPeriods, are listed
+// as seen.
 func periodsSpanning(seen map[string]bool, years bool) []string {
 	sorted := slices.Sorted(maps.Keys(seen))
 	if len(sorted) == 0 {
@@ -315,7 +316,16 @@ func periodsSpanning(seen map[string]bool, years bool) []string {
 	}
 	var out []string
 	for t := from; !t.After(to); t = step(t) {
+		if len(out) == maxFilledPeriods {
+			// An implausible date far from the others: list the periods
+			// seen, without filling centuries of empty ones.
+			return sorted
+		}
 		out = append(out, t.Format(layout))
 	}
 	return out
 }
+
+// maxFilledPeriods bounds the periods periodsSpanning fills in: a century
+// of months.
+const maxFilledPeriods = 1200

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,5 +189,18 @@ func TestIndexedAfter(t *testing.T) {
 				t.Errorf("hit %s: rules %q indexed %s; want %q, %s", h.ID, h.RulesVersion, h.IndexedAt, wantRules, wantAt)
 			}
 		}
+	}
+}
+
+// TestPeriodsSpanningIsBounded checks that one release dated centuries
+// away from the others does not fill thousands of empty months.
+func TestPeriodsSpanningIsBounded(t *testing.T) {
+	got := periodsSpanning(map[string]bool{"1700-01": true, "2025-03": true, "2025-05": true}, false)
+	if want := []string{"1700-01", "2025-03", "2025-05"}; !slices.Equal(got, want) {
+		t.Errorf("periods = %d of them (%v…), want the three seen", len(got), got[:min(3, len(got))])
+	}
+	got = periodsSpanning(map[string]bool{"2025-03": true, "2025-05": true}, false)
+	if want := []string{"2025-03", "2025-04", "2025-05"}; !slices.Equal(got, want) {
+		t.Errorf("periods = %v, want %v", got, want)
 	}
 }
