@@ -22,6 +22,19 @@ import (
 	"atalaya/internal/synth"
 )
 
+// unreachableSource is a source on a host that noNetwork cannot reach.
+func unreachableSource() crawler.Source {
+	return crawler.Source{
+		Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
+		Kind:      crawler.KindHTML,
+		StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
+		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
+		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
+		Location:   time.UTC,
+		Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
+	}
+}
+
 // noNetwork is a transport for a machine without a network.
 type noNetwork struct{}
 
@@ -35,15 +48,7 @@ func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
 // it cleanly, removing serve.json.
 func TestRunWithoutNetwork(t *testing.T) {
 	data := t.TempDir()
-	src := crawler.Source{
-		Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
-		Kind:      crawler.KindHTML,
-		StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
-		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
-		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
-		Location:   time.UTC,
-		Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
-	}
+	src := unreachableSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan string, 1)
@@ -231,15 +236,7 @@ func TestCatchUpBeforeCrawls(t *testing.T) {
 	if err := arch.Close(); err != nil {
 		t.Fatal(err)
 	}
-	src := crawler.Source{
-		Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
-		Kind:      crawler.KindHTML,
-		StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
-		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
-		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
-		Location:   time.UTC,
-		Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
-	}
+	src := unreachableSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	indexedAtReady := make(chan int, 1)
