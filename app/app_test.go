@@ -22,16 +22,23 @@ import (
 	"atalaya/internal/synth"
 )
 
-// unreachableSource is a source on a host that noNetwork cannot reach.
-func unreachableSource() crawler.Source {
-	return crawler.Source{
-		Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
-		Kind:      crawler.KindHTML,
-		StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
-		Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
-		Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
-		Location:   time.UTC,
-		Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
+// offlineOptions are the options of a service in data with one hourly
+// source on a host that noNetwork cannot reach; ready is called when it
+// serves.
+func offlineOptions(data string, ready func(addr string)) app.Options {
+	return app.Options{
+		DataDir: data, Listen: "127.0.0.1:0", Sources: []app.Source{{Source: crawler.Source{
+			Source:    atalaya.Source{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish},
+			Kind:      crawler.KindHTML,
+			StartURLs: []string{"https://www.example.test/prensa"}, AllowedDomains: []string{"www.example.test"},
+			Listing:    crawler.Listing{Item: "article", Title: crawler.Field{Selector: "h2"}, Link: "a"},
+			Article:    crawler.Article{Title: []crawler.Field{{Selector: "h1"}}, Body: "main"},
+			Location:   time.UTC,
+			Politeness: crawler.Politeness{Timeout: time.Second, IgnoreRobots: true},
+		}, Schedule: "@every 1h", Enabled: true}},
+		Crawl:  crawler.Options{Transport: noNetwork{}, Logger: slog.New(slog.DiscardHandler)},
+		Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
+		Logger: slog.New(slog.DiscardHandler), Ready: ready,
 	}
 }
 
@@ -48,19 +55,11 @@ func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
 // it cleanly, removing serve.json.
 func TestRunWithoutNetwork(t *testing.T) {
 	data := t.TempDir()
-	src := unreachableSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{
-			DataDir: data, Listen: "127.0.0.1:0", Sources: []app.Source{{Source: src, Schedule: "@every 1h", Enabled: true}},
-			Crawl:  crawler.Options{Transport: noNetwork{}, Logger: slog.New(slog.DiscardHandler)},
-			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
-			Logger: slog.New(slog.DiscardHandler), Ready: func(addr string) { ready <- addr },
-		})
-	}()
+	go func() { done <- app.Run(ctx, offlineOptions(data, func(addr string) { ready <- addr })) }()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -236,21 +235,13 @@ func TestCatchUpBeforeCrawls(t *testing.T) {
 	if err := arch.Close(); err != nil {
 		t.Fatal(err)
 	}
-	src := unreachableSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	indexedAtReady := make(chan int, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{
-			DataDir: data, Listen: "127.0.0.1:0", Sources: []app.Source{{Source: src, Schedule: "@every 1h", Enabled: true}},
-			Crawl:  crawler.Options{Transport: noNetwork{}, Logger: slog.New(slog.DiscardHandler)},
-			Rules:  func() (*classify.Rules, error) { return classify.Default(), nil },
-			Logger: slog.New(slog.DiscardHandler),
-			// Ready is called once the scheduler has started.
-			Ready: func(addr string) { indexedAtReady <- indexedReleases(t, addr) },
-		})
-	}()
+	// Ready is called once the scheduler has started.
+	ready := func(addr string) { indexedAtReady <- indexedReleases(t, addr) }
+	go func() { done <- app.Run(ctx, offlineOptions(data, ready)) }()
 	select {
 	case got := <-indexedAtReady:
 		if got != n {
