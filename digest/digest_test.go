@@ -656,14 +656,7 @@ func TestSentOutsideTheScanWindow(t *testing.T) {
 		docs = append(docs, release(100+i, "state", "neither", "Other release", day(1).AddDate(0, 0, 20+i), t0.Add(-time.Hour)))
 	}
 	f.put(docs...)
-	s, err := New(Options{
-		Digests: []Definition{daily}, Index: f.idx, Health: testHealth, Store: f.store, Transport: smtpTo(ms, 5*time.Second),
-		From: "Atalaya <atalaya@example.org>", Now: f.clock.Now, Location: time.UTC, RetryBackoff: 10 * time.Millisecond,
-		Logger: testLogger(t), MaxScan: 10,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.senderWith(smtpTo(ms, 5*time.Second), daily, func(o *Options) { o.MaxScan = 10 })
 	for range 3 {
 		if _, err := s.Run(context.Background(), "daily"); err != nil {
 			t.Fatal(err)

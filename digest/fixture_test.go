@@ -86,11 +86,19 @@ func (f *fixture) put(docs ...index.Document) {
 // index and store, and no retries.
 func (f *fixture) sender(tr Transport, def Definition) *Sender {
 	f.t.Helper()
-	s, err := New(Options{
+	return f.senderWith(tr, def, func(*Options) {})
+}
+
+// senderWith is sender with options changed by edit.
+func (f *fixture) senderWith(tr Transport, def Definition, edit func(*Options)) *Sender {
+	f.t.Helper()
+	opts := Options{
 		Digests: []Definition{def}, Index: f.idx, Health: testHealth, Store: f.store, Transport: tr,
 		From: "Atalaya <atalaya@example.org>", Now: f.clock.Now, Location: time.UTC, RetryBackoff: 10 * time.Millisecond,
 		Logger: testLogger(f.t),
-	})
+	}
+	edit(&opts)
+	s, err := New(opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}
