@@ -231,13 +231,7 @@ func TestRetryWithinRun(t *testing.T) {
 	f := newFixture(t)
 	ms := smtptest.New(t)
 	f.put(testReleases()...)
-	s, err := New(Options{
-		Digests: []Definition{daily}, Index: f.idx, Store: f.store, Transport: smtpTo(ms, 5*time.Second), From: "atalaya@example.org",
-		Now: f.clock.Now, Retries: 2, RetryBackoff: 10 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.senderWith(smtpTo(ms, 5*time.Second), daily, func(o *Options) { o.Retries = 2 })
 	ms.Fail(smtptest.CloseMidData, smtptest.CloseMidData)
 	rep, err := s.Run(context.Background(), "daily")
 	if err != nil || !rep.Delivered || rep.Attempts != 3 {
@@ -524,13 +518,7 @@ func TestConcurrentRuns(t *testing.T) {
 	f.put(docs...)
 	weekly := daily
 	weekly.Name, weekly.To = "weekly", []string{"board@example.org"}
-	s, err := New(Options{
-		Digests: []Definition{daily, weekly}, Index: f.idx, Health: testHealth, Store: f.store, Transport: smtpTo(ms, 5*time.Second),
-		From: "atalaya@example.org", Now: f.clock.Now, Logger: testLogger(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := f.senderWith(smtpTo(ms, 5*time.Second), daily, func(o *Options) { o.Digests = []Definition{daily, weekly} })
 	ctx := context.Background()
 	errs := make(chan error, 6)
 	for _, name := range []string{"daily", "weekly", "daily"} {
