@@ -256,6 +256,10 @@ func (x *Index) acquire() (bleve.Index, func(), error) {
 
 // follow switches to the generation that x.dir links to, if it changed.
 // If the new generation cannot be opened, x keeps the old one.
+// maxFollowTries bounds how many times follow reads the link again when
+// the generation it named is gone (rebuilds in quick succession).
+const maxFollowTries = 5
+
 func (x *Index) follow() {
 	if x.dir == "" {
 		return
@@ -276,6 +280,19 @@ func (x *Index) follow() {
 		return
 	}
 	bi, err := openBleve(filepath.Join(filepath.Dir(x.dir), target), x.opts)
+	for tries := 0; err != nil && tries < maxFollowTries; tries++ {
+		// A rebuild that swapped in after the link was read may have
+		// removed the generation it named: follow the link again.
+		next, lerr := os.Readlink(x.dir)
+		if lerr != nil || next == target {
+			break
+		}
+		target = next
+		if target == x.target {
+			return
+		}
+		bi, err = openBleve(filepath.Join(filepath.Dir(x.dir), target), x.opts)
+	}
 	if err != nil {
 		x.opts.Logger.Warn("index keeps its old generation", "dir", x.dir, "generation", target, "error", err)
 		return
