@@ -25,7 +25,10 @@ import (
 	"atalaya/internal/synth"
 )
 
-var benchN = flag.Int("api.n", 5000, "synthetic releases indexed for the API benchmarks")
+var (
+	benchN   = flag.Int("api.n", 5000, "synthetic releases indexed for the API benchmarks")
+	benchDir = flag.String("api.dir", "", "serve this index of -api.n synthetic releases (as 'atalaya bench --keep' leaves) instead of building one; the writing cases write into it")
+)
 
 // benchShapes are the five query shapes of `atalaya bench`, as API
 // requests; each returns the query string of request i.
@@ -67,9 +70,12 @@ func synthDocs(n int) func(func(index.Document, error) bool) {
 func benchServer(b *testing.B) (*httptest.Server, *index.Index) {
 	b.Helper()
 	quiet := slog.New(slog.DiscardHandler)
-	dir := filepath.Join(b.TempDir(), "index")
-	if err := index.Rebuild(context.Background(), dir, synthDocs(*benchN), index.Options{Logger: quiet}); err != nil {
-		b.Fatal(err)
+	dir := *benchDir
+	if dir == "" {
+		dir = filepath.Join(b.TempDir(), "index")
+		if err := index.Rebuild(context.Background(), dir, synthDocs(*benchN), index.Options{Logger: quiet}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	start := time.Now()
 	idx, err := index.Open(dir, index.Options{Logger: quiet})

@@ -169,7 +169,8 @@ var positionRE = regexp.MustCompile(`^query:(\d+):(\d+): `)
 
 // fail answers an error: 400 for a bad request or query (with the line and
 // column of a syntax error), 404 for a release not found, 503 when the
-// index is closed, 504 past the deadline, 500 otherwise.
+// index is closed or too busy to take the search in time (with
+// Retry-After), 504 past the deadline, 500 otherwise.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var bad *badRequest
 	var syntax *index.SyntaxError
@@ -189,6 +190,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		httpx.Error(w, http.StatusNotFound, httpx.ErrorBody{Error: err.Error()})
 	case errors.Is(err, index.ErrClosed):
 		httpx.Error(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: "the index is closed: the service is stopping"})
+	case errors.Is(err, index.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		httpx.Error(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: "the service is busy with other searches; try again in a moment"})
 	case errors.Is(err, context.DeadlineExceeded):
 		httpx.Error(w, http.StatusGatewayTimeout, httpx.ErrorBody{Error: "the request took longer than its deadline; narrow the query"})
 	default:

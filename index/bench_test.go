@@ -19,6 +19,7 @@ import (
 var (
 	benchN     = flag.Int("synth.n", 5000, "number of synthetic releases for the benchmarks")
 	benchBatch = flag.Int("synth.batch", DefaultBatchSize, "batch size for BenchmarkIndex")
+	benchDir   = flag.String("synth.dir", "", "BenchmarkSearch searches this index (as 'atalaya bench --keep' leaves) instead of building one of -synth.n releases")
 )
 
 // synthDocs yields n synthetic documents.
@@ -86,9 +87,12 @@ var (
 )
 
 func BenchmarkSearch(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "index")
-	if err := Rebuild(context.Background(), dir, synthDocs(*benchN), quiet()); err != nil {
-		b.Fatal(err)
+	dir := *benchDir
+	if dir == "" {
+		dir = filepath.Join(b.TempDir(), "index")
+		if err := Rebuild(context.Background(), dir, synthDocs(*benchN), quiet()); err != nil {
+			b.Fatal(err)
+		}
 	}
 	x, err := Open(dir, quiet())
 	if err != nil {

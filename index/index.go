@@ -36,6 +36,10 @@ var (
 	ErrRebuilding = errors.New("index: the index is being rebuilt by another command (`atalaya reindex`); wait until it ends")
 	// ErrClosed is returned by every method of a closed Index.
 	ErrClosed = errors.New("index: index is closed")
+	// ErrBusy is returned by Search when its context ended while it waited
+	// for the searches ahead of it (see searchSlots): the service is
+	// overloaded, and the search may be tried again.
+	ErrBusy = errors.New("index: too many searches at once")
 )
 
 // Document is what the index holds for one release.
@@ -92,6 +96,7 @@ type Index struct {
 	target string      // the generation dir links to, "" if dir is a plain directory
 
 	scratch phraseScratch
+	slots   *searchSlots
 }
 
 // OpenMem returns an empty index held in memory, for tests and demos.
@@ -105,7 +110,7 @@ func OpenMemWith(opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: creating in-memory index: %v", err)
 	}
-	return &Index{opts: opts.withDefaults(), bi: bi}, nil
+	return &Index{opts: opts.withDefaults(), bi: bi, slots: defaultSearchSlots()}, nil
 }
 
 // Open opens the index in dir, creating it if dir does not exist or is an
@@ -134,7 +139,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		return nil, err
 	}
 	cleanLeftovers(dir, target, opts.Logger)
-	return &Index{dir: dir, opts: opts, bi: bi, target: target}, nil
+	return &Index{dir: dir, opts: opts, bi: bi, target: target, slots: defaultSearchSlots()}, nil
 }
 
 func removeEmptyDir(dir string) error {

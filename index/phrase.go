@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -34,10 +33,10 @@ type phraseQuery struct {
 }
 
 // Searcher returns the searcher of q in the index i, split in as many
-// parts as there are CPUs (up to maxSplitParts) for phrases whose words are
-// in many releases.
+// parts as the search may use CPUs (up to maxSplitParts; see searchSlots)
+// for phrases whose words are in many releases.
 func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	return q.searcher(ctx, i, m, options, min(runtime.GOMAXPROCS(0), maxSplitParts), minSplitCount)
+	return q.searcher(ctx, i, m, options, min(searchCPUsOf(ctx), maxSplitParts), minSplitCount)
 }
 
 // searcher returns the searcher of q, split in parts if its rarest word is

@@ -118,6 +118,12 @@ var facetSizes = map[string]int{
 // Search runs q. It returns an error wrapping ErrBadQuery (and a
 // *SyntaxError for query text that does not parse) when q is invalid.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
+	free, spare, err := x.slots.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
+	ctx = withSearchCPUs(ctx, 1+spare)
 	bi, release, err := x.acquire()
 	if err != nil {
 		return nil, err

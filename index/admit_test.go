@@ -1,0 +1,83 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSearchSlotsBoundSearchesAtOnce(t *testing.T) {
+	s := newSearchSlots(2)
+	var running, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			release, _, err := s.take(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := running.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+			running.Add(-1)
+			release()
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m != 2 {
+		t.Errorf("at most %d searches ran at once, want 2", m)
+	}
+}
+
+func TestSearchSlotsSpare(t *testing.T) {
+	s := newSearchSlots(3)
+	var releases []func()
+	for want := 2; want >= 0; want-- {
+		release, spare, err := s.take(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spare != want {
+			t.Errorf("spare = %d, want %d", spare, want)
+		}
+		releases = append(releases, release)
+	}
+	releases[0]()
+	if _, spare, _ := s.take(context.Background()); spare != 0 {
+		t.Errorf("after a release and a take, spare = %d, want 0", spare)
+	}
+}
+
+// A search that cannot get a slot before its deadline fails with ErrBusy
+// (and the deadline), runs nothing, and leaves the slots as they were.
+func TestSearchWaitsForASlotUntilItsDeadline(t *testing.T) {
+	x, err := OpenMem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	x.slots = newSearchSlots(1)
+	hold, _, err := x.slots.take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = x.Search(ctx, Query{Text: "cartel"})
+	if !errors.Is(err, ErrBusy) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("search with every slot taken: err = %v, want ErrBusy and DeadlineExceeded", err)
+	}
+	hold()
+	if _, err := x.Search(context.Background(), Query{Text: "cartel"}); err != nil {
+		t.Fatalf("search once the slot is free: %v", err)
+	}
+}
