@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
@@ -22,9 +21,9 @@ import (
 // compressed in chunks: with matches spread over the index, nearly every
 // chunk is decompressed, and that was half the time of a faceted search.
 // Here the search only notes the document number of each match, per
-// segment; afterwards, for every value of a facet field (a few dozen), the
-// count is the size of the intersection of the matches with the value's
-// postings bitmap, a roaring-bitmap operation.
+// segment; afterwards each match's values are looked up in the segment's
+// facet values, read from its postings once per segment (see
+// facetcache.go).
 
 // facetQuery matches what q matches and notes each match in c.
 type facetQuery struct {
@@ -82,6 +81,7 @@ type facetCounter struct {
 	offsets []uint64              // the first document number of each segment
 	nums    [][]uint32            // the matches in each segment, by number within it
 	seg     int                   // the segment of the last match
+	cache   *facetCache           // the facet values of segments; nil reads them for this search only
 }
 
 // start takes a reference to snap, whose matches c will note.
@@ -119,54 +119,23 @@ func (c *facetCounter) counts() (map[string]map[string]int, error) {
 	if c.snap == nil {
 		return out, nil
 	}
+	_, docs := segmentOffsets(c.snap)
 	for k, s := range c.snap.Segments() {
 		if len(c.nums[k]) == 0 {
 			continue
 		}
-		hits := roaring.New()
-		hits.AddMany(c.nums[k])
-		for _, field := range facetFields {
-			if err := countSegment(s.Segment(), field, hits, out[field]); err != nil {
-				return nil, fmt.Errorf("counting facet %s: %v", field, err)
-			}
+		sf, err := c.cache.facets(s.Segment(), docs)
+		if err != nil {
+			return nil, fmt.Errorf("counting facets: %v", err)
 		}
+		sf.count(c.nums[k], out)
 	}
 	return out, nil
 }
 
-// countSegment adds to counts, for each value of field in seg, how many of
-// hits have it.
-func countSegment(seg segment.Segment, field string, hits *roaring.Bitmap, counts map[string]int) error {
-	dict, err := seg.Dictionary(field)
-	if err != nil {
-		return err
-	}
-	var list segment.PostingsList
-	var it segment.PostingsIterator
-	terms := allTerms(dict)
-	for {
-		e, err := terms.Next()
-		if err != nil || e == nil {
-			return err
-		}
-		// Deleted documents need not be left out: no match is one.
-		if list, err = dict.PostingsList([]byte(e.Term), nil, list); err != nil {
-			return err
-		}
-		it = list.Iterator(false, false, false, it)
-		n, err := intersection(hits, it)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			counts[e.Term] += n
-		}
-	}
-}
-
 // allTerms iterates over the terms of dict, without reading each one's
-// postings to count them when the dictionary can (zap's can): countSegment
-// reads them anyway.
+// postings to count them when the dictionary can (zap's can): the callers
+// read them anyway.
 func allTerms(dict segment.TermDictionary) segment.DictionaryIterator {
 	type omitCounter interface {
 		AutomatonIteratorOmitCount(a segment.Automaton, startKeyInclusive, endKeyExclusive []byte) segment.DictionaryIterator
@@ -175,32 +144,6 @@ func allTerms(dict segment.TermDictionary) segment.DictionaryIterator {
 		return d.AutomatonIteratorOmitCount(nil, nil, nil)
 	}
 	return dict.AutomatonIterator(nil, nil, nil)
-}
-
-// intersection returns how many of hits it holds: from its bitmap when it
-// has one, else by walking it.
-func intersection(hits *roaring.Bitmap, it segment.PostingsIterator) (int, error) {
-	if o, ok := it.(segment.OptimizablePostingsIterator); ok {
-		if bm := o.ActualBitmap(); bm != nil {
-			return int(hits.AndCardinality(bm)), nil
-		}
-		if num, ok := o.DocNum1Hit(); ok {
-			if hits.Contains(uint32(num)) {
-				return 1, nil
-			}
-			return 0, nil
-		}
-	}
-	n := 0
-	for {
-		p, err := it.Next()
-		if err != nil || p == nil {
-			return n, err
-		}
-		if hits.Contains(uint32(p.Number())) {
-			n++
-		}
-	}
 }
 
 // facetCounts turns counts by field and value into Result.Facets: each

@@ -97,6 +97,7 @@ type Index struct {
 
 	scratch phraseScratch
 	slots   *searchSlots
+	facets  facetCache
 }
 
 // OpenMem returns an empty index held in memory, for tests and demos.

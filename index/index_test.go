@@ -832,15 +832,7 @@ func TestFacetsCountEveryMatch(t *testing.T) {
 			if !match(d) {
 				continue
 			}
-			r := &d.Release
-			counts[fieldLabel][string(d.Verdict.Label)]++
-			for _, th := range d.Verdict.Themes {
-				counts[fieldTheme][th]++
-			}
-			counts[fieldSource][string(r.Source)]++
-			counts[fieldCountry][strings.ToLower(string(r.Country))]++
-			counts[fieldLanguage][string(r.Language)]++
-			counts[fieldYear][strconv.Itoa(r.Published.Year())]++
+			addFacets(counts, d)
 		}
 		return facetCounts(counts)
 	}
@@ -869,6 +861,19 @@ func TestFacetsCountEveryMatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// addFacets adds d's values of the facet fields to counts.
+func addFacets(counts map[string]map[string]int, d *Document) {
+	r := &d.Release
+	counts[fieldLabel][string(d.Verdict.Label)]++
+	for _, th := range d.Verdict.Themes {
+		counts[fieldTheme][th]++
+	}
+	counts[fieldSource][string(r.Source)]++
+	counts[fieldCountry][strings.ToLower(string(r.Country))]++
+	counts[fieldLanguage][string(r.Language)]++
+	counts[fieldYear][strconv.Itoa(r.Published.Year())]++
 }
 
 // TestFacetQuerySearchedTwice checks that a facet query refuses a second

@@ -138,7 +138,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	var facets *facetCounter
 	if q.Facets {
-		facets = &facetCounter{}
+		facets = &facetCounter{cache: &x.facets}
 		defer facets.close()
 	}
 	ctx = withPhraseScratch(ctx, &x.scratch)
