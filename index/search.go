@@ -136,6 +136,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	bq = withFilterCache(bq, &x.filters)
 	var facets *facetCounter
 	if q.Facets {
 		facets = &facetCounter{cache: &x.facets}
@@ -168,7 +169,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		r.Facets = facetCounts(counts)
 	}
 	if q.Highlight && strings.TrimSpace(q.Text) != "" && len(r.Hits) > 0 {
-		if err := highlight(ctx, bi, &q, r); err != nil {
+		if err := highlight(ctx, bi, &q, r, &x.filters); err != nil {
 			return nil, err
 		}
 	}
@@ -194,11 +195,12 @@ func withFacets(bq query.Query, facets *facetCounter) query.Query {
 // highlight adds fragments to the hits of r. It runs the query again on
 // those hits only: asking for highlights in the main search would make every
 // matching document's term positions be read, not just the page's.
-func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result) error {
+func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *filterCache) error {
 	bq, err := buildQuery(q, false)
 	if err != nil {
 		return err
 	}
+	bq = withFilterCache(bq, filters)
 	ids := make([]string, len(r.Hits))
 	for i, h := range r.Hits {
 		ids[i] = string(h.ID)
@@ -451,6 +453,7 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 		text = translate(e, fast)
 	}
 	var filters []query.Query
+	var key strings.Builder // what the filters match, as text
 	for _, f := range []struct {
 		field  string
 		values []string
@@ -462,16 +465,22 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 			continue
 		}
 		var terms []query.Query
+		var values []string
 		for _, v := range f.values {
 			terms = append(terms, keywordQuery(f.field, v))
+			values = append(values, strings.ToLower(v))
 		}
 		filters = append(filters, disjunction(terms))
+		slices.Sort(values)
+		fmt.Fprintf(&key, "%s:%q ", f.field, values)
 	}
 	if !q.Since.IsZero() || !q.Until.IsZero() {
 		filters = append(filters, dateQuery(fieldPublished, q.Since, q.Until))
+		fmt.Fprintf(&key, "published:%s..%s ", q.Since.Format(time.DateOnly), q.Until.Format(time.DateOnly))
 	}
 	if !q.IndexedAfter.IsZero() {
 		filters = append(filters, indexedAfter(q.IndexedAfter))
+		fmt.Fprintf(&key, "indexed>%s ", q.IndexedAfter.Format(time.RFC3339Nano))
 	}
 	switch {
 	case len(filters) == 0 && text == nil:
@@ -486,7 +495,15 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 	if text == nil {
 		return filter, nil
 	}
-	return bleve.NewConjunctionQuery(text, filter), nil
+	return &filteredQuery{text: text, filter: filter, key: key.String()}, nil
+}
+
+// withFilterCache returns bq, its filters kept in c if it has any.
+func withFilterCache(bq query.Query, c *filterCache) query.Query {
+	if f, ok := bq.(*filteredQuery); ok {
+		f.cache = c
+	}
+	return bq
 }
 
 // indexedAfter matches releases indexed strictly after t. Bleve compares
