@@ -101,25 +101,29 @@ func benchServer(b *testing.B) (*httptest.Server, *index.Index) {
 }
 
 // BenchmarkAPISearch measures /api/search per query shape with 1 and 8
-// concurrent clients, and with 8 while a writer indexes batches (as a
-// crawl does): b.N requests in all per case, split among the clients.
+// concurrent clients, and with 8 while a writer indexes batches of 200
+// releases: one a second as a crawl at 200 releases/s would (ingest
+// indexes in batches of 200; the real sources, crawled politely, give a
+// few releases a second), and back to back, as fast as the index takes
+// them. b.N requests in all per case, split among the clients.
 func BenchmarkAPISearch(b *testing.B) {
 	srv, idx := benchServer(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	for _, shape := range benchShapes {
 		for _, c := range []struct {
 			clients int
-			writing bool
-		}{{1, false}, {8, false}, {8, true}} {
+			writing string        // "", "crawling" or "flat_out"
+			every   time.Duration // between batches
+		}{{1, "", 0}, {8, "", 0}, {8, "crawling", time.Second}, {8, "flat_out", 0}} {
 			name := fmt.Sprintf("%s/clients=%d", shape.name, c.clients)
-			if c.writing {
-				name += "/writing"
+			if c.writing != "" {
+				name += "/" + c.writing
 			}
 			b.Run(name, func(b *testing.B) {
 				stop := make(chan struct{})
 				var writer sync.WaitGroup
-				if c.writing {
-					writer.Go(func() { writeWhile(b, idx, stop) })
+				if c.writing != "" {
+					writer.Go(func() { writeWhile(b, idx, stop, c.every) })
 				}
 				lat := load(b, client, srv.URL, shape.q, c.clients)
 				close(stop)
@@ -174,21 +178,30 @@ func load(b *testing.B, client *http.Client, base string, q func(int) url.Values
 	return lat
 }
 
-// writeWhile indexes batches of 200 releases again until stop closes.
-func writeWhile(b *testing.B, idx *index.Index, stop <-chan struct{}) {
+// writeWhile indexes a batch of 200 releases again and again until stop
+// closes, every interval, or back to back if every is 0.
+func writeWhile(b *testing.B, idx *index.Index, stop <-chan struct{}, every time.Duration) {
 	var batch []index.Document
 	for d := range synthDocs(200) {
 		batch = append(batch, d)
 	}
 	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
 		if err := idx.Put(context.Background(), batch...); err != nil {
 			b.Error(err)
 			return
+		}
+		if every == 0 {
+			select {
+			case <-stop:
+				return
+			default:
+				continue
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-time.After(every):
 		}
 	}
 }

@@ -1,13 +1,17 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"atalaya/classify"
@@ -36,7 +40,7 @@ func TestFilteredQueryMatchesBleve(t *testing.T) {
 			for _, cached := range []bool{false, true} {
 				name := fmt.Sprintf("round %d %+v cached=%v", round, q, cached)
 				got, want := filteredScores(t, x, q, true), filteredScores(t, x, q, false)
-				if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+				if diff := gocmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
 					t.Errorf("%s: scores by ID mismatch (-bleve +filtered):\n%s", name, diff)
 				}
 				if len(got) > 0 {
@@ -89,4 +93,70 @@ func filteredScores(t *testing.T, x *Index, q Query, fast bool) map[string]float
 		matches[id] = text[id]
 	}
 	return matches
+}
+
+// TestExclusionFilterMatchesBleve checks that an AND whose negated
+// operands are keywords and dates, searched as a filter, matches what
+// bleve's boolean query of the same operands matches, with the same
+// ranks, first from an empty cache and then from the cache.
+func TestExclusionFilterMatchesBleve(t *testing.T) {
+	x, _ := indexSynth(t, 400, Options{BatchSize: 25})
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	matched := 0
+	for _, text := range []string{
+		"fentanyl NOT label:neither",
+		"(sanctions OR prevención) AND NOT label:neither",
+		`"arms trafficking" NOT (source:state OR country:mx)`,
+		"rifles AND cartuchos NOT published:[2020-01-01 TO 2022-12-31] NOT label:kingpin",
+	} {
+		e, err := Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		and, ok := e.(*And)
+		if !ok {
+			t.Fatalf("%q parses to a %T, want an And", text, e)
+		}
+		fast := translate(and, true)
+		if _, ok := fast.(*filteredQuery); !ok {
+			t.Fatalf("%q translates to a %T, want a filteredQuery", text, fast)
+		}
+		slow := bleve.NewBooleanQuery()
+		for _, x := range and.X {
+			if n, ok := x.(*Not); ok {
+				slow.AddMustNot(translate(n.X, true))
+			} else {
+				slow.AddMust(translate(x, true))
+			}
+		}
+		want := scoresByID(t, context.Background(), bi, slow, 1000)
+		for _, pass := range []string{"empty cache", "from the cache"} {
+			got := scoresByID(t, context.Background(), bi, withFilterCache(fast, &x.filters), 1000)
+			if diff := gocmp.Diff(ranks(want), ranks(got)); diff != "" {
+				t.Errorf("%q, %s: ranks mismatch (-bleve +filtered):\n%s", text, pass, diff)
+			}
+		}
+		if len(want) > 0 {
+			matched++
+		}
+	}
+	if matched < 3 {
+		t.Errorf("%d queries matched anything, want most: the test does not test exclusion", matched)
+	}
+}
+
+// ranks returns the IDs of scores, best first (ties by ID).
+func ranks(scores map[string]float64) []string {
+	ids := slices.Collect(maps.Keys(scores))
+	slices.SortFunc(ids, func(a, b string) int {
+		if c := cmp.Compare(scores[b], scores[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return ids
 }

@@ -500,8 +500,24 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 
 // withFilterCache returns bq, its filters kept in c if it has any.
 func withFilterCache(bq query.Query, c *filterCache) query.Query {
-	if f, ok := bq.(*filteredQuery); ok {
-		f.cache = c
+	switch q := bq.(type) {
+	case *filteredQuery:
+		q.cache = c
+		withFilterCache(q.text, c)
+	case *query.ConjunctionQuery:
+		for _, x := range q.Conjuncts {
+			withFilterCache(x, c)
+		}
+	case *query.DisjunctionQuery:
+		for _, x := range q.Disjuncts {
+			withFilterCache(x, c)
+		}
+	case *query.BooleanQuery:
+		for _, x := range []query.Query{q.Must, q.Should, q.MustNot} {
+			if x != nil {
+				withFilterCache(x, c)
+			}
+		}
 	}
 	return bq
 }

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,17 +45,34 @@ func translate(e Expr, fast bool) query.Query {
 
 // translateAnd makes a conjunction of the positive operands, excluding the
 // negated ones; with no positive operand it excludes from every release.
+//
+// Operands that only exclude by keyword or date ("NOT label:neither")
+// become a filter (see filteredQuery), kept from search to search.
 func translateAnd(xs []Expr, fast bool) query.Query {
 	var must, mustNot []query.Query
+	var excluded []string
+	filters := true
 	for _, x := range xs {
 		if n, ok := x.(*Not); ok {
 			mustNot = append(mustNot, translate(n.X, fast))
+			excluded = append(excluded, n.String())
+			filters = filters && isFilter(n.X)
 			continue
 		}
 		must = append(must, translate(x, fast))
 	}
 	if len(mustNot) == 0 {
 		return bleve.NewConjunctionQuery(must...)
+	}
+	if len(must) > 0 && filters {
+		exclude := bleve.NewBooleanQuery()
+		exclude.AddMust(bleve.NewMatchAllQuery())
+		exclude.AddMustNot(mustNot...)
+		text := must[0]
+		if len(must) > 1 {
+			text = bleve.NewConjunctionQuery(must...)
+		}
+		return &filteredQuery{text: text, filter: &filterQuery{q: exclude}, key: strings.Join(excluded, " ")}
 	}
 	b := bleve.NewBooleanQuery()
 	if len(must) == 0 {
@@ -64,6 +82,24 @@ func translateAnd(xs []Expr, fast bool) query.Query {
 	}
 	b.AddMustNot(mustNot...)
 	return b
+}
+
+// isFilter reports whether e matches by keyword fields and dates alone,
+// which score nothing.
+func isFilter(e Expr) bool {
+	switch e := e.(type) {
+	case *Term:
+		return isKeywordField(e.Field)
+	case *DateRange:
+		return true
+	case *And:
+		return !slices.ContainsFunc(e.X, func(x Expr) bool { return !isFilter(x) })
+	case *Or:
+		return !slices.ContainsFunc(e.X, func(x Expr) bool { return !isFilter(x) })
+	case *Not:
+		return isFilter(e.X)
+	}
+	return false
 }
 
 func translateTerm(t *Term) query.Query {
