@@ -169,6 +169,13 @@ func withDeadline(h http.Handler) http.Handler {
 	})
 }
 
+// hasAdminToken reports whether an admin token is configured and r carries
+// it as "Authorization: Bearer <token>", compared in constant time.
+func (h *handler) hasAdminToken(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && h.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) == 1
+}
+
 // admin guards an admin action: POST with "Authorization: Bearer <token>",
 // a body of at most MaxBodyBytes.
 func (h *handler) admin(f http.HandlerFunc) http.HandlerFunc {
@@ -177,8 +184,7 @@ func (h *handler) admin(f http.HandlerFunc) http.HandlerFunc {
 			httpx.Error(w, http.StatusForbidden, httpx.ErrorBody{Error: "admin actions are disabled: set serve.admin_token_env in the configuration and that environment variable"})
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) != 1 {
+		if !h.hasAdminToken(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="atalaya"`)
 			httpx.Error(w, http.StatusUnauthorized, httpx.ErrorBody{Error: "missing or wrong admin token (Authorization: Bearer …)"})
 			return

@@ -115,7 +115,7 @@ func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
 	m := metrics.New(reg, func() map[string]int { return map[string]int{"kingpin": 3} })
 	h := api.New(api.Deps{
 		Index: idx, Archive: arch, Scheduler: fakeScheduler{}, Admin: admin, AdminToken: token, Gatherer: reg, Observe: m.ObserveHTTP,
-		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
+		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", To: digestRecipients, NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
 		Sources: []api.Source{
 			{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish, Enabled: true, Schedule: "@every 1h"},
 			{ID: "state", Agency: "State", Country: atalaya.US, Language: atalaya.English, Enabled: true},
