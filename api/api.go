@@ -91,10 +91,14 @@ type Deps struct {
 	Log      *slog.Logger
 	// Observe is told of every request (for latency metrics); may be nil.
 	Observe httpx.Observer
-	// BaseURL is the service's own URL, for the links of the Atom feed;
-	// "" uses the request's host.
+	// BaseURL is the URL readers reach the service at, for the links of
+	// the Atom feed; "" means DefaultBaseURL. Links never follow a
+	// request's Host header, which anyone can set.
 	BaseURL string
 }
+
+// DefaultBaseURL is the service's URL when Deps.BaseURL is empty.
+const DefaultBaseURL = "http://localhost"
 
 // Limits of requests.
 const (
@@ -116,6 +120,10 @@ func New(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.BaseURL == "" {
+		d.BaseURL = DefaultBaseURL
+	}
+	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
 	h := &handler{Deps: d}
 	mux := http.NewServeMux()
 	route := func(pattern, method string, f http.HandlerFunc, deadline bool) {
