@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"atalaya/api"
-	"atalaya/archive"
 	"atalaya/index"
 )
 
@@ -16,16 +15,7 @@ import (
 // header of the request, which anyone can set (a poisoned link would be
 // kept by feed readers and caches).
 func TestFeedIgnoresHostHeader(t *testing.T) {
-	arch, err := archive.Open(t.TempDir(), archive.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arch.Close()
-	idx, err := index.OpenMem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	arch, idx := openStores(t, index.Options{})
 	for _, tt := range []struct{ base, want string }{
 		{"", api.DefaultBaseURL + "/feed.atom?q=cartel"},
 		{"https://atalaya.example.org", "https://atalaya.example.org/feed.atom?q=cartel"},

@@ -10,31 +10,47 @@ import (
 )
 
 // TestServeBaseURL checks that serve.base_url reaches the API: the Atom
-// feed's links start with it, whatever Host header the request carries.
+// feed's links start with it, not with the address the service listens on
+// (api and app test that a forged Host header is ignored).
 func TestServeBaseURL(t *testing.T) {
 	cfg := shortScheduleConfig(t)
+	addServeKeys(t, cfg, "base_url: https://atalaya.example.org/")
+	s := serveInProcess(t, cfg, t.TempDir(), "--offline")
+	status, body := getBody(t, s.base+"/feed.atom?country=MX")
+	if status != http.StatusOK || !strings.Contains(body, `href="https://atalaya.example.org/feed.atom?country=MX"`) {
+		t.Errorf("status %d; want links on https://atalaya.example.org:\n%s", status, body)
+	}
+}
+
+// addServeKeys adds lines to the serve section of the configuration file
+// cfg.
+func addServeKeys(t *testing.T, cfg string, lines ...string) {
+	t.Helper()
 	text, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text = bytes.Replace(text, []byte("\nserve:\n"), []byte("\nserve:\n  base_url: https://atalaya.example.org/\n"), 1)
+	add := "\nserve:\n"
+	for _, l := range lines {
+		add += "  " + l + "\n"
+	}
+	text = bytes.Replace(text, []byte("\nserve:\n"), []byte(add), 1)
 	if err := os.WriteFile(cfg, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := serveInProcess(t, cfg, t.TempDir(), "--offline")
-	req, err := http.NewRequest("GET", s.base+"/feed.atom?country=MX", nil)
+}
+
+// getBody GETs url and returns the status and the body.
+func getBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Host = "evil.example"
-	resp, err := http.DefaultClient.Do(req)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || strings.Contains(string(body), "evil.example") ||
-		!strings.Contains(string(body), `href="https://atalaya.example.org/feed.atom?country=MX"`) {
-		t.Errorf("status %d; want links on https://atalaya.example.org, none on evil.example:\n%s", resp.StatusCode, body)
-	}
+	return resp.StatusCode, string(body)
 }
