@@ -91,10 +91,14 @@ type Deps struct {
 	Log      *slog.Logger
 	// Observe is told of every request (for latency metrics); may be nil.
 	Observe httpx.Observer
-	// BaseURL is the service's own URL, for the links of the Atom feed;
-	// "" uses the request's host.
+	// BaseURL is the URL readers reach the service at, for the links of
+	// the Atom feed; "" means DefaultBaseURL. Links never follow a
+	// request's Host header, which anyone can set.
 	BaseURL string
 }
+
+// DefaultBaseURL is the service's URL when Deps.BaseURL is empty.
+const DefaultBaseURL = "http://localhost"
 
 // Limits of requests.
 const (
@@ -116,6 +120,10 @@ func New(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.BaseURL == "" {
+		d.BaseURL = DefaultBaseURL
+	}
+	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
 	h := &handler{Deps: d}
 	mux := http.NewServeMux()
 	route := func(pattern, method string, f http.HandlerFunc, deadline bool) {
@@ -169,6 +177,13 @@ func withDeadline(h http.Handler) http.Handler {
 	})
 }
 
+// hasAdminToken reports whether an admin token is configured and r carries
+// it as "Authorization: Bearer <token>", compared in constant time.
+func (h *handler) hasAdminToken(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && h.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) == 1
+}
+
 // admin guards an admin action: POST with "Authorization: Bearer <token>",
 // a body of at most MaxBodyBytes.
 func (h *handler) admin(f http.HandlerFunc) http.HandlerFunc {
@@ -177,8 +192,7 @@ func (h *handler) admin(f http.HandlerFunc) http.HandlerFunc {
 			httpx.Error(w, http.StatusForbidden, httpx.ErrorBody{Error: "admin actions are disabled: set serve.admin_token_env in the configuration and that environment variable"})
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.AdminToken)) != 1 {
+		if !h.hasAdminToken(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="atalaya"`)
 			httpx.Error(w, http.StatusUnauthorized, httpx.ErrorBody{Error: "missing or wrong admin token (Authorization: Bearer …)"})
 			return

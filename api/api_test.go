@@ -62,19 +62,27 @@ type fixture struct {
 	hostile atalaya.ID
 }
 
-func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
+// openStores opens an archive in a temporary directory and an index in
+// memory, both closed when the test ends.
+func openStores(t *testing.T, o index.Options) (*archive.Archive, *index.Index) {
 	t.Helper()
-	ctx := context.Background()
 	arch, err := archive.Open(t.TempDir(), archive.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { arch.Close() })
-	idx, err := index.OpenMemWith(index.Options{KnownLabels: []classify.Label{"kingpin", "root_cause"}})
+	idx, err := index.OpenMemWith(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
+	return arch, idx
+}
+
+func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	arch, idx := openStores(t, index.Options{KnownLabels: []classify.Label{"kingpin", "root_cause"}})
 	rel := func(src atalaya.SourceID, country atalaya.Country, lang atalaya.Language, url, title, body string, published time.Time) atalaya.Release {
 		return atalaya.Release{URL: url, Source: src, Agency: "Agency of " + string(src), Country: country, Language: lang,
 			Title: title, Body: body, Published: published, FetchedAt: time.Now(), DateOrigin: atalaya.DateFromArticle}
@@ -115,7 +123,7 @@ func newFixture(t *testing.T, token string, admin api.Admin) *fixture {
 	m := metrics.New(reg, func() map[string]int { return map[string]int{"kingpin": 3} })
 	h := api.New(api.Deps{
 		Index: idx, Archive: arch, Scheduler: fakeScheduler{}, Admin: admin, AdminToken: token, Gatherer: reg, Observe: m.ObserveHTTP,
-		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
+		Digests: fixedDigests{{Name: "daily", Schedule: "0 7 * * *", To: digestRecipients, NextRun: &nextDigest, Messages: 2, Releases: 5, LastCount: 3, LastError: "smtp: 421 try later"}},
 		Sources: []api.Source{
 			{ID: "sre", Agency: "SRE", Country: atalaya.MX, Language: atalaya.Spanish, Enabled: true, Schedule: "@every 1h"},
 			{ID: "state", Agency: "State", Country: atalaya.US, Language: atalaya.English, Enabled: true},
@@ -167,16 +175,7 @@ func longBody(lastSuffix string) string {
 // TestDiffLongRelease checks that the diff of a long release revised in
 // one paragraph shows that paragraph alone as removed and added.
 func TestDiffLongRelease(t *testing.T) {
-	arch, err := archive.Open(t.TempDir(), archive.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arch.Close()
-	idx, err := index.OpenMem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	arch, idx := openStores(t, index.Options{})
 	for _, suffix := range []string{"", " (corregido)"} {
 		rel := atalaya.Release{URL: longURL, Source: "sre", Title: "Informe largo", Body: longBody(suffix), FetchedAt: time.Now()}
 		page := atalaya.Page{URL: longURL, Status: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte(rel.Body), FetchedAt: rel.FetchedAt}

@@ -212,7 +212,8 @@ type SourcesResponse struct {
 type DigestDTO struct {
 	Name      string     `json:"name"`
 	Schedule  string     `json:"schedule"`
-	To        []string   `json:"to"`
+	To        []string   `json:"to"`        // recipients, masked ("j…@example.org") by /api/digests without the admin token
+	ToMasked  bool       `json:"to_masked"` // To is masked
 	Query     string     `json:"query"`
 	NextRun   *time.Time `json:"next_run,omitempty"` // absent when not scheduled
 	LastSent  time.Time  `json:"last_sent"`

@@ -72,8 +72,7 @@ func (h *handler) feed(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	base := h.baseURL(r)
-	self := base + r.URL.RequestURI()
+	self := h.BaseURL + r.URL.RequestURI()
 	f := atomFeed{
 		Title:  "Atalaya: " + feedTitle(r.URL.Query()),
 		ID:     "tag:atalaya," + self,
@@ -158,12 +157,4 @@ func feedTitle(v url.Values) string {
 		t = t[:summaryLen]
 	}
 	return t
-}
-
-// baseURL is the service's URL: Deps.BaseURL, else from the request.
-func (h *handler) baseURL(r *http.Request) string {
-	if h.BaseURL != "" {
-		return strings.TrimSuffix(h.BaseURL, "/")
-	}
-	return "http://" + r.Host
 }

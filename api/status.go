@@ -86,6 +86,8 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
+// digests lists the digests. Their recipients are shown in full only to a
+// request with the admin token; to others they are masked (to_masked).
 func (h *handler) digests(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Query()) > 0 {
 		h.fail(w, r, badParam("/api/digests takes no parameters"))
@@ -99,6 +101,11 @@ func (h *handler) digests(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out.Digests = append(out.Digests, digests...)
+	}
+	if !h.hasAdminToken(r) {
+		for i := range out.Digests {
+			out.Digests[i] = maskRecipients(out.Digests[i])
+		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -45,8 +45,12 @@ type Options struct {
 	DataDir string
 	// Gold is the evaluation of the rules on the configured gold files, for
 	// the rules page (precision and coverage per rule); nil: none.
-	Gold    *classify.Report
-	Listen  string // address; "127.0.0.1:0" picks a port (see Ready)
+	Gold   *classify.Report
+	Listen string // address; "127.0.0.1:0" picks a port (see Ready)
+	// BaseURL is the URL readers reach the service at, for the links of the
+	// Atom feed (serve.base_url); "" makes it from the address the service
+	// listens on (see PublicURL).
+	BaseURL string
 	Sources []Source
 	// Crawl is the template of every run's crawler options: user agent,
 	// transport, private networks. State and Sink are set per run.
@@ -94,6 +98,7 @@ type service struct {
 	sched   *schedule.Scheduler
 	m       *metrics.Metrics
 	digests *digest.Sender // nil: no digests
+	baseURL string         // the URL readers reach the service at
 }
 
 // Run runs the service until ctx is done, then stops it: no new runs,
@@ -143,6 +148,14 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer removeServeFile(o.DataDir, sf, o.Logger)
+	s.baseURL = o.BaseURL
+	if s.baseURL == "" {
+		var wildcard bool
+		s.baseURL, wildcard = PublicURL(ln.Addr())
+		if wildcard {
+			o.Logger.Warn("serve.base_url is not set and the service listens on every interface: feed links name localhost; set serve.base_url to the URL readers reach the service at", "base_url", s.baseURL)
+		}
+	}
 	srv := s.server(reg, ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -194,7 +207,7 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 	}
 	h := api.New(api.Deps{
 		Index: s.idx, Archive: s.arch, Scheduler: s.sched, Admin: s, Sources: sources, Digests: apiDigests{s},
-		AdminToken: s.opts.AdminToken, Gatherer: reg, Log: s.log, Observe: s.m.ObserveHTTP,
+		AdminToken: s.opts.AdminToken, Gatherer: reg, Log: s.log, Observe: s.m.ObserveHTTP, BaseURL: s.baseURL,
 	})
 	return &http.Server{
 		Handler:           s.withUI(h),
@@ -208,6 +221,21 @@ func (s *service) server(reg *prometheus.Registry, ctx context.Context) *http.Se
 		// grace period, then Close cuts off what is left (a long export).
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+}
+
+// PublicURL is the URL of a service listening on addr, when serve.base_url
+// is not set: "http://" and the address, or "http://localhost:PORT" when
+// it is a wildcard address (every interface: "0.0.0.0", "::"), which then
+// reports wildcard so that the service can say to set serve.base_url.
+func PublicURL(addr net.Addr) (base string, wildcard bool) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String(), false
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "http://" + net.JoinHostPort("localhost", port), true
+	}
+	return "http://" + net.JoinHostPort(host, port), false
 }
 
 // schedule adds a job per source: enabled sources with a schedule run on

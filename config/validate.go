@@ -79,6 +79,7 @@ func validate(cfg *Config, d *decoder) {
 		top.problemf("sources", "no sources; define at least one")
 	}
 	checkHosts(top, cfg.Hosts)
+	checkServe(top, &cfg.Serve)
 	if p := cfg.Browser.Path; p != "" && (strings.TrimSpace(p) == "" || strings.ContainsFunc(p, unicode.IsControl)) {
 		top.problemf("browser.path", "%q is not a file path; write the browser's executable, as in \"/usr/bin/chromium\", or leave it empty to look on PATH", p)
 	}

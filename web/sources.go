@@ -1,7 +1,10 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,9 +13,23 @@ import (
 	"atalaya"
 )
 
-// adminCookie holds the admin token in a browser that signed in on the
-// sources page.
+// adminCookie marks a browser that signed in on the sources page. Its value
+// is adminSessionValue of the admin token, never the token itself.
 const adminCookie = "atalaya_admin"
+
+// adminSessionLabel is the text whose HMAC keyed by the admin token is the
+// admin cookie's value.
+const adminSessionLabel = "atalaya admin session v1"
+
+// adminSessionValue is the admin cookie's value for token: the hex
+// HMAC-SHA256 of adminSessionLabel keyed by token. It does not reveal the
+// token (a stolen cookie cannot call the API), and a new token in the
+// environment makes every earlier cookie worthless.
+func adminSessionValue(token string) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte(adminSessionLabel))
+	return hex.EncodeToString(mac.Sum(nil))
+}
 
 // issueWords says what each kind of health issue means for a reader.
 var issueWords = map[atalaya.IssueKind]string{
@@ -93,19 +110,18 @@ func newSourceView(s SourceStatus) sourceView {
 	return v
 }
 
-// isAdmin reports whether the request carries the admin token, in an
-// Authorization: Bearer header or the sign-in cookie.
+// isAdmin reports whether the request carries the admin token in an
+// Authorization: Bearer header, or else the sign-in cookie made from it.
+// Both are compared in constant time.
 func (h *handler) isAdmin(r *http.Request) bool {
 	if h.deps.AdminToken == "" {
 		return false
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		if c, err := r.Cookie(adminCookie); err == nil {
-			token = c.Value
-		}
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return subtle.ConstantTimeCompare([]byte(token), []byte(h.deps.AdminToken)) == 1
 	}
-	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(h.deps.AdminToken)) == 1
+	c, err := r.Cookie(adminCookie)
+	return err == nil && hmac.Equal([]byte(c.Value), []byte(adminSessionValue(h.deps.AdminToken)))
 }
 
 // sameOrigin reports whether a POST comes from this site's own pages: a
@@ -120,8 +136,10 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host == r.Host
 }
 
-// adminSession signs a browser in with the admin token: it is kept in a
-// cookie that only this site's own requests carry.
+// adminSession signs a browser in with the admin token: a cookie that only
+// this site's own requests carry (SameSite=Strict), that scripts cannot read
+// (HttpOnly), sent only over TLS when the sign-in came over TLS, and whose
+// value is derived from the token without revealing it.
 func (h *handler) adminSession(w http.ResponseWriter, r *http.Request) {
 	if h.deps.AdminToken == "" {
 		h.errorPage(w, r, http.StatusNotFound, "Admin actions are disabled", "No admin token is configured on this server.")
@@ -133,7 +151,7 @@ func (h *handler) adminSession(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusForbidden, "Wrong token", "That is not the admin token. Go back to the sources page and try again.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: token, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: adminSessionValue(token), Path: "/", HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/sources", http.StatusSeeOther)
 }

@@ -347,7 +347,7 @@ func TestSourcesPageAndCrawlNow(t *testing.T) {
 	if strings.Contains(anon, "/crawl") {
 		t.Errorf("the sources page offers a crawl without the admin token")
 	}
-	for _, hdr := range [][]string{{"Authorization", "Bearer " + token}, {"Cookie", adminCookie + "=" + token}} {
+	for _, hdr := range [][]string{{"Authorization", "Bearer " + token}, {"Cookie", adminCookie + "=" + adminSessionValue(token)}} {
 		if body := f.get(t, "/sources", hdr...).Body.String(); !strings.Contains(body, `action="/sources/sre/crawl"`) {
 			t.Errorf("with %s the sources page has no crawl button", hdr[0])
 		}
@@ -369,13 +369,13 @@ func TestSourcesPageAndCrawlNow(t *testing.T) {
 	if rec := post("/sources/sre/crawl", nil); rec.Code != 403 {
 		t.Errorf("crawl without a token: status %d", rec.Code)
 	}
-	if rec := post("/sources/sre/crawl", nil, "Cookie", adminCookie+"="+token, "Origin", "https://evil.example"); rec.Code != 403 {
+	if rec := post("/sources/sre/crawl", nil, "Cookie", adminCookie+"="+adminSessionValue(token), "Origin", "https://evil.example"); rec.Code != 403 {
 		t.Errorf("crawl from another site: status %d", rec.Code)
 	}
 	if rec := post("/sources/nosuch/crawl", nil, "Authorization", "Bearer "+token); rec.Code != 400 || !strings.Contains(rec.Body.String(), "no source is named") {
 		t.Errorf("crawl of an unknown source: status %d\n%s", rec.Code, rec.Body)
 	}
-	if rec := post("/sources/sre/crawl", nil, "Cookie", adminCookie+"="+token, "Origin", "http://example.com"); rec.Code != 303 || rec.Header().Get("Location") != "/sources?crawled=sre" {
+	if rec := post("/sources/sre/crawl", nil, "Cookie", adminCookie+"="+adminSessionValue(token), "Origin", "http://example.com"); rec.Code != 303 || rec.Header().Get("Location") != "/sources?crawled=sre" {
 		t.Errorf("crawl: status %d, location %q", rec.Code, rec.Header().Get("Location"))
 	}
 	if len(f.crawler.crawled) != 1 || f.crawler.crawled[0] != "sre" {

@@ -18,6 +18,7 @@ import (
 	"atalaya/api"
 	"atalaya/app"
 	"atalaya/archive"
+	"atalaya/config"
 	"atalaya/index"
 )
 
@@ -60,6 +61,11 @@ func (e *env) runningService(ctx context.Context) *serviceClient {
 // get GETs path with q and decodes the JSON answer into v; an error answer
 // becomes an error with its message.
 func (c *serviceClient) get(ctx context.Context, path string, q url.Values, v any) error {
+	return c.getAs(ctx, path, q, "", v)
+}
+
+// getAs is get with the admin token, when token is not "".
+func (c *serviceClient) getAs(ctx context.Context, path string, q url.Values, token string, v any) error {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -67,6 +73,9 @@ func (c *serviceClient) get(ctx context.Context, path string, q url.Values, v an
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	return c.do(req, v)
 }
@@ -253,11 +262,7 @@ func (e *env) crawlThroughService(ctx context.Context, c *serviceClient, names [
 	if err != nil {
 		return err
 	}
-	env := cfg.Serve.AdminTokenEnv
-	token := ""
-	if env != "" {
-		token = os.Getenv(env)
-	}
+	token := adminToken(cfg)
 	if token == "" {
 		return fmt.Errorf("a service runs on %s and owns the data; to ask it to crawl, set serve.admin_token_env in the configuration and that variable to the service's admin token", e.dataDir)
 	}
@@ -271,6 +276,15 @@ func (e *env) crawlThroughService(ctx context.Context, c *serviceClient, names [
 		fmt.Fprintf(e.stdout, "%s: crawl started by the running service; see 'atalaya runs --source %s'\n", src.ID, src.ID)
 	}
 	return errors.Join(errs...)
+}
+
+// adminToken is the service's admin token: the value of the environment
+// variable that serve.admin_token_env names, "" when there is none.
+func adminToken(cfg *config.Config) string {
+	if cfg.Serve.AdminTokenEnv == "" {
+		return ""
+	}
+	return os.Getenv(cfg.Serve.AdminTokenEnv)
 }
 
 // release reads release id, with its full text, from the service's index.

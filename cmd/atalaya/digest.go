@@ -336,12 +336,16 @@ func (e *env) openConfiguredDigests(withIndex bool) (*digestWiring, error) {
 }
 
 // digestStatuses returns the state of every configured digest: from the
-// running service, which holds digest.db, if there is one, else from the
-// store.
+// running service, which holds digest.db, if there is one (with the
+// recipients masked unless the admin token is set), else from the store.
 func (e *env) digestStatuses(ctx context.Context) ([]api.DigestDTO, error) {
 	if c := e.runningService(ctx); c != nil {
+		cfg, err := e.loadConfig()
+		if err != nil {
+			return nil, err
+		}
 		var r api.DigestsResponse
-		if err := c.get(ctx, "/api/digests", nil, &r); err != nil {
+		if err := c.getAs(ctx, "/api/digests", nil, adminToken(cfg), &r); err != nil {
 			return nil, err
 		}
 		for i := range r.Digests {

@@ -50,7 +50,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := app.Options{
-		DataDir: e.dataDir, Listen: sc.Listen, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
+		DataDir: e.dataDir, Listen: sc.Listen, BaseURL: sc.BaseURL, RunBudget: sc.RunBudget, ShutdownGrace: sc.ShutdownGrace,
 		MaxJitter: *jitter, Logger: e.logger,
 		Crawl:       crawler.Options{UserAgent: cfg.UserAgent, Logger: e.logger},
 		Rules:       func() (*classify.Rules, error) { return rules, nil },

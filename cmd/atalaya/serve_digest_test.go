@@ -76,10 +76,16 @@ digests:
 		t.Errorf("/api/digests: %+v; want a last send, a next run, messages and no error", d)
 	}
 	// digest list beside the service reads through it: the service holds
-	// digest.db.
-	if out, err := exec.Command(bin, "--config", cfg, "--data", data, "digest", "list", "--json").CombinedOutput(); err != nil ||
-		!strings.Contains(string(out), `"name": "every"`) {
-		t.Errorf("digest list beside the service: %v\n%s", err, out)
+	// digest.db. It sees the recipients with the admin token, else masked.
+	for _, tt := range []struct{ token, want string }{
+		{"tok", `"team@example.org"`},
+		{"", `"t…@example.org"`},
+	} {
+		list := exec.Command(bin, "--config", cfg, "--data", data, "digest", "list", "--json")
+		list.Env = append(os.Environ(), "ATALAYA_TEST_TOKEN="+tt.token)
+		if out, err := list.CombinedOutput(); err != nil || !strings.Contains(string(out), `"name": "every"`) || !strings.Contains(string(out), tt.want) {
+			t.Errorf("digest list beside the service, token %q: %v; want %s\n%s", tt.token, err, tt.want, out)
+		}
 	}
 	resp, err := http.Get(s.base + "/sources")
 	if err != nil {

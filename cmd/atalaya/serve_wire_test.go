@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -289,22 +288,10 @@ func TestServeMeasuresRulesOnGold(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg), "gold.jsonl"), gold, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	text, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = bytes.Replace(text, []byte("\nserve:\n"), []byte("\nserve:\n  gold: [gold.jsonl]\n"), 1)
-	if err := os.WriteFile(cfg, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	addServeKeys(t, cfg, "gold: [gold.jsonl]")
 	s := serveInProcess(t, cfg, t.TempDir(), "--offline")
-	resp, err := http.Get(s.base + "/rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte("No gold file is configured")) || !bytes.Contains(body, []byte("Measured against the configured gold file")) {
-		t.Errorf("rules page with serve.gold: status %d, no gold figures:\n%.3000s", resp.StatusCode, body)
+	status, body := getBody(t, s.base+"/rules")
+	if status != http.StatusOK || strings.Contains(body, "No gold file is configured") || !strings.Contains(body, "Measured against the configured gold file") {
+		t.Errorf("rules page with serve.gold: status %d, no gold figures:\n%.3000s", status, body)
 	}
 }
