@@ -77,26 +77,30 @@
 // scores, several times faster: Bleve decodes every position of every
 // word in every release that holds it, copies them into term vectors and
 // matches them through maps. Decoding positions is still most of the work,
-// so a phrase whose rarest word is in 2,000 releases or more is searched
-// in parts, one per CPU (up to four), each over its own range of Bleve's
-// document numbers: the first part on the searching goroutine, the others
-// on goroutines of their own, whose matches wait in memory until the
-// search reaches them. The phrase searches of an [Index] reuse postings
-// iterators and match buffers from one search to the next: allocating
-// less, they let the garbage collector run less often, and a search that
-// overlaps a collection runs slower.
+// and its answer for a segment never changes, as segments are never
+// written again: so the releases of each segment that hold a phrase are
+// kept as a bitmap, found once (in parts, one per spare CPU, for large
+// segments); later searches of the phrase only score those releases,
+// reading the words' frequencies and norms but no positions. The phrase
+// searches of an [Index] reuse postings iterators from one search to the
+// next: allocating less, they let the garbage collector run less often,
+// and a search that overlaps a collection runs slower.
 //
 // Facets are not Bleve's, which read each match's values from compressed
 // doc values. The search notes the document number of every match, per
-// segment; then each value of a facet field counts the matches in its
-// postings bitmap (a roaring-bitmap intersection), a few dozen values in
-// all.
+// segment; then each match's values are looked up in the segment's facet
+// values, read from the facet fields' postings once per segment and kept.
 //
-// The filters of a [Query] are ANDed with its text without being scored:
-// unscored, Bleve turns their term queries into one bitmap operation, and
-// they do not change the order of relevance. A date range that spans whole
+// The filters of a [Query] (and operands of the text that only exclude by
+// keyword or date, such as NOT label:neither) are not scored and do not
+// change the order of relevance. Their matches are kept as a bitmap per
+// segment, like a phrase's, and the text's matches are checked against
+// them, skipping to the filters' next match. A date range that spans whole
 // years is matched by year terms plus numeric ranges for the partial years
 // at its ends, as a numeric range over years is slow.
+//
+// At most one search per CPU runs at once; the others wait their turn, in
+// order, until their deadline ([ErrBusy]).
 //
 // Highlighting runs the query a second time on the page's hits only, so
 // term positions are read for those few releases, not for every match; it

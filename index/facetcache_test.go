@@ -56,21 +56,7 @@ func bruteFacets(docs []Document) map[string][]FacetCount {
 // least recently used going first.
 func TestFacetCacheEvicts(t *testing.T) {
 	x, _ := indexSynth(t, 200, Options{BatchSize: 20})
-	bi, release, err := x.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	ir, err := bi.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ir.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	segs := r.(*scorch.IndexSnapshot).Segments()
+	segs := snapshotOf(t, x).Segments()
 	if len(segs) < 3 {
 		t.Skipf("the index has %d segments; the test needs 3", len(segs))
 	}
@@ -92,4 +78,25 @@ func TestFacetCacheEvicts(t *testing.T) {
 	if len(c.segs) != len(segs) {
 		t.Errorf("with room for all, the cache holds %d segments of %d", len(c.segs), len(segs))
 	}
+}
+
+// snapshotOf returns the scorch snapshot x searches now, let go when t
+// ends.
+func snapshotOf(t *testing.T, x *Index) *scorch.IndexSnapshot {
+	t.Helper()
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	ir, err := bi.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ir.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r.(*scorch.IndexSnapshot)
 }

@@ -173,3 +173,14 @@ func facetCounts(counts map[string]map[string]int) map[string][]FacetCount {
 	}
 	return out
 }
+
+// segmentOffsets returns, as scorch numbers documents, the number of the
+// first document of each segment of snap, and how many numbers the
+// segments span in all, deleted documents included.
+func segmentOffsets(snap *scorch.IndexSnapshot) (offsets []uint64, total uint64) {
+	for _, s := range snap.Segments() {
+		offsets = append(offsets, total)
+		total += s.Segment().Count()
+	}
+	return offsets, total
+}

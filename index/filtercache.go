@@ -34,7 +34,7 @@ type filteredQuery struct {
 	text   query.Query
 	filter query.Query // unscored
 	key    string      // what filter matches, as text: the cache key
-	cache  *filterCache
+	cache  *bitmapCache
 }
 
 // Searcher returns text's searcher, filtered by filter's matches in i.
@@ -43,7 +43,7 @@ func (q *filteredQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 	if !ok {
 		return nil, fmt.Errorf("filtering: index reader is a %T, not a scorch snapshot", i)
 	}
-	bitmaps, err := q.cache.bitmaps(ctx, snap, m, q.key, q.filter)
+	bitmaps, err := q.cache.filterBitmaps(ctx, snap, m, q.key, q.filter)
 	if err != nil {
 		return nil, err
 	}
@@ -127,93 +127,104 @@ func (f *filteredSearcher) nextAtOrAfter(num uint64) (uint64, bool) {
 	return 0, false
 }
 
-// filterCache keeps the bitmaps of the filters searched last, per segment
-// and filter, at most maxCachedFilters of them, the least recently used
-// going first. A nil cache keeps nothing.
-type filterCache struct {
+// bitmapCache keeps bitmaps of documents per segment: the matches of the
+// filters and of the phrases searched last, at most maxKeptBitmaps of
+// them and maxKeptBytes in all, the least recently used going first. A
+// nil cache keeps nothing.
+type bitmapCache struct {
 	mu      sync.Mutex
-	entries map[filterCacheKey]*cachedFilter
+	entries map[bitmapKey]*keptBitmap
 	tick    uint64
+	bytes   uint64 // held by the bitmaps kept
 }
 
-// maxCachedFilters bounds the bitmaps kept: a few dozen filters over an
+// Bounds on the bitmaps kept: a few hundred filters and phrases over an
 // index of a few dozen segments.
-const maxCachedFilters = 2048
+const (
+	maxKeptBitmaps = 4096
+	maxKeptBytes   = 32 << 20
+)
 
-type filterCacheKey struct {
-	seg    segment.Segment
-	filter string
+// bitmapKey names a bitmap: its segment, and what it holds as text.
+type bitmapKey struct {
+	seg  segment.Segment
+	what string
 }
 
-type cachedFilter struct {
+type keptBitmap struct {
 	bitmap *roaring.Bitmap
+	bytes  uint64
 	used   uint64
 }
 
-// bitmaps returns the matches of filter (whose cache key is key) in each
-// segment of snap, from the cache, or from a search of the whole
-// snapshot when a segment's are not kept.
-func (c *filterCache) bitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
-	segs := snap.Segments()
-	if c != nil {
-		if kept, ok := c.lookup(segs, key); ok {
-			return kept, nil
-		}
+// get returns the bitmap of what in seg, if kept.
+func (c *bitmapCache) get(seg segment.Segment, what string) (*roaring.Bitmap, bool) {
+	if c == nil {
+		return nil, false
 	}
-	bitmaps, err := searchFilter(ctx, snap, m, filter)
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		c.keep(segs, key, bitmaps)
-	}
-	return bitmaps, nil
-}
-
-// lookup returns the kept bitmaps of every segment of segs, not ok unless
-// all are kept.
-func (c *filterCache) lookup(segs []*scorch.SegmentSnapshot, key string) ([]*roaring.Bitmap, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tick++
-	out := make([]*roaring.Bitmap, len(segs))
-	for k, s := range segs {
-		e, ok := c.entries[filterCacheKey{s.Segment(), key}]
-		if !ok {
-			return nil, false
-		}
-		e.used = c.tick
-		out[k] = e.bitmap
+	e, ok := c.entries[bitmapKey{seg, what}]
+	if !ok {
+		return nil, false
 	}
-	return out, true
+	c.tick++
+	e.used = c.tick
+	return e.bitmap, true
 }
 
-// keep keeps the bitmaps of segs, evicting the least recently used beyond
-// maxCachedFilters.
-func (c *filterCache) keep(segs []*scorch.SegmentSnapshot, key string, bitmaps []*roaring.Bitmap) {
+// put keeps b as the bitmap of what in seg, evicting the least recently
+// used beyond maxKeptBitmaps. Nothing may change b after.
+func (c *bitmapCache) put(seg segment.Segment, what string, b *roaring.Bitmap) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[filterCacheKey]*cachedFilter)
+		c.entries = make(map[bitmapKey]*keptBitmap)
 	}
 	c.tick++
-	for k, s := range segs {
-		c.entries[filterCacheKey{s.Segment(), key}] = &cachedFilter{bitmap: bitmaps[k], used: c.tick}
+	key := bitmapKey{seg, what}
+	if old, ok := c.entries[key]; ok {
+		c.bytes -= old.bytes
 	}
-	for len(c.entries) > maxCachedFilters {
-		var oldest filterCacheKey
+	e := &keptBitmap{bitmap: b, bytes: b.GetSizeInBytes(), used: c.tick}
+	c.entries[key] = e
+	c.bytes += e.bytes
+	for len(c.entries) > maxKeptBitmaps || (c.bytes > maxKeptBytes && len(c.entries) > 1) {
+		var oldest bitmapKey
 		used := c.tick + 1
 		for k, e := range c.entries {
 			if e.used < used {
 				oldest, used = k, e.used
 			}
 		}
+		c.bytes -= c.entries[oldest].bytes
 		delete(c.entries, oldest)
 	}
 }
 
-// searchFilter returns the matches of filter in each segment of snap.
-func searchFilter(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, filter query.Query) ([]*roaring.Bitmap, error) {
+// filterBitmaps returns the matches of filter (key says what it matches)
+// in each segment of snap: kept ones, or, when a segment's are not kept,
+// those of a search of the whole snapshot, which are kept.
+func (c *bitmapCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
+	segs := snap.Segments()
+	what := "filter " + key
+	out := make([]*roaring.Bitmap, len(segs))
+	for k, s := range segs {
+		b, ok := c.get(s.Segment(), what)
+		if !ok {
+			return c.searchFilter(ctx, snap, m, what, filter)
+		}
+		out[k] = b
+	}
+	return out, nil
+}
+
+// searchFilter returns the matches of filter in each segment of snap and
+// keeps them as what.
+func (c *bitmapCache) searchFilter(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, what string, filter query.Query) ([]*roaring.Bitmap, error) {
 	s, err := filter.Searcher(ctx, snap, m, search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return nil, fmt.Errorf("filtering: %v", err)
@@ -241,8 +252,12 @@ func searchFilter(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.Ind
 		bitmaps[seg].Add(uint32(num - offsets[seg]))
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	for _, b := range bitmaps {
-		b.RunOptimize()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return bitmaps, ctx.Err()
+	for k, s := range snap.Segments() {
+		bitmaps[k].RunOptimize()
+		c.put(s.Segment(), what, bitmaps[k])
+	}
+	return bitmaps, nil
 }

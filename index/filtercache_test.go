@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -61,7 +62,7 @@ func TestFilteredQueryMatchesBleve(t *testing.T) {
 	if matched < 20 {
 		t.Errorf("%d searches matched anything, want most: the test does not test filtering", matched)
 	}
-	if len(x.filters.entries) == 0 {
+	if len(x.kept.entries) == 0 {
 		t.Error("the filter cache kept nothing")
 	}
 }
@@ -85,7 +86,7 @@ func filteredScores(t *testing.T, x *Index, q Query, fast bool) map[string]float
 		t.Fatalf("query %+v is a %T, want a filteredQuery", q, bq)
 	}
 	if fast {
-		return scoresByID(t, context.Background(), bi, withFilterCache(bq, &x.filters), 1000)
+		return scoresByID(t, context.Background(), bi, withFilterCache(bq, &x.kept), 1000)
 	}
 	matches := scoresByID(t, context.Background(), bi, bleve.NewConjunctionQuery(f.text, f.filter), 1000)
 	text := scoresByID(t, context.Background(), bi, f.text, 1000)
@@ -135,7 +136,7 @@ func TestExclusionFilterMatchesBleve(t *testing.T) {
 		}
 		want := scoresByID(t, context.Background(), bi, slow, 1000)
 		for _, pass := range []string{"empty cache", "from the cache"} {
-			got := scoresByID(t, context.Background(), bi, withFilterCache(fast, &x.filters), 1000)
+			got := scoresByID(t, context.Background(), bi, withFilterCache(fast, &x.kept), 1000)
 			if diff := gocmp.Diff(ranks(want), ranks(got)); diff != "" {
 				t.Errorf("%q, %s: ranks mismatch (-bleve +filtered):\n%s", text, pass, diff)
 			}
@@ -159,4 +160,32 @@ func ranks(scores map[string]float64) []string {
 		return strings.Compare(a, b)
 	})
 	return ids
+}
+
+// TestBitmapCacheEvicts checks that the cache drops the least recently
+// used bitmaps beyond its bounds and keeps its count of bytes.
+func TestBitmapCacheEvicts(t *testing.T) {
+	x, _ := indexSynth(t, 100, Options{BatchSize: 50})
+	snap := snapshotOf(t, x)
+	seg := snap.Segments()[0].Segment()
+	c := &bitmapCache{}
+	for k := range maxKeptBitmaps + 10 {
+		c.put(seg, fmt.Sprint("small ", k), roaring.BitmapOf(uint32(k)))
+	}
+	if len(c.entries) != maxKeptBitmaps {
+		t.Errorf("kept %d bitmaps, want at most %d", len(c.entries), maxKeptBitmaps)
+	}
+	if _, ok := c.get(seg, "small 0"); ok {
+		t.Error("the least recently used bitmap is still kept")
+	}
+	if _, ok := c.get(seg, fmt.Sprint("small ", maxKeptBitmaps+9)); !ok {
+		t.Error("the bitmap kept last is gone")
+	}
+	var sum uint64
+	for _, e := range c.entries {
+		sum += e.bytes
+	}
+	if sum != c.bytes {
+		t.Errorf("the cache counts %d bytes, its bitmaps hold %d", c.bytes, sum)
+	}
 }

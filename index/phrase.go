@@ -30,20 +30,18 @@ import (
 type phraseQuery struct {
 	text  string
 	field string
+	cache *bitmapCache // keeps the phrase's matches (see keptSearcher); nil keeps none
+	// partDocs is the fewest document numbers of one part of a walk for
+	// the cache; 0 means minKeptPartDocs.
+	partDocs uint64
 }
 
-// Searcher returns the searcher of q in the index i, split in as many
-// parts as the search may use CPUs (up to maxSplitParts; see searchSlots)
-// for phrases whose words are in many releases.
+// Searcher returns the searcher of q in the index i: over the phrase's
+// kept matches (see keptSearcher) when q has a cache, else a walk of the
+// index. A reader that is not a scorch snapshot, or a phrase with two
+// words at one position (which our analyzers do not make), gets bleve's
+// match-phrase searcher.
 func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	return q.searcher(ctx, i, m, options, min(searchCPUsOf(ctx), maxSplitParts), minSplitCount)
-}
-
-// searcher returns the searcher of q, split in parts if its rarest word is
-// in at least minSplit releases (see splitPhrase). A reader that is not a
-// scorch snapshot, or a phrase with two words at one position (which our
-// analyzers do not make), gets bleve's match-phrase searcher.
-func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions, parts int, minSplit uint64) (search.Searcher, error) {
 	toks := m.AnalyzerNamed(m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
 	snap, ok := i.(*scorch.IndexSnapshot)
 	if len(toks) == 0 || !ok {
@@ -75,8 +73,10 @@ func (q *phraseQuery) searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 	// The rarest word leads: the others are only moved to its releases.
 	slices.SortStableFunc(words, func(a, b phraseTerm) int { return cmp.Compare(a.count, b.count) })
 	scratch := phraseScratchOf(ctx)
-	newSearcher := func() *phraseSearcher { return newPhraseSearcher(ctx, q.field, words, docs, options, scratch) }
-	return splitPhrase(ctx, snap, newSearcher(), newSearcher, parts, minSplit), nil
+	if q.cache != nil {
+		return q.keptSearcher(ctx, snap, words, docs, options, min(searchCPUsOf(ctx), maxKeptParts), scratch)
+	}
+	return newPhraseSearcher(ctx, q.field, words, docs, options, scratch), nil
 }
 
 // phraseTerm is one word of a phrase and its postings in a snapshot,
@@ -123,19 +123,27 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 // from scratch. It stops with ctx's error once ctx is done.
 func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
 	s := &phraseSearcher{scratch: scratch, ctx: ctx, end: math.MaxUint64}
+	s.words = newPhraseWords(field, words, docs, options, true, scratch)
+	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
+	return s
+}
+
+// newPhraseWords returns the words of a phrase in field, in an index of
+// docs releases, scored if options ask for it, their positions read if
+// positions, with iterators from scratch.
+func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, positions bool, scratch *phraseScratch) []*phraseWord {
 	scoring := options
 	scoring.IncludeTermVectors = false
+	var out []*phraseWord
 	for _, t := range words {
-		w := &phraseWord{
-			postings: newWordPostings(t.lists, options.Score != "none", scratch),
+		out = append(out, &phraseWord{
+			postings: newWordPostings(t.lists, options.Score != "none", positions, scratch),
 			scorer:   scorer.NewTermQueryScorer([]byte(t.term), field, 1, docs, t.count, 0, scoring),
 			offset:   t.offset,
 			count:    t.count,
-		}
-		s.words = append(s.words, w)
+		})
 	}
-	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
-	return s
+	return out
 }
 
 // wordPostings walks the releases that hold one word in one field of a
@@ -146,14 +154,15 @@ func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, do
 // are needed (see load). A segment's iterators are reused for the next
 // one, with their buffers.
 type wordPostings struct {
-	segs    []segmentPostings
-	freqs   bool // read frequencies and norms too
-	seg     int  // the segment of the current release
-	walk    segment.PostingsIterator
-	full    segment.PostingsIterator
-	fullSeg int    // the segment full is on, or -1
-	num     uint64 // the document number of the current release
-	done    bool   // no more releases
+	segs      []segmentPostings
+	freqs     bool // read frequencies and norms too
+	positions bool // read positions too
+	seg       int  // the segment of the current release
+	walk      segment.PostingsIterator
+	full      segment.PostingsIterator
+	fullSeg   int    // the segment full is on, or -1
+	num       uint64 // the document number of the current release
+	done      bool   // no more releases
 
 	freq uint64   // in the current release, once loaded
 	norm float64  // of the current release, once loaded
@@ -162,8 +171,8 @@ type wordPostings struct {
 
 // newWordPostings returns a walk over segs, before its first release,
 // with iterators from scratch.
-func newWordPostings(segs []segmentPostings, freqs bool, scratch *phraseScratch) *wordPostings {
-	w := &wordPostings{segs: segs, freqs: freqs, fullSeg: -1, walk: scratch.iterator(), full: scratch.iterator()}
+func newWordPostings(segs []segmentPostings, freqs, positions bool, scratch *phraseScratch) *wordPostings {
+	w := &wordPostings{segs: segs, freqs: freqs, positions: positions, fullSeg: -1, walk: scratch.iterator(), full: scratch.iterator()}
 	w.enter(0)
 	return w
 }
@@ -217,11 +226,25 @@ func (w *wordPostings) advance(num uint64) error {
 	return w.next()
 }
 
+// loadAt moves w to release num, which holds the word, and loads it there;
+// w's walk stays where it was, for w walks no more.
+func (w *wordPostings) loadAt(num uint64) error {
+	k := w.seg
+	for k+1 < len(w.segs) && w.segs[k+1].offset <= num {
+		k++
+	}
+	if k >= len(w.segs) || w.segs[k].offset > num {
+		return fmt.Errorf("release %d is not in the postings of the word", num)
+	}
+	w.seg, w.num = k, num
+	return w.load()
+}
+
 // load reads the frequency, norm and positions of the word in the current
-// release.
+// release, as w reads them.
 func (w *wordPostings) load() error {
 	if w.fullSeg != w.seg {
-		w.full = w.segs[w.seg].list.Iterator(w.freqs, w.freqs, true, w.full)
+		w.full = w.segs[w.seg].list.Iterator(w.freqs, w.freqs, w.positions, w.full)
 		w.fullSeg = w.seg
 	}
 	offset := w.segs[w.seg].offset

@@ -136,7 +136,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bq = withFilterCache(bq, &x.filters)
+	bq = withFilterCache(bq, &x.kept)
 	var facets *facetCounter
 	if q.Facets {
 		facets = &facetCounter{cache: &x.facets}
@@ -169,7 +169,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		r.Facets = facetCounts(counts)
 	}
 	if q.Highlight && strings.TrimSpace(q.Text) != "" && len(r.Hits) > 0 {
-		if err := highlight(ctx, bi, &q, r, &x.filters); err != nil {
+		if err := highlight(ctx, bi, &q, r, &x.kept); err != nil {
 			return nil, err
 		}
 	}
@@ -195,7 +195,7 @@ func withFacets(bq query.Query, facets *facetCounter) query.Query {
 // highlight adds fragments to the hits of r. It runs the query again on
 // those hits only: asking for highlights in the main search would make every
 // matching document's term positions be read, not just the page's.
-func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *filterCache) error {
+func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *bitmapCache) error {
 	bq, err := buildQuery(q, false)
 	if err != nil {
 		return err
@@ -498,9 +498,12 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 	return &filteredQuery{text: text, filter: filter, key: key.String()}, nil
 }
 
-// withFilterCache returns bq, its filters kept in c if it has any.
-func withFilterCache(bq query.Query, c *filterCache) query.Query {
+// withFilterCache returns bq, the matches of its filters and phrases kept
+// in c.
+func withFilterCache(bq query.Query, c *bitmapCache) query.Query {
 	switch q := bq.(type) {
+	case *phraseQuery:
+		q.cache = c
 	case *filteredQuery:
 		q.cache = c
 		withFilterCache(q.text, c)
