@@ -107,6 +107,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "atalaya serve: listening on http://%s (data %s)\n", addr, e.dataDir)
 	}
 	exitOnSecondSignal(e)
+	tuneServeGC(e.logger, os.Getenv)
 	return app.Run(ctx, opts)
 }
 
