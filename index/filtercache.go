@@ -255,8 +255,9 @@ func (c *bitmapCache) searchFilter(ctx context.Context, snap *scorch.IndexSnapsh
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Not run-optimized: a filter's bitmap is asked whether it holds each
+	// match of the text, which a run container answers by binary search.
 	for k, s := range snap.Segments() {
-		bitmaps[k].RunOptimize()
 		c.put(s.Segment(), what, bitmaps[k])
 	}
 	return bitmaps, nil
