@@ -206,59 +206,70 @@ func (c *bitmapCache) put(seg segment.Segment, what string, b *roaring.Bitmap) {
 }
 
 // filterBitmaps returns the matches of filter (key says what it matches)
-// in each segment of snap: kept ones, or, when a segment's are not kept,
-// those of a search of the whole snapshot, which are kept.
+// in each segment of snap: kept ones, and for the segments whose matches
+// are not kept (written since), those of a search of these segments, which
+// are kept.
 func (c *bitmapCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
 	segs := snap.Segments()
 	what := "filter " + key
 	out := make([]*roaring.Bitmap, len(segs))
+	var missing []int
 	for k, s := range segs {
-		b, ok := c.get(s.Segment(), what)
-		if !ok {
-			return c.searchFilter(ctx, snap, m, what, filter)
+		if b, ok := c.get(s.Segment(), what); ok {
+			out[k] = b
+		} else {
+			missing = append(missing, k)
 		}
-		out[k] = b
 	}
-	return out, nil
-}
-
-// searchFilter returns the matches of filter in each segment of snap and
-// keeps them as what.
-func (c *bitmapCache) searchFilter(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, what string, filter query.Query) ([]*roaring.Bitmap, error) {
-	s, err := filter.Searcher(ctx, snap, m, search.SearcherOptions{Score: "none"})
-	if err != nil {
-		return nil, fmt.Errorf("filtering: %v", err)
+	if len(missing) == 0 {
+		return out, nil
 	}
-	defer s.Close()
-	offsets, _ := segmentOffsets(snap)
-	bitmaps := make([]*roaring.Bitmap, len(offsets))
-	for k := range bitmaps {
-		bitmaps[k] = roaring.New()
-	}
-	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
-	seg := 0
-	for {
-		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, fmt.Errorf("filtering: %v", err)
-		}
-		if dm == nil {
-			break
-		}
-		num := dm.IndexInternalID.Value()
-		for seg+1 < len(offsets) && num >= offsets[seg+1] {
-			seg++
-		}
-		bitmaps[seg].Add(uint32(num - offsets[seg]))
-		sctx.DocumentMatchPool.Put(dm)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := searchFilter(ctx, snap, m, filter, missing, out); err != nil {
 		return nil, err
 	}
 	// Not run-optimized: a filter's bitmap is asked whether it holds each
 	// match of the text, which a run container answers by binary search.
-	for k, s := range snap.Segments() {
-		c.put(s.Segment(), what, bitmaps[k])
+	for _, k := range missing {
+		c.put(segs[k].Segment(), what, out[k])
 	}
-	return bitmaps, nil
+	return out, nil
+}
+
+// searchFilter sets out[k], for each segment k of missing (in order), to
+// the matches of filter in that segment, by number within it: the
+// filter's searcher skips to each segment's first document.
+func searchFilter(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, filter query.Query, missing []int, out []*roaring.Bitmap) error {
+	s, err := filter.Searcher(ctx, snap, m, search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return fmt.Errorf("filtering: %v", err)
+	}
+	defer s.Close()
+	offsets, total := segmentOffsets(snap)
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
+	var dm *search.DocumentMatch // the next match, once the search started
+	started := false
+	for _, k := range missing {
+		out[k] = roaring.New()
+		end := total
+		if k+1 < len(offsets) {
+			end = offsets[k+1]
+		}
+		if !started || (dm != nil && dm.IndexInternalID.Value() < offsets[k]) {
+			if dm != nil {
+				sctx.DocumentMatchPool.Put(dm)
+			}
+			if dm, err = s.Advance(sctx, bleveapi.NewIndexInternalID(nil, offsets[k])); err != nil {
+				return fmt.Errorf("filtering: %v", err)
+			}
+			started = true
+		}
+		for dm != nil && dm.IndexInternalID.Value() < end {
+			out[k].Add(uint32(dm.IndexInternalID.Value() - offsets[k]))
+			sctx.DocumentMatchPool.Put(dm)
+			if dm, err = s.Next(sctx); err != nil {
+				return fmt.Errorf("filtering: %v", err)
+			}
+		}
+	}
+	return ctx.Err()
 }
