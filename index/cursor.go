@@ -130,7 +130,7 @@ func (x *Index) exportPage(ctx context.Context, q *Query, month string, after []
 	if err != nil {
 		return nil, err
 	}
-	bq = withFilterCache(bq, &x.kept)
+	bq = withKept(bq, &x.kept)
 	if month != "" {
 		bq = bleve.NewConjunctionQuery(bq, &filterQuery{q: keywordQuery(fieldMonth, month)})
 	} else {

@@ -86,7 +86,7 @@ func filteredScores(t *testing.T, x *Index, q Query, fast bool) map[string]float
 		t.Fatalf("query %+v is a %T, want a filteredQuery", q, bq)
 	}
 	if fast {
-		return scoresByID(t, context.Background(), bi, withFilterCache(bq, &x.kept), 1000)
+		return scoresByID(t, context.Background(), bi, withKept(bq, &x.kept), 1000)
 	}
 	matches := scoresByID(t, context.Background(), bi, bleve.NewConjunctionQuery(f.text, f.filter), 1000)
 	text := scoresByID(t, context.Background(), bi, f.text, 1000)
@@ -136,7 +136,7 @@ func TestExclusionFilterMatchesBleve(t *testing.T) {
 		}
 		want := scoresByID(t, context.Background(), bi, slow, 1000)
 		for _, pass := range []string{"empty cache", "from the cache"} {
-			got := scoresByID(t, context.Background(), bi, withFilterCache(fast, &x.kept), 1000)
+			got := scoresByID(t, context.Background(), bi, withKept(fast, &x.kept), 1000)
 			if diff := gocmp.Diff(ranks(want), ranks(got)); diff != "" {
 				t.Errorf("%q, %s: ranks mismatch (-bleve +filtered):\n%s", text, pass, diff)
 			}

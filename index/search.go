@@ -136,7 +136,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bq = withFilterCache(bq, &x.kept)
+	bq = withKept(bq, &x.kept)
 	var facets *facetCounter
 	if q.Facets {
 		facets = &facetCounter{cache: &x.facets}
@@ -200,7 +200,7 @@ func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters
 	if err != nil {
 		return err
 	}
-	bq = withFilterCache(bq, filters)
+	bq = withKept(bq, filters)
 	ids := make([]string, len(r.Hits))
 	for i, h := range r.Hits {
 		ids[i] = string(h.ID)
@@ -498,27 +498,27 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 	return &filteredQuery{text: text, filter: filter, key: key.String()}, nil
 }
 
-// withFilterCache returns bq, the matches of its filters and phrases kept
+// withKept returns bq, the matches of its filters and phrases kept
 // in c.
-func withFilterCache(bq query.Query, c *bitmapCache) query.Query {
+func withKept(bq query.Query, c *bitmapCache) query.Query {
 	switch q := bq.(type) {
 	case *phraseQuery:
 		q.cache = c
 	case *filteredQuery:
 		q.cache = c
-		withFilterCache(q.text, c)
+		withKept(q.text, c)
 	case *query.ConjunctionQuery:
 		for _, x := range q.Conjuncts {
-			withFilterCache(x, c)
+			withKept(x, c)
 		}
 	case *query.DisjunctionQuery:
 		for _, x := range q.Disjuncts {
-			withFilterCache(x, c)
+			withKept(x, c)
 		}
 	case *query.BooleanQuery:
 		for _, x := range []query.Query{q.Must, q.Should, q.MustNot} {
 			if x != nil {
-				withFilterCache(x, c)
+				withKept(x, c)
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func (x *Index) Trends(ctx context.Context, req TrendsRequest) (Trends, error) {
 	if err != nil {
 		return Trends{}, err
 	}
-	bq = withFilterCache(bq, &x.kept)
+	bq = withKept(bq, &x.kept)
 	matches := &facetCounter{}
 	defer matches.close()
 	res, err := count(withPhraseScratch(ctx, &x.scratch), bi, bq, matches)
