@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -133,4 +134,67 @@ func scoresByID(t *testing.T, ctx context.Context, bi bleve.Index, q query.Query
 		m[h.ID] = h.Score
 	}
 	return m
+}
+
+// TestKeptConcurrently runs phrase, filtered and faceted searches from
+// several goroutines while releases are indexed, so that kept bitmaps and
+// facet values are found, shared and evicted at once (run with -race);
+// every search must answer what a search alone answers once the writes
+// have ended.
+func TestKeptConcurrently(t *testing.T) {
+	x, _, docs, phrases := indexPhrases(t, 300, Options{BatchSize: 30})
+	queries := []Query{
+		{Text: phrases[0], Facets: true},
+		{Text: phrases[4], Labels: []string{"kingpin"}},
+		{Text: "sanctions NOT label:neither", Sort: SortDate},
+		{Text: phrases[6] + " OR fentanyl", Countries: []string{"mx"}, Facets: true},
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		defer close(stop)
+		for k := 0; k < len(docs); k += 30 {
+			if err := x.Put(context.Background(), docs[k:min(k+30, len(docs))]...); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := x.Search(context.Background(), queries[i%len(queries)]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, q := range queries {
+		fresh, err := OpenMem()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		if err := fresh.Put(context.Background(), docs...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != want.Total || !gocmp.Equal(got.Facets, want.Facets) {
+			t.Errorf("%+v: %d matches and facets %v after concurrent searches, want %d and %v", q, got.Total, got.Facets, want.Total, want.Facets)
+		}
+	}
 }
