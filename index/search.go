@@ -511,8 +511,8 @@ func withKept(bq query.Query, c *bitmapCache) query.Query {
 		for _, x := range q.Conjuncts {
 			withKept(x, c)
 		}
-	case *query.DisjunctionQuery:
-		for _, x := range q.Disjuncts {
+	case *orQuery:
+		for _, x := range q.operands {
 			withKept(x, c)
 		}
 	case *query.BooleanQuery:

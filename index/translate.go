@@ -269,5 +269,5 @@ func disjunction(qs []query.Query) query.Query {
 	if len(qs) == 1 {
 		return qs[0]
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return &orQuery{operands: qs}
 }

@@ -1,0 +1,351 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bleveapi "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// orQuery is bleve's disjunction query, searched faster when every
+// operand is one word in one field or such a disjunction itself: a query
+// word, which is a disjunction over the text fields, and ORs of words.
+// Bleve passes every match of every word through a term searcher, a
+// disjunction searcher per level and a document match per level; the
+// orSearcher walks the words' postings together and scores each release
+// once, as bleve would (tf-idf per word, each disjunction's sum times the
+// share of its operands that match), about twice as fast. Other operands,
+// unscored searches (which bleve turns into bitmap operations) and
+// searches that want term vectors or explanations are bleve's.
+type orQuery struct {
+	operands []query.Query
+}
+
+// Searcher returns the orSearcher of q, or bleve's disjunction searcher.
+func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	snap, ok := i.(*scorch.IndexSnapshot)
+	if ok && options.Score != "none" && !options.IncludeTermVectors && !options.Explain {
+		docs, err := snap.DocCount()
+		if err != nil {
+			return nil, fmt.Errorf("counting releases: %v", err)
+		}
+		b := &orBuilder{snap: snap, m: m, docs: docs}
+		if _, ok, err := b.node(q, -1); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			s := &orSearcher{leaves: b.leaves, inner: b.inner, scratch: phraseScratchOf(ctx)}
+			s.sums, s.counts = make([]float64, len(s.inner)), make([]int, len(s.inner))
+			s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's disjunction does
+			return s, nil
+		}
+	}
+	return bleve.NewDisjunctionQuery(q.operands...).Searcher(ctx, i, m, options)
+}
+
+// orBuilder makes the tree of an orSearcher: its leaves, and its
+// disjunctions with the operands before the disjunction they are in.
+type orBuilder struct {
+	snap   *scorch.IndexSnapshot
+	m      mapping.IndexMapping
+	docs   uint64
+	leaves []*orLeaf
+	inner  []orDisjunction
+}
+
+// orDisjunction is a disjunction of an orSearcher's tree.
+type orDisjunction struct {
+	parent   int // the disjunction it is an operand of, or -1 for the root
+	operands int
+}
+
+// node adds q, an operand of disjunction parent (-1 for none), to the
+// tree and returns its place among the leaves or disjunctions, not ok if
+// q or an operand of it is not one the orSearcher searches.
+func (b *orBuilder) node(q query.Query, parent int) (int, bool, error) {
+	switch q := q.(type) {
+	case *orQuery:
+		var leaves, inner []int
+		for _, op := range q.operands {
+			_, isOr := op.(*orQuery)
+			k, ok, err := b.node(op, -1)
+			if !ok || err != nil {
+				return 0, false, err
+			}
+			if isOr {
+				inner = append(inner, k)
+			} else {
+				leaves = append(leaves, k)
+			}
+		}
+		self := len(b.inner)
+		b.inner = append(b.inner, orDisjunction{parent: parent, operands: len(q.operands)})
+		for _, k := range leaves {
+			b.leaves[k].parent = self
+		}
+		for _, k := range inner {
+			b.inner[k].parent = self
+		}
+		return self, true, nil
+	case *wordsQuery:
+		toks := b.m.AnalyzerNamed(b.m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
+		if len(toks) != 1 {
+			return 0, false, nil
+		}
+		return b.leaf(q.field, toks[0].Term)
+	case *query.TermQuery:
+		if q.Boost() != 1 {
+			return 0, false, nil
+		}
+		return b.leaf(q.FieldVal, []byte(q.Term))
+	}
+	return 0, false, nil
+}
+
+// leaf adds term in field to the leaves and returns its place.
+func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
+	lists, count, err := postingsOf(b.snap, field, term)
+	if err != nil {
+		return 0, false, fmt.Errorf("word %q in %s: %v", term, field, err)
+	}
+	b.leaves = append(b.leaves, &orLeaf{
+		segs:  lists,
+		idf:   1 + math.Log(float64(b.docs)/float64(count+1)), // as bleve's tf-idf term scorer
+		count: count,
+		num:   math.MaxUint64,
+	})
+	return len(b.leaves) - 1, true, nil
+}
+
+// orLeaf walks the postings of one word in one field, segment by segment,
+// reading frequencies and norms.
+type orLeaf struct {
+	parent int // the disjunction it is an operand of
+	segs   []segmentPostings
+	idf    float64
+	weight float64 // the query weight: idf times the query norm
+	count  uint64
+
+	seg  int
+	it   segment.PostingsIterator
+	num  uint64 // the current release, math.MaxUint64 once done
+	freq uint64
+	norm float64
+}
+
+// start puts l on its first release, with an iterator from scratch.
+func (l *orLeaf) start(scratch *phraseScratch) error {
+	l.it = scratch.iterator()
+	l.seg = -1
+	return l.enter(0, 0)
+}
+
+// enter moves l to segment k, at or after the number from within it.
+func (l *orLeaf) enter(k int, from uint64) error {
+	for ; k < len(l.segs); k, from = k+1, 0 {
+		if k != l.seg {
+			l.it = l.segs[k].list.Iterator(true, true, false, l.it)
+			l.seg = k
+		}
+		p, err := l.it.Advance(from)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			l.set(p)
+			return nil
+		}
+	}
+	l.num = math.MaxUint64
+	return nil
+}
+
+func (l *orLeaf) set(p segment.Posting) {
+	l.num = l.segs[l.seg].offset + p.Number()
+	l.freq, l.norm = p.Frequency(), p.Norm()
+}
+
+// next moves l to its next release.
+func (l *orLeaf) next() error {
+	p, err := l.it.Next()
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		l.set(p)
+		return nil
+	}
+	return l.enter(l.seg+1, 0)
+}
+
+// advance moves l to its first release at or after num.
+func (l *orLeaf) advance(num uint64) error {
+	if l.num >= num {
+		return nil
+	}
+	k := l.seg
+	for k+1 < len(l.segs) && l.segs[k+1].offset <= num {
+		k++
+	}
+	return l.enter(k, num-min(num, l.segs[k].offset))
+}
+
+// score returns l's score in its current release, computed as bleve's
+// tf-idf term scorer computes it (scorer.TermQueryScorer, with a boost
+// of 1), operation for operation.
+func (l *orLeaf) score() float64 {
+	tf := math.Sqrt(float64(l.freq))
+	score := tf * l.norm * l.idf
+	if l.weight != 1 {
+		score *= l.weight
+	}
+	return score
+}
+
+// orSearcher returns the releases that match its tree, in order. A
+// release's score is summed from the leaves on it up: each disjunction's
+// score is the sum of its matching operands' times the share of its
+// operands that match, as bleve's disjunction scorer makes it.
+type orSearcher struct {
+	leaves  []*orLeaf
+	inner   []orDisjunction // operands before the disjunctions they are in; the root last
+	sums    []float64       // per disjunction, for the release being scored
+	counts  []int
+	scratch *phraseScratch
+	started bool
+}
+
+func (s *orSearcher) start() error {
+	if s.started {
+		return nil
+	}
+	s.started = true
+	for _, l := range s.leaves {
+		if err := l.start(s.scratch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Next returns the next match.
+func (s *orSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s.match(ctx)
+}
+
+// Advance returns the first match at or after id.
+func (s *orSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInternalID) (*search.DocumentMatch, error) {
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	num := id.Value()
+	for _, l := range s.leaves {
+		if err := l.advance(num); err != nil {
+			return nil, err
+		}
+	}
+	return s.match(ctx)
+}
+
+// match returns the match of the lowest release the leaves are on, and
+// moves those leaves on.
+func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	num := uint64(math.MaxUint64)
+	for _, l := range s.leaves {
+		num = min(num, l.num)
+	}
+	if num == math.MaxUint64 {
+		return nil, nil
+	}
+	clear(s.sums)
+	clear(s.counts)
+	for _, l := range s.leaves {
+		if l.num == num {
+			s.sums[l.parent] += l.score()
+			s.counts[l.parent]++
+			if err := l.next(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var score float64
+	for k, d := range s.inner {
+		if s.counts[k] == 0 {
+			continue
+		}
+		sk := s.sums[k] * float64(s.counts[k]) / float64(d.operands)
+		if d.parent < 0 {
+			score = sk
+			break
+		}
+		s.sums[d.parent] += sk
+		s.counts[d.parent]++
+	}
+	dm := ctx.DocumentMatchPool.Get()
+	dm.IndexInternalID = bleveapi.NewIndexInternalID(dm.IndexInternalID, num)
+	dm.Score = score
+	return dm, nil
+}
+
+// Weight is the sum of the words' weights, as bleve's disjunctions sum
+// their operands'.
+func (s *orSearcher) Weight() float64 {
+	var w float64
+	for _, l := range s.leaves {
+		w += l.idf * l.idf
+	}
+	return w
+}
+
+// SetQueryNorm passes the norm on to every word.
+func (s *orSearcher) SetQueryNorm(norm float64) {
+	for _, l := range s.leaves {
+		l.weight = l.idf * norm
+	}
+}
+
+// Count estimates the matches: those of every word.
+func (s *orSearcher) Count() uint64 {
+	var n uint64
+	for _, l := range s.leaves {
+		n += l.count
+	}
+	return n
+}
+
+// Min is 0: the searcher takes no part in a minimum-should-match.
+func (s *orSearcher) Min() int { return 0 }
+
+// Size estimates the memory the searcher holds.
+func (s *orSearcher) Size() int {
+	n := 0
+	for _, l := range s.leaves {
+		n += 64
+		if l.it != nil {
+			n += l.it.Size()
+		}
+	}
+	return n
+}
+
+// DocumentMatchPoolSize is 1: the match returned.
+func (s *orSearcher) DocumentMatchPoolSize() int { return 1 }
+
+// Close gives the iterators back to the scratch they came from.
+func (s *orSearcher) Close() error {
+	for _, l := range s.leaves {
+		s.scratch.keepIterator(l.it)
+		l.it = nil
+	}
+	return nil
+}
