@@ -50,7 +50,7 @@ func TestOrQueryMatchesBleve(t *testing.T) {
 					matched++
 				}
 			}
-			if hasOrSearcher(t, bi, q) {
+			if hasOrSearcher(t, x, q) {
 				fast++
 			}
 		}
@@ -88,22 +88,19 @@ func bleveDisjunctions(q query.Query) query.Query {
 	return q
 }
 
-// hasOrSearcher reports whether q's searcher is or holds an orSearcher.
-func hasOrSearcher(t *testing.T, bi bleve.Index, q query.Query) bool {
+// hasOrSearcher reports whether q's searcher in x is or holds an
+// orSearcher.
+func hasOrSearcher(t *testing.T, x *Index, q query.Query) bool {
 	t.Helper()
-	ir, err := bi.Advanced()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ir.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	if c, ok := q.(*query.ConjunctionQuery); ok {
 		q = c.Conjuncts[0]
 	}
-	s, err := q.Searcher(context.Background(), r, bi.Mapping(), bleveOptions())
+	bi, release, err := x.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	s, err := q.Searcher(context.Background(), snapshotOf(t, x), bi.Mapping(), bleveOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

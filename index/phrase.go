@@ -131,10 +131,10 @@ func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, do
 // newPhraseWords returns the words of a phrase in field, in an index of
 // docs releases, scored if options ask for it, their positions read if
 // positions, with iterators from scratch.
-func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, positions bool, scratch *phraseScratch) []*phraseWord {
+func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, positions bool, scratch *phraseScratch) phraseWords {
 	scoring := options
 	scoring.IncludeTermVectors = false
-	var out []*phraseWord
+	var out phraseWords
 	for _, t := range words {
 		out = append(out, &phraseWord{
 			postings: newWordPostings(t.lists, options.Score != "none", positions, scratch),
@@ -275,7 +275,7 @@ func (w *wordPostings) load() error {
 // scores, as in bleve's phrase searcher. Text fields hold one value each,
 // so positions are compared without array positions.
 type phraseSearcher struct {
-	words       []*phraseWord // the rarest first
+	words       phraseWords // the rarest first
 	initialized bool
 	scratch     *phraseScratch  // takes the iterators back on Close
 	ctx         context.Context // checked every checkEvery releases walked
@@ -430,21 +430,39 @@ func (s *phraseSearcher) startsAt(p uint64) bool {
 	return true
 }
 
-// Weight is the sum of the words' weights.
-func (s *phraseSearcher) Weight() float64 {
+// phraseWords are the words of a phrase being searched.
+type phraseWords []*phraseWord
+
+// weight is the sum of the words' weights.
+func (ws phraseWords) weight() float64 {
 	var weight float64
-	for _, w := range s.words {
+	for _, w := range ws {
 		weight += w.scorer.Weight()
 	}
 	return weight
 }
 
-// SetQueryNorm passes the norm on to the words' scorers.
-func (s *phraseSearcher) SetQueryNorm(norm float64) {
-	for _, w := range s.words {
+// setQueryNorm passes the norm on to the words' scorers.
+func (ws phraseWords) setQueryNorm(norm float64) {
+	for _, w := range ws {
 		w.scorer.SetQueryNorm(norm)
 	}
 }
+
+// keepIterators gives the words' iterators back to scratch.
+func (ws phraseWords) keepIterators(scratch *phraseScratch) {
+	for _, w := range ws {
+		scratch.keepIterator(w.postings.walk)
+		scratch.keepIterator(w.postings.full)
+		w.postings.walk, w.postings.full, w.postings.fullSeg = nil, nil, -1
+	}
+}
+
+// Weight is the sum of the words' weights.
+func (s *phraseSearcher) Weight() float64 { return s.words.weight() }
+
+// SetQueryNorm passes the norm on to the words' scorers.
+func (s *phraseSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
 
 // Count estimates the matches: those of the rarest word.
 func (s *phraseSearcher) Count() uint64 {
@@ -459,11 +477,7 @@ func (s *phraseSearcher) Count() uint64 {
 
 // Close gives the words' iterators back to the scratch they came from.
 func (s *phraseSearcher) Close() error {
-	for _, w := range s.words {
-		s.scratch.keepIterator(w.postings.walk)
-		s.scratch.keepIterator(w.postings.full)
-		w.postings.walk, w.postings.full, w.postings.fullSeg = nil, nil, -1
-	}
+	s.words.keepIterators(s.scratch)
 	return nil
 }
 

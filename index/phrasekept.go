@@ -174,7 +174,7 @@ func walkPart(ctx context.Context, field string, words []phraseTerm, docs uint64
 type keptPhraseSearcher struct {
 	ctx     context.Context // checked every checkEvery matches
 	scratch *phraseScratch  // takes the iterators back on Close
-	words   []*phraseWord   // reading frequencies and norms, no positions
+	words   phraseWords     // reading frequencies and norms, no positions
 	offsets []uint64        // the first document number of each segment
 	matches []*roaring.Bitmap
 	deleted []*roaring.Bitmap // the releases deleted from each segment, or nil
@@ -240,31 +240,17 @@ func (s *keptPhraseSearcher) match(ctx *search.SearchContext, num uint64) (*sear
 }
 
 // Weight is the sum of the words' weights.
-func (s *keptPhraseSearcher) Weight() float64 {
-	var weight float64
-	for _, w := range s.words {
-		weight += w.scorer.Weight()
-	}
-	return weight
-}
+func (s *keptPhraseSearcher) Weight() float64 { return s.words.weight() }
 
 // SetQueryNorm passes the norm on to the words' scorers.
-func (s *keptPhraseSearcher) SetQueryNorm(norm float64) {
-	for _, w := range s.words {
-		w.scorer.SetQueryNorm(norm)
-	}
-}
+func (s *keptPhraseSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
 
 // Count is the number of kept matches, deleted releases included.
 func (s *keptPhraseSearcher) Count() uint64 { return s.count }
 
 // Close gives the words' iterators back to the scratch they came from.
 func (s *keptPhraseSearcher) Close() error {
-	for _, w := range s.words {
-		s.scratch.keepIterator(w.postings.walk)
-		s.scratch.keepIterator(w.postings.full)
-		w.postings.walk, w.postings.full, w.postings.fullSeg = nil, nil, -1
-	}
+	s.words.keepIterators(s.scratch)
 	return nil
 }
 

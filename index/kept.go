@@ -28,8 +28,9 @@ import (
 // the same).
 
 // filteredQuery matches the releases text matches that filter matches,
-// scored by text alone, as bleve's conjunction of text and an unscored
-// filter scores them.
+// scored by text alone (bleve's conjunction of text and an unscored
+// filter scales every score by one factor, its norm counting the filter's
+// weight).
 type filteredQuery struct {
 	text   query.Query
 	filter query.Query // unscored
