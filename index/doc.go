@@ -79,9 +79,9 @@
 // matches them through maps. Decoding positions is still most of the work,
 // and its answer for a segment never changes, as segments are never
 // written again: so the releases of each segment that hold a phrase are
-// kept as a bitmap, found once (in parts, one per spare CPU, for large
-// segments); later searches of the phrase only score those releases,
-// reading the words' frequencies and norms but no positions. The phrase
+// kept with each word's frequency and norm there, found once (in parts,
+// one per spare CPU, for large segments); later searches of the phrase
+// score them from what is kept, without reading the index. The phrase
 // searches of an [Index] reuse postings iterators from one search to the
 // next: allocating less, they let the garbage collector run less often,
 // and a search that overlaps a collection runs slower.
@@ -94,7 +94,7 @@
 // The filters of a [Query] (and operands of the text that only exclude by
 // keyword or date, such as NOT label:neither) are not scored and do not
 // change the order of relevance. Their matches are kept as a bitmap per
-// segment, like a phrase's, and the text's matches are checked against
+// segment, like a phrase's matches, and the text's matches are checked against
 // them, skipping to the filters' next match. A date range that spans whole
 // years is matched by year terms plus numeric ranges for the partial years
 // at its ends, as a numeric range over years is slow.

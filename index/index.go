@@ -98,7 +98,7 @@ type Index struct {
 	scratch phraseScratch
 	slots   *searchSlots
 	facets  facetCache
-	kept    bitmapCache
+	kept    keptCache
 }
 
 // OpenMem returns an empty index held in memory, for tests and demos.

@@ -35,7 +35,7 @@ type filteredQuery struct {
 	text   query.Query
 	filter query.Query // unscored
 	key    string      // what filter matches, as text: the cache key
-	cache  *bitmapCache
+	cache  *keptCache
 }
 
 // Searcher returns text's searcher, filtered by filter's matches in i.
@@ -128,73 +128,72 @@ func (f *filteredSearcher) nextAtOrAfter(num uint64) (uint64, bool) {
 	return 0, false
 }
 
-// bitmapCache keeps bitmaps of documents per segment: the matches of the
-// filters and of the phrases searched last, at most maxKeptBitmaps of
-// them and maxKeptBytes in all, the least recently used going first. A
-// nil cache keeps nothing.
-type bitmapCache struct {
+// keptCache keeps what searches found in each segment: the matches of the
+// filters (bitmaps) and of the phrases (phraseMatches) searched last, at
+// most maxKept of them and maxKeptBytes in all, the least recently used
+// going first. A nil cache keeps nothing.
+type keptCache struct {
 	mu      sync.Mutex
-	entries map[bitmapKey]*keptBitmap
+	entries map[keptKey]*keptEntry
 	tick    uint64
-	bytes   uint64 // held by the bitmaps kept
+	bytes   uint64 // held by the values kept
 }
 
-// Bounds on the bitmaps kept: a few hundred filters and phrases over an
-// index of a few dozen segments.
+// Bounds on what is kept: a few hundred filters and phrases over an index
+// of a few dozen segments.
 const (
-	maxKeptBitmaps = 4096
-	maxKeptBytes   = 32 << 20
+	maxKept      = 4096
+	maxKeptBytes = 32 << 20
 )
 
-// bitmapKey names a bitmap: its segment, and what it holds as text.
-type bitmapKey struct {
+// keptKey names a value kept: its segment, and what it holds as text.
+type keptKey struct {
 	seg  segment.Segment
 	what string
 }
 
-type keptBitmap struct {
-	bitmap *roaring.Bitmap
-	bytes  uint64
-	used   uint64
+type keptEntry struct {
+	value any
+	bytes uint64
+	used  uint64
 }
 
-// get returns the bitmap of what in seg, if kept.
-func (c *bitmapCache) get(seg segment.Segment, what string) (*roaring.Bitmap, bool) {
+// get returns the value kept as what in seg, if any.
+func (c *keptCache) get(seg segment.Segment, what string) (any, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[bitmapKey{seg, what}]
+	e, ok := c.entries[keptKey{seg, what}]
 	if !ok {
 		return nil, false
 	}
 	c.tick++
 	e.used = c.tick
-	return e.bitmap, true
+	return e.value, true
 }
 
-// put keeps b as the bitmap of what in seg, evicting the least recently
-// used beyond maxKeptBitmaps. Nothing may change b after.
-func (c *bitmapCache) put(seg segment.Segment, what string, b *roaring.Bitmap) {
+// put keeps v, which holds about bytes bytes, as what in seg, evicting the
+// least recently used beyond the bounds. Nothing may change v after.
+func (c *keptCache) put(seg segment.Segment, what string, v any, bytes uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[bitmapKey]*keptBitmap)
+		c.entries = make(map[keptKey]*keptEntry)
 	}
 	c.tick++
-	key := bitmapKey{seg, what}
+	key := keptKey{seg, what}
 	if old, ok := c.entries[key]; ok {
 		c.bytes -= old.bytes
 	}
-	e := &keptBitmap{bitmap: b, bytes: b.GetSizeInBytes(), used: c.tick}
-	c.entries[key] = e
-	c.bytes += e.bytes
-	for len(c.entries) > maxKeptBitmaps || (c.bytes > maxKeptBytes && len(c.entries) > 1) {
-		var oldest bitmapKey
+	c.entries[key] = &keptEntry{value: v, bytes: bytes, used: c.tick}
+	c.bytes += bytes
+	for len(c.entries) > maxKept || (c.bytes > maxKeptBytes && len(c.entries) > 1) {
+		var oldest keptKey
 		used := c.tick + 1
 		for k, e := range c.entries {
 			if e.used < used {
@@ -210,14 +209,14 @@ func (c *bitmapCache) put(seg segment.Segment, what string, b *roaring.Bitmap) {
 // in each segment of snap: kept ones, and for the segments whose matches
 // are not kept (written since), those of a search of these segments, which
 // are kept.
-func (c *bitmapCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
+func (c *keptCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
 	segs := snap.Segments()
 	what := "filter " + key
 	out := make([]*roaring.Bitmap, len(segs))
 	var missing []int
 	for k, s := range segs {
 		if b, ok := c.get(s.Segment(), what); ok {
-			out[k] = b
+			out[k] = b.(*roaring.Bitmap)
 		} else {
 			missing = append(missing, k)
 		}
@@ -231,7 +230,7 @@ func (c *bitmapCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnaps
 	// Not run-optimized: a filter's bitmap is asked whether it holds each
 	// match of the text, which a run container answers by binary search.
 	for _, k := range missing {
-		c.put(segs[k].Segment(), what, out[k])
+		c.put(segs[k].Segment(), what, out[k], out[k].GetSizeInBytes())
 	}
 	return out, nil
 }

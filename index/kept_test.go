@@ -168,17 +168,17 @@ func TestBitmapCacheEvicts(t *testing.T) {
 	x, _ := indexSynth(t, 100, Options{BatchSize: 50})
 	snap := snapshotOf(t, x)
 	seg := snap.Segments()[0].Segment()
-	c := &bitmapCache{}
-	for k := range maxKeptBitmaps + 10 {
-		c.put(seg, fmt.Sprint("small ", k), roaring.BitmapOf(uint32(k)))
+	c := &keptCache{}
+	for k := range maxKept + 10 {
+		c.put(seg, fmt.Sprint("small ", k), roaring.BitmapOf(uint32(k)), 16)
 	}
-	if len(c.entries) != maxKeptBitmaps {
-		t.Errorf("kept %d bitmaps, want at most %d", len(c.entries), maxKeptBitmaps)
+	if len(c.entries) != maxKept {
+		t.Errorf("kept %d bitmaps, want at most %d", len(c.entries), maxKept)
 	}
 	if _, ok := c.get(seg, "small 0"); ok {
 		t.Error("the least recently used bitmap is still kept")
 	}
-	if _, ok := c.get(seg, fmt.Sprint("small ", maxKeptBitmaps+9)); !ok {
+	if _, ok := c.get(seg, fmt.Sprint("small ", maxKept+9)); !ok {
 		t.Error("the bitmap kept last is gone")
 	}
 	var sum uint64

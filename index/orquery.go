@@ -117,7 +117,7 @@ func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
 	}
 	b.leaves = append(b.leaves, &orLeaf{
 		segs:  lists,
-		idf:   1 + math.Log(float64(b.docs)/float64(count+1)), // as bleve's tf-idf term scorer
+		idf:   tfidfIDF(b.docs, count),
 		count: count,
 		num:   math.MaxUint64,
 	})
@@ -197,17 +197,8 @@ func (l *orLeaf) advance(num uint64) error {
 	return l.enter(k, num-min(num, l.segs[k].offset))
 }
 
-// score returns l's score in its current release, computed as bleve's
-// tf-idf term scorer computes it (scorer.TermQueryScorer, with a boost
-// of 1), operation for operation.
-func (l *orLeaf) score() float64 {
-	tf := math.Sqrt(float64(l.freq))
-	score := tf * l.norm * l.idf
-	if l.weight != 1 {
-		score *= l.weight
-	}
-	return score
-}
+// score returns l's score in its current release.
+func (l *orLeaf) score() float64 { return tfidf(l.freq, l.norm, l.idf, l.weight) }
 
 // orSearcher returns the releases that match its tree, in order. A
 // release's score is summed from the leaves on it up: each disjunction's

@@ -30,7 +30,7 @@ import (
 type phraseQuery struct {
 	text  string
 	field string
-	cache *bitmapCache // keeps the phrase's matches (see keptSearcher); nil keeps none
+	cache *keptCache // keeps the phrase's matches (see keptSearcher); nil keeps none
 	// partDocs is the fewest document numbers of one part of a walk for
 	// the cache; 0 means minKeptPartDocs.
 	partDocs uint64
@@ -74,7 +74,7 @@ func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 	slices.SortStableFunc(words, func(a, b phraseTerm) int { return cmp.Compare(a.count, b.count) })
 	scratch := phraseScratchOf(ctx)
 	if q.cache != nil {
-		return q.keptSearcher(ctx, snap, words, docs, options, min(searchCPUsOf(ctx), maxKeptParts), scratch)
+		return q.keptSearcher(ctx, snap, words, docs, min(searchCPUsOf(ctx), maxKeptParts), scratch)
 	}
 	return newPhraseSearcher(ctx, q.field, words, docs, options, scratch), nil
 }
@@ -123,21 +123,21 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 // from scratch. It stops with ctx's error once ctx is done.
 func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
 	s := &phraseSearcher{scratch: scratch, ctx: ctx, end: math.MaxUint64}
-	s.words = newPhraseWords(field, words, docs, options, true, scratch)
+	s.words = newPhraseWords(field, words, docs, options, scratch)
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
 	return s
 }
 
 // newPhraseWords returns the words of a phrase in field, in an index of
-// docs releases, scored if options ask for it, their positions read if
-// positions, with iterators from scratch.
-func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, positions bool, scratch *phraseScratch) phraseWords {
+// docs releases, scored if options ask for it, with iterators from
+// scratch.
+func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) phraseWords {
 	scoring := options
 	scoring.IncludeTermVectors = false
 	var out phraseWords
 	for _, t := range words {
 		out = append(out, &phraseWord{
-			postings: newWordPostings(t.lists, options.Score != "none", positions, scratch),
+			postings: newWordPostings(t.lists, options.Score != "none", scratch),
 			scorer:   scorer.NewTermQueryScorer([]byte(t.term), field, 1, docs, t.count, 0, scoring),
 			offset:   t.offset,
 			count:    t.count,
@@ -154,15 +154,14 @@ func newPhraseWords(field string, words []phraseTerm, docs uint64, options searc
 // are needed (see load). A segment's iterators are reused for the next
 // one, with their buffers.
 type wordPostings struct {
-	segs      []segmentPostings
-	freqs     bool // read frequencies and norms too
-	positions bool // read positions too
-	seg       int  // the segment of the current release
-	walk      segment.PostingsIterator
-	full      segment.PostingsIterator
-	fullSeg   int    // the segment full is on, or -1
-	num       uint64 // the document number of the current release
-	done      bool   // no more releases
+	segs    []segmentPostings
+	freqs   bool // read frequencies and norms too
+	seg     int  // the segment of the current release
+	walk    segment.PostingsIterator
+	full    segment.PostingsIterator
+	fullSeg int    // the segment full is on, or -1
+	num     uint64 // the document number of the current release
+	done    bool   // no more releases
 
 	freq uint64   // in the current release, once loaded
 	norm float64  // of the current release, once loaded
@@ -171,8 +170,8 @@ type wordPostings struct {
 
 // newWordPostings returns a walk over segs, before its first release,
 // with iterators from scratch.
-func newWordPostings(segs []segmentPostings, freqs, positions bool, scratch *phraseScratch) *wordPostings {
-	w := &wordPostings{segs: segs, freqs: freqs, positions: positions, fullSeg: -1, walk: scratch.iterator(), full: scratch.iterator()}
+func newWordPostings(segs []segmentPostings, freqs bool, scratch *phraseScratch) *wordPostings {
+	w := &wordPostings{segs: segs, freqs: freqs, fullSeg: -1, walk: scratch.iterator(), full: scratch.iterator()}
 	w.enter(0)
 	return w
 }
@@ -226,25 +225,11 @@ func (w *wordPostings) advance(num uint64) error {
 	return w.next()
 }
 
-// loadAt moves w to release num, which holds the word, and loads it there;
-// w's walk stays where it was, for w walks no more.
-func (w *wordPostings) loadAt(num uint64) error {
-	k := w.seg
-	for k+1 < len(w.segs) && w.segs[k+1].offset <= num {
-		k++
-	}
-	if k >= len(w.segs) || w.segs[k].offset > num {
-		return fmt.Errorf("release %d is not in the postings of the word", num)
-	}
-	w.seg, w.num = k, num
-	return w.load()
-}
-
 // load reads the frequency, norm and positions of the word in the current
-// release, as w reads them.
+// release.
 func (w *wordPostings) load() error {
 	if w.fullSeg != w.seg {
-		w.full = w.segs[w.seg].list.Iterator(w.freqs, w.freqs, w.positions, w.full)
+		w.full = w.segs[w.seg].list.Iterator(w.freqs, w.freqs, true, w.full)
 		w.fullSeg = w.seg
 	}
 	offset := w.segs[w.seg].offset
@@ -280,7 +265,8 @@ type phraseSearcher struct {
 	scratch     *phraseScratch  // takes the iterators back on Close
 	ctx         context.Context // checked every checkEvery releases walked
 	walked      int
-	end         uint64 // no match at or past this document number
+	end         uint64           // no match at or past this document number
+	noted       func(num uint64) // if set, is told of each match, its words loaded
 }
 
 // checkEvery is how many releases a phrase searcher walks between looks at
@@ -383,6 +369,9 @@ func (s *phraseSearcher) find(ctx *search.SearchContext) (*search.DocumentMatch,
 
 // match returns the match of the release all words are on.
 func (s *phraseSearcher) match(ctx *search.SearchContext) *search.DocumentMatch {
+	if s.noted != nil {
+		s.noted(s.words[0].postings.num)
+	}
 	rv := ctx.DocumentMatchPool.Get()
 	rv.IndexInternalID = bleveapi.NewIndexInternalID(rv.IndexInternalID, s.words[0].postings.num)
 	for _, w := range s.words {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 
@@ -18,13 +19,13 @@ import (
 // positions of its words to check that they follow each other, and the
 // answer for a segment never changes, since segments are never written
 // again. So the releases of each segment that hold the phrase are kept
-// (see bitmapCache), found once by walking the segment as phraseSearcher
-// walks an index, several parts at once when CPUs are spare; later
-// searches of the phrase, paging through its matches, counting them by
-// date or feeding a digest, only score them, reading the words'
-// frequencies and norms but no positions. Releases deleted from a
-// segment since are left out as the search meets them. A new segment
-// (releases indexed since) is walked once in its turn.
+// (see keptCache), with each word's frequency and norm there: found once
+// by walking the segment as phraseSearcher walks an index, several parts
+// at once when CPUs are spare, and from then on scored without reading the
+// index at all, whether the phrase is searched again, paged through,
+// counted by date or sent in a digest. Releases deleted from a segment
+// since are left out as the search meets them. A new segment (releases
+// indexed since) is walked once in its turn.
 
 const (
 	// minKeptPartDocs is the fewest document numbers of one part of a
@@ -34,21 +35,56 @@ const (
 	maxKeptParts = 4
 )
 
+// phraseMatches are the releases of one segment that hold a phrase, and
+// what scoring them needs: each word's frequency and norm in each.
+type phraseMatches struct {
+	nums  []uint32    // by number within the segment, ascending
+	freqs [][]uint32  // freqs[w][i] is the frequency of word w in release nums[i]
+	norms [][]float32 // norms[w][i] its norm (zap keeps norms as float32)
+}
+
+func newPhraseMatches(words int) *phraseMatches {
+	return &phraseMatches{freqs: make([][]uint32, words), norms: make([][]float32, words)}
+}
+
+// add notes release num (within the segment), where words are loaded.
+func (m *phraseMatches) add(num uint32, words phraseWords) {
+	m.nums = append(m.nums, num)
+	for w, word := range words {
+		m.freqs[w] = append(m.freqs[w], uint32(word.postings.freq))
+		m.norms[w] = append(m.norms[w], float32(word.postings.norm))
+	}
+}
+
+// append adds the matches of o, all after m's.
+func (m *phraseMatches) append(o *phraseMatches) {
+	m.nums = append(m.nums, o.nums...)
+	for w := range m.freqs {
+		m.freqs[w] = append(m.freqs[w], o.freqs[w]...)
+		m.norms[w] = append(m.norms[w], o.norms[w]...)
+	}
+}
+
+// bytes is about the memory m holds.
+func (m *phraseMatches) bytes() uint64 {
+	return uint64(len(m.nums)) * (4 + 8*uint64(len(m.freqs)))
+}
+
 // keptSearcher returns the searcher of the phrase of words (with docs
 // releases in snap) over its kept matches, first finding those of the
 // segments not kept, in up to parts parts at once.
-func (q *phraseQuery) keptSearcher(ctx context.Context, snap *scorch.IndexSnapshot, words []phraseTerm, docs uint64, options search.SearcherOptions, parts int, scratch *phraseScratch) (search.Searcher, error) {
+func (q *phraseQuery) keptSearcher(ctx context.Context, snap *scorch.IndexSnapshot, words []phraseTerm, docs uint64, parts int, scratch *phraseScratch) (search.Searcher, error) {
 	what := phraseKey(q.field, words)
 	segs := snap.Segments()
 	offsets, _ := segmentOffsets(snap)
-	matches := make([]*roaring.Bitmap, len(segs))
+	matches := make([]*phraseMatches, len(segs))
 	var missing []keptPart
 	for k, ss := range segs {
 		if !everyWordIn(words, offsets[k]) {
 			continue // the phrase cannot be in it
 		}
-		if b, ok := q.cache.get(ss.Segment(), what); ok {
-			matches[k] = b
+		if m, ok := q.cache.get(ss.Segment(), what); ok {
+			matches[k] = m.(*phraseMatches)
 			continue
 		}
 		n := ss.Segment().Count()
@@ -66,20 +102,21 @@ func (q *phraseQuery) keptSearcher(ctx context.Context, snap *scorch.IndexSnapsh
 		if err != nil {
 			return nil, err
 		}
-		for k, b := range found {
-			b.RunOptimize()
-			matches[k] = b
-			q.cache.put(segs[k].Segment(), what, b)
+		for k, m := range found {
+			matches[k] = m
+			q.cache.put(segs[k].Segment(), what, m, m.bytes())
 		}
 	}
-	s := &keptPhraseSearcher{ctx: ctx, scratch: scratch, offsets: offsets, matches: matches, itSeg: -1}
+	s := &keptPhraseSearcher{ctx: ctx, offsets: offsets, matches: matches}
 	for k, ss := range segs {
 		s.deleted = append(s.deleted, ss.Deleted())
 		if matches[k] != nil {
-			s.count += matches[k].GetCardinality()
+			s.count += uint64(len(matches[k].nums))
 		}
 	}
-	s.words = newPhraseWords(q.field, words, docs, options, false, scratch)
+	for _, w := range words {
+		s.words = append(s.words, keptWord{idf: tfidfIDF(docs, w.count)})
+	}
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as newPhraseSearcher does
 	return s, nil
 }
@@ -117,9 +154,9 @@ type keptPart struct {
 }
 
 // findPhrase walks the parts, up to workers at once, and returns the
-// matches found in each segment walked, by number within the segment.
-func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint64, parts []keptPart, workers int, scratch *phraseScratch) (map[int]*roaring.Bitmap, error) {
-	found := make([][]uint64, len(parts))
+// matches found in each segment walked.
+func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint64, parts []keptPart, workers int, scratch *phraseScratch) (map[int]*phraseMatches, error) {
+	found := make([]*phraseMatches, len(parts))
 	errs := make([]error, len(parts))
 	next := make(chan int, len(parts))
 	for k := range parts {
@@ -138,52 +175,52 @@ func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := make(map[int]*roaring.Bitmap)
-	for k, p := range parts {
-		b := out[p.seg]
-		if b == nil {
-			b = roaring.New()
-			out[p.seg] = b
-		}
-		for _, num := range found[k] {
-			b.Add(uint32(num - p.offset))
+	out := make(map[int]*phraseMatches)
+	for k, p := range parts { // a segment's parts come in order
+		if m := out[p.seg]; m != nil {
+			m.append(found[k])
+		} else {
+			out[p.seg] = found[k]
 		}
 	}
 	return out, nil
 }
 
-// walkPart returns the document numbers of the releases of part that hold
-// the phrase.
-func walkPart(ctx context.Context, field string, words []phraseTerm, docs uint64, part keptPart, scratch *phraseScratch) ([]uint64, error) {
-	s := newPhraseSearcher(ctx, field, words, docs, search.SearcherOptions{Score: "none"}, scratch)
+// walkPart returns the releases of part that hold the phrase.
+func walkPart(ctx context.Context, field string, words []phraseTerm, docs uint64, part keptPart, scratch *phraseScratch) (*phraseMatches, error) {
+	s := newPhraseSearcher(ctx, field, words, docs, search.SearcherOptions{}, scratch)
 	defer s.Close()
 	s.end = part.to
+	m := newPhraseMatches(len(words))
+	s.noted = func(num uint64) { m.add(uint32(num-part.offset), s.words) }
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0)}
-	var out []uint64
 	dm, err := s.Advance(sctx, bleveapi.NewIndexInternalID(nil, part.from))
 	for err == nil && dm != nil {
-		out = append(out, dm.IndexInternalID.Value())
 		sctx.DocumentMatchPool.Put(dm)
 		dm, err = s.Next(sctx)
 	}
-	return out, err
+	return m, err
+}
+
+// keptWord scores one word of a kept phrase.
+type keptWord struct {
+	idf    float64
+	weight float64 // idf times the query norm
 }
 
 // keptPhraseSearcher returns the kept matches of a phrase, in order of
-// document number, each scored as phraseSearcher scores it.
+// document number, each scored as phraseSearcher scores it: the sum of its
+// words' tf-idf scores.
 type keptPhraseSearcher struct {
 	ctx     context.Context // checked every checkEvery matches
-	scratch *phraseScratch  // takes the iterators back on Close
-	words   phraseWords     // reading frequencies and norms, no positions
-	offsets []uint64        // the first document number of each segment
-	matches []*roaring.Bitmap
+	words   []keptWord
+	offsets []uint64 // the first document number of each segment
+	matches []*phraseMatches
 	deleted []*roaring.Bitmap // the releases deleted from each segment, or nil
 	count   uint64
 	seen    int
 
-	seg   int // the segment of the next match
-	it    roaring.IntPeekable
-	itSeg int // the segment it walks, or -1
+	seg, next int // the next match is matches[seg].nums[next]
 }
 
 // Next returns the next match.
@@ -199,20 +236,17 @@ func (s *keptPhraseSearcher) Advance(ctx *search.SearchContext, id bleveapi.Inde
 // atOrAfter returns the first match from where s is on, at or after
 // document number num.
 func (s *keptPhraseSearcher) atOrAfter(ctx *search.SearchContext, num uint64) (*search.DocumentMatch, error) {
-	for ; s.seg < len(s.offsets); s.seg++ {
-		b := s.matches[s.seg]
-		if b == nil {
+	for ; s.seg < len(s.offsets); s.seg, s.next = s.seg+1, 0 {
+		m := s.matches[s.seg]
+		if m == nil {
 			continue
 		}
-		if s.itSeg != s.seg {
-			s.it, s.itSeg = b.Iterator(), s.seg
-		}
 		if num > s.offsets[s.seg] {
-			s.it.AdvanceIfNeeded(uint32(num - s.offsets[s.seg]))
+			local := num - s.offsets[s.seg]
+			s.next += sort.Search(len(m.nums)-s.next, func(i int) bool { return uint64(m.nums[s.next+i]) >= local })
 		}
-		for s.it.HasNext() {
-			local := s.it.Next()
-			if d := s.deleted[s.seg]; d != nil && d.Contains(local) {
+		for ; s.next < len(m.nums); s.next++ {
+			if d := s.deleted[s.seg]; d != nil && d.Contains(m.nums[s.next]) {
 				continue
 			}
 			if s.seen++; s.seen%checkEvery == 0 {
@@ -220,52 +254,62 @@ func (s *keptPhraseSearcher) atOrAfter(ctx *search.SearchContext, num uint64) (*
 					return nil, err
 				}
 			}
-			return s.match(ctx, s.offsets[s.seg]+uint64(local))
+			dm := ctx.DocumentMatchPool.Get()
+			dm.IndexInternalID = bleveapi.NewIndexInternalID(dm.IndexInternalID, s.offsets[s.seg]+uint64(m.nums[s.next]))
+			for w, word := range s.words {
+				dm.Score += tfidf(uint64(m.freqs[w][s.next]), float64(m.norms[w][s.next]), word.idf, word.weight)
+			}
+			s.next++
+			return dm, nil
 		}
 	}
 	return nil, nil
 }
 
-// match returns the match of release num, scored.
-func (s *keptPhraseSearcher) match(ctx *search.SearchContext, num uint64) (*search.DocumentMatch, error) {
-	rv := ctx.DocumentMatchPool.Get()
-	rv.IndexInternalID = bleveapi.NewIndexInternalID(rv.IndexInternalID, num)
-	for _, w := range s.words {
-		if err := w.postings.loadAt(num); err != nil {
-			return nil, err
-		}
-		rv.Score += w.score(ctx)
+// Weight is the sum of the words' weights.
+func (s *keptPhraseSearcher) Weight() float64 {
+	var w float64
+	for _, word := range s.words {
+		w += word.idf * word.idf
 	}
-	return rv, nil
+	return w
 }
 
-// Weight is the sum of the words' weights.
-func (s *keptPhraseSearcher) Weight() float64 { return s.words.weight() }
-
-// SetQueryNorm passes the norm on to the words' scorers.
-func (s *keptPhraseSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
+// SetQueryNorm passes the norm on to the words.
+func (s *keptPhraseSearcher) SetQueryNorm(norm float64) {
+	for k := range s.words {
+		s.words[k].weight = s.words[k].idf * norm
+	}
+}
 
 // Count is the number of kept matches, deleted releases included.
 func (s *keptPhraseSearcher) Count() uint64 { return s.count }
 
-// Close gives the words' iterators back to the scratch they came from.
-func (s *keptPhraseSearcher) Close() error {
-	s.words.keepIterators(s.scratch)
-	return nil
-}
+// Close does nothing: the searcher reads nothing but what is kept.
+func (s *keptPhraseSearcher) Close() error { return nil }
 
 // Min is 0: the searcher takes no part in a minimum-should-match.
 func (s *keptPhraseSearcher) Min() int { return 0 }
 
 // Size estimates the memory the searcher holds, the kept matches aside.
-func (s *keptPhraseSearcher) Size() int {
-	n := 0
-	for _, w := range s.words {
-		n += w.scorer.Size()
-	}
-	return n
+func (s *keptPhraseSearcher) Size() int { return 64 + 16*len(s.words) + 32*len(s.offsets) }
+
+// DocumentMatchPoolSize is 1: the match returned.
+func (s *keptPhraseSearcher) DocumentMatchPoolSize() int { return 1 }
+
+// tfidfIDF is the inverse document frequency of a word in count of docs
+// releases, as bleve's tf-idf term scorer computes it.
+func tfidfIDF(docs, count uint64) float64 {
+	return 1 + math.Log(float64(docs)/float64(count+1))
 }
 
-// DocumentMatchPoolSize is 2: the match returned, and one to score a word
-// with.
-func (s *keptPhraseSearcher) DocumentMatchPoolSize() int { return 2 }
+// tfidf returns the score of a word with frequency freq and norm in a
+// release, computed as bleve's tf-idf term scorer (scorer.TermQueryScorer
+// with a boost of 1) computes it, operation for operation.
+func tfidf(freq uint64, norm, idf, weight float64) float64 {
+	score := math.Sqrt(float64(freq)) * norm * idf
+	if weight != 1 {
+		score *= weight
+	}
+	return score
+}

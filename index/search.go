@@ -195,7 +195,7 @@ func withFacets(bq query.Query, facets *facetCounter) query.Query {
 // highlight adds fragments to the hits of r. It runs the query again on
 // those hits only: asking for highlights in the main search would make every
 // matching document's term positions be read, not just the page's.
-func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *bitmapCache) error {
+func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *keptCache) error {
 	bq, err := buildQuery(q, false)
 	if err != nil {
 		return err
@@ -500,7 +500,7 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 
 // withKept returns bq, the matches of its filters and phrases kept
 // in c.
-func withKept(bq query.Query, c *bitmapCache) query.Query {
+func withKept(bq query.Query, c *keptCache) query.Query {
 	switch q := bq.(type) {
 	case *phraseQuery:
 		q.cache = c
