@@ -107,11 +107,13 @@
 // uses Bleve's match-phrase query, which reports the positions of the
 // phrase alone.
 //
-// Sorting by date reads the date of every match; for queries that match
-// many releases, [Index.Search] first looks for the page among the latest
-// releases (a window of days sized from the query's matches per day) and
-// widens the window only when it holds less than the page. Releases of
-// one day come by ID, whichever way the index was built.
+// Sorting by date reads the day of every match, from the days of each
+// segment kept with its facet values rather than from Bleve's compressed
+// doc values; for queries that match many releases, [Index.Search] first
+// looks for the page among the latest releases (a window of days sized
+// from the query's matches per day) and widens the window only when it
+// holds less than the page. Releases of one day come by ID, whichever way
+// the index was built.
 //
 // All methods of [Index] are safe for concurrent use.
 package index

@@ -22,6 +22,7 @@ import (
 // order of facetFields.
 type segmentFacets struct {
 	fields []docValues
+	day    docValues // the publication day, for sorting by date (see daySort)
 	docs   uint64
 }
 
@@ -44,6 +45,11 @@ func readSegmentFacets(seg segment.Segment) (*segmentFacets, error) {
 		}
 		sf.fields = append(sf.fields, dv)
 	}
+	day, err := readDocValues(seg, fieldDay)
+	if err != nil {
+		return nil, fmt.Errorf("reading the values of %s: %v", fieldDay, err)
+	}
+	sf.day = day
 	return sf, nil
 }
 

@@ -145,7 +145,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	ctx = withPhraseScratch(ctx, &x.scratch)
 	var res *bleve.SearchResult
 	if q.Sort == SortDate {
-		res, err = searchByDate(ctx, bi, bq, &q, facets)
+		res, err = searchByDate(ctx, bi, bq, &q, facets, &x.facets)
 	} else {
 		req := bleve.NewSearchRequestOptions(withFacets(bq, facets), q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
@@ -230,7 +230,7 @@ func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters
 // index), then in windows four times wider, and only then among all. The releases outside a window that
 // holds the whole page are all older, so the page is the same. Total and
 // facets come from a first search that neither sorts nor loads hits.
-func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query, facets *facetCounter) (*bleve.SearchResult, error) {
+func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query, facets *facetCounter, kept *facetCache) (*bleve.SearchResult, error) {
 	all, err := count(ctx, bi, bq, facets)
 	if err != nil {
 		return nil, err
@@ -241,11 +241,12 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query,
 		return nil, fmt.Errorf("%w: %w", ErrBadQuery, err)
 	}
 	sorted := func(bq query.Query) (*bleve.SearchResult, error) {
-		req := bleve.NewSearchRequestOptions(bq, q.Size, (q.Page-1)*q.Size, false)
+		byDay := &daySort{}
+		req := bleve.NewSearchRequestOptions(&daySortQuery{q: bq, s: byDay, facets: kept}, q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
-		// Releases of one day come by ID, so that the order does not
-		// depend on how the index was built.
-		req.SortBy(dateOrder)
+		// dateOrder: releases of one day come by ID, so that the order
+		// does not depend on how the index was built.
+		req.SortByCustom(search.SortOrder{byDay, &search.SortDocID{}})
 		req.SearchAfter = after
 		req.Score = bleve.ScoreNone
 		return bi.SearchInContext(ctx, req)
