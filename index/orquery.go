@@ -206,6 +206,7 @@ func (l *orLeaf) score() float64 { return tfidf(l.freq, l.norm, l.idf, l.weight)
 // operands that match, as bleve's disjunction scorer makes it.
 type orSearcher struct {
 	leaves  []*orLeaf
+	walking []*orLeaf       // the leaves with releases: the others never match, but weigh
 	inner   []orDisjunction // operands before the disjunctions they are in; the root last
 	sums    []float64       // per disjunction, for the release being scored
 	counts  []int
@@ -219,9 +220,13 @@ func (s *orSearcher) start() error {
 	}
 	s.started = true
 	for _, l := range s.leaves {
+		if l.count == 0 {
+			continue
+		}
 		if err := l.start(s.scratch); err != nil {
 			return err
 		}
+		s.walking = append(s.walking, l)
 	}
 	return nil
 }
@@ -240,7 +245,7 @@ func (s *orSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInterna
 		return nil, err
 	}
 	num := id.Value()
-	for _, l := range s.leaves {
+	for _, l := range s.walking {
 		if err := l.advance(num); err != nil {
 			return nil, err
 		}
@@ -252,7 +257,7 @@ func (s *orSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInterna
 // moves those leaves on.
 func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	num := uint64(math.MaxUint64)
-	for _, l := range s.leaves {
+	for _, l := range s.walking {
 		num = min(num, l.num)
 	}
 	if num == math.MaxUint64 {
@@ -260,7 +265,7 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 	}
 	clear(s.sums)
 	clear(s.counts)
-	for _, l := range s.leaves {
+	for _, l := range s.walking {
 		if l.num == num {
 			s.sums[l.parent] += l.score()
 			s.counts[l.parent]++
@@ -334,7 +339,7 @@ func (s *orSearcher) DocumentMatchPoolSize() int { return 1 }
 
 // Close gives the iterators back to the scratch they came from.
 func (s *orSearcher) Close() error {
-	for _, l := range s.leaves {
+	for _, l := range s.walking {
 		s.scratch.keepIterator(l.it)
 		l.it = nil
 	}

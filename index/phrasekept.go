@@ -12,6 +12,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/scorer"
 	bleveapi "github.com/blevesearch/bleve_index_api"
 )
 
@@ -307,7 +308,13 @@ func tfidfIDF(docs, count uint64) float64 {
 // release, computed as bleve's tf-idf term scorer (scorer.TermQueryScorer
 // with a boost of 1) computes it, operation for operation.
 func tfidf(freq uint64, norm, idf, weight float64) float64 {
-	score := math.Sqrt(float64(freq)) * norm * idf
+	var tf float64
+	if freq < scorer.MaxSqrtCache {
+		tf = scorer.SqrtCache[freq]
+	} else {
+		tf = math.Sqrt(float64(freq))
+	}
+	score := tf * norm * idf
 	if weight != 1 {
 		score *= weight
 	}
