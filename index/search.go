@@ -116,7 +116,9 @@ var facetSizes = map[string]int{
 }
 
 // Search runs q. It returns an error wrapping ErrBadQuery (and a
-// *SyntaxError for query text that does not parse) when q is invalid.
+// *SyntaxError for query text that does not parse) when q is invalid, and
+// ErrBusy when ctx ends while it waits its turn among the searches (see
+// searchSlots).
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	free, spare, err := x.slots.take(ctx)
 	if err != nil {

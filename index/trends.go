@@ -77,11 +77,17 @@ var groupFields = map[Group]string{
 
 // Trends counts the releases matching req.Query per period and label,
 // optionally per group value. It returns an error wrapping ErrBadQuery for
-// an invalid query, period or group.
+// an invalid query, period or group, and ErrBusy when ctx ends while it
+// waits its turn among the searches (see searchSlots).
 func (x *Index) Trends(ctx context.Context, req TrendsRequest) (Trends, error) {
 	if err := req.check(); err != nil {
 		return Trends{}, err
 	}
+	free, _, err := x.slots.take(ctx)
+	if err != nil {
+		return Trends{}, err
+	}
+	defer free()
 	bi, release, err := x.acquire()
 	if err != nil {
 		return Trends{}, err

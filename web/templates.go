@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
 	"time"
+
+	"atalaya/index"
 )
 
 //go:embed templates/*.html
@@ -94,8 +97,17 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Write(buf.Bytes())
 }
 
-// serverError logs err and renders a generic error page.
+// serverError logs err and renders a generic error page, or, when the
+// index was too busy to take the search before the page's deadline, a page
+// saying to try again (503, Retry-After).
 func (h *handler) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, index.ErrBusy) {
+		h.log.Warn(what, "path", r.URL.Path, "error", err)
+		w.Header().Set("Retry-After", "1")
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Too busy",
+			"The server is busy with other searches and could not "+what+" in time. Try again in a moment.")
+		return
+	}
 	h.log.Error(what, "path", r.URL.Path, "error", err)
 	h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not "+what+". The error is in the server's log.")

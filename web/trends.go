@@ -260,6 +260,11 @@ func (h *handler) trendsCSV(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, newQueryError(form.Q, err).Message, http.StatusBadRequest)
 		return
 	}
+	if errors.Is(err, index.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "the server is busy with other searches; try again in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		h.log.Error("count the trends", "path", r.URL.Path, "error", err)
 		http.Error(w, "internal error: the trends could not be counted; the error is in the server's log", http.StatusInternalServerError)

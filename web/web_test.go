@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -449,5 +450,24 @@ func TestPagesHaveADeadline(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?q=cartel", nil))
 	if rec.Code != 200 || !idx.hasDeadline {
 		t.Errorf("search page: status %d, search with a deadline %t; want 200 and a deadline", rec.Code, idx.hasDeadline)
+	}
+}
+
+// busyIndex answers every search as an index too busy to take it.
+type busyIndex struct{ Index }
+
+func (busyIndex) Search(ctx context.Context, q index.Query) (*index.Result, error) {
+	return nil, fmt.Errorf("%w: waited for one of 2 searches to end: %w", index.ErrBusy, context.DeadlineExceeded)
+}
+
+// TestBusyIndexAnswers503 checks that a page whose search could not start
+// before its deadline says to try again, with 503 and Retry-After.
+func TestBusyIndexAnswers503(t *testing.T) {
+	f := newFixture(t, "")
+	h := New(Deps{Index: busyIndex{f.idx}, Archive: archiveAdapter{f.arc}, Rules: classify.Default, Logger: slog.New(slog.DiscardHandler)})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?q=cartel", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "Try again") {
+		t.Errorf("status %d, Retry-After %q; want 503, 1 and a page saying to try again:\n%.300s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
 	}
 }
