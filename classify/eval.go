@@ -177,6 +177,8 @@ func EvaluateSeq(rs *Rules, gold iter.Seq[GoldRelease]) Report {
 		RulesVersion: rs.version,
 		MacroLabels:  append(rs.LabelNames(), Neither),
 		PerLabel:     make(map[Label]LabelStats), Confusion: make(map[Label]map[Label]int),
+		// Empty, not null, in JSON when nothing is found.
+		DeadRules: []string{}, Gaps: []Gap{}, Errors: []Misclassified{},
 		rulesFired: make(map[string]map[string]bool),
 	}
 	var slim []GoldRelease // without their text, for ruleStats

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -43,6 +44,14 @@ func TestEvaluate(t *testing.T) {
 	}
 	if len(rep.DeadRules) == 0 {
 		t.Errorf("got no dead rules on 7 releases, want some")
+	}
+	// A report with nothing wrong says so with empty lists, not null.
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"errors":[]`)) {
+		t.Errorf("a report without errors marshals them as %.80s…, want []", b[bytes.Index(b, []byte(`"errors"`)):])
 	}
 }
 

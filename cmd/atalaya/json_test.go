@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -109,6 +110,12 @@ func jsonPaths(t *testing.T, out string) [][]string {
 	var paths [][]string
 	var walk func(v any, path []string)
 	walk = func(v any, path []string) {
+		if arr, ok := v.([]any); ok && path == nil { // a top-level array of objects
+			for _, e := range arr {
+				walk(e, nil)
+			}
+			return
+		}
 		obj, ok := v.(map[string]any)
 		if !ok {
 			return
@@ -239,6 +246,8 @@ func TestJSONSchemas(t *testing.T) {
 		"reclassify --json":                               {{"reclassify", "--json"}},
 		"reindex --json":                                  {{"reindex", "--json"}},
 		"bench --json":                                    {{"bench", "--json", "--n", "60", "--runs", "2"}},
+		"rules suggest --gold FILE --json":                {{"rules", "suggest", "--json", "--gold", gold, "--rules", "testdata/rules-ok/old.yaml", "--min-support", "1"}},
+		"rules fit --gold FILE --out NEW.yaml --json":     {{"rules", "fit", "--json", "--gold", gold, "--cv", "2", "--out", filepath.Join(t.TempDir(), "fitted.yaml")}},
 		"search QUERY --format jsonl --fields id,url,title,agency,source,country,language,label,themes,published,version,score,fragment,rules_version,body,evidence": {
 			{"search", "--format", "jsonl", "--fields", strings.Join(exportFields, ","), "cartel"}},
 	}
