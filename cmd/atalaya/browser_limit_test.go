@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
