@@ -53,7 +53,7 @@ type measuredDOM struct {
 func domScript(limit int) string {
 	n := strconv.Itoa(limit)
 	return `(() => {
-  const html = String(` + serializeDOM + `);
+  const html = "" + (` + serializeDOM + `);
   if (html.length > ` + n + `) return {over: true, size: html.length};
   if (html.length * 3 > ` + n + `) {
     const size = new TextEncoder().encode(html).length;
