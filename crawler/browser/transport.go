@@ -321,10 +321,11 @@ func (t *Transport) load(ctx context.Context, p *process, bcid cdp.BrowserContex
 	if err := t.waitSettled(runCtx, pl, detached); err != nil {
 		return nil, err
 	}
-	if resp, err := pl.early(); resp != nil || err != nil {
-		if err != nil {
-			return nil, err
-		}
+	resp, err := pl.early()
+	if err != nil {
+		return nil, err
+	}
+	if resp != nil {
 		resp.Request = req
 		return resp, nil
 	}
