@@ -43,7 +43,12 @@ type BrowserOptions struct {
 	// besides its own: the source's allowed domains.
 	AllowedHosts         []string
 	AllowPrivateNetworks bool
-	Logger               *slog.Logger
+	// MaxBodySize is the source's page size limit in bytes
+	// (Politeness.MaxBodySize, or its default). The transport refuses a
+	// larger page, before reading it where it can, with an error that has a
+	// TooLarge method returning true; the crawler reports it as ErrTooLarge.
+	MaxBodySize int
+	Logger      *slog.Logger
 }
 
 // browserCloseTimeout bounds closing a source's browser transport.

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,11 +23,29 @@ const browserHeader = "X-Test-Browser"
 type testBrowser struct {
 	transports, closed atomic.Int32
 	last               BrowserOptions
+	// tooLarge is a path refused as crawler/browser refuses a page over
+	// the size limit, and refused counts the refusals.
+	tooLarge string
+	refused  atomic.Int32
 }
+
+// browserTooLarge is crawler/browser's error for a page over the size
+// limit, as the crawler sees it: an error with a TooLarge method.
+type browserTooLarge struct{ limit int }
+
+func (e browserTooLarge) Error() string {
+	return fmt.Sprintf("browser: page larger than the size limit of %d bytes: the rendered DOM is at least %d bytes", e.limit, 2*e.limit)
+}
+
+func (browserTooLarge) TooLarge() bool { return true }
 
 type markedTransport struct{ b *testBrowser }
 
 func (m markedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if m.b.tooLarge != "" && req.URL.Path == m.b.tooLarge {
+		m.b.refused.Add(1)
+		return nil, fmt.Errorf("browser: loading %s: %w", req.URL, browserTooLarge{m.b.last.MaxBodySize})
+	}
 	req = req.Clone(req.Context())
 	req.Header.Set(browserHeader, "yes")
 	return http.DefaultTransport.RoundTrip(req)
@@ -132,5 +151,38 @@ func TestCrawlUnknownFetchMode(t *testing.T) {
 	_, err := newCrawler(t, newMemStore(), Options{}).Crawl(context.Background(), src)
 	if !errors.Is(err, ErrInvalidSource) || !strings.Contains(err.Error(), `unknown fetch "chrome"`) {
 		t.Errorf("Crawl: got %v, want ErrInvalidSource naming the fetch mode", err)
+	}
+}
+
+// TestCrawlBrowserPageTooLarge: a page the browser transport refuses over
+// the size limit fails like one over the limit over HTTP: reported with the
+// limit named, not retried, nothing stored for it, the crawl goes on.
+func TestCrawlBrowserPageTooLarge(t *testing.T) {
+	base, _ := blockingSite(t, []string{"/b/article.html", "/b/nodate.html", "/b/latin1.html"})
+	src := siteSource(base)
+	src.Fetch = FetchBrowser
+	b := &testBrowser{tooLarge: "/b/nodate.html"}
+	store := newMemStore()
+	run, err := newCrawler(t, store, Options{Browser: b}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.last.MaxBodySize != src.Politeness.MaxBodySize {
+		t.Errorf("browser MaxBodySize = %d, want the source's %d", b.last.MaxBodySize, src.Politeness.MaxBodySize)
+	}
+	want := fmt.Sprintf("crawler: page larger than the size limit (browser: page larger than the size limit of %d bytes", src.Politeness.MaxBodySize)
+	if !hasIssue(run, atalaya.IssueFetch, want) {
+		t.Errorf("issues %+v, want a fetch issue holding %q", run.Issues, want)
+	}
+	if n := b.refused.Load(); n != 1 {
+		t.Errorf("the page over the limit was requested %d times, want once (not retried)", n)
+	}
+	if run.New != 2 || len(store.latest()) != 2 {
+		t.Errorf("run: %d new, %d stored; want the 2 other releases", run.New, len(store.latest()))
+	}
+	for _, rel := range store.latest() {
+		if strings.Contains(rel.URL, "nodate") {
+			t.Errorf("the page over the limit was stored: %s", rel.URL)
+		}
 	}
 }

@@ -172,7 +172,7 @@ func newFetcher(ctx context.Context, c *Crawler, src Source, domains []string) (
 func (f *fetcher) transport(ctx context.Context, c *Crawler, src Source, domains []string, timeout time.Duration) (http.RoundTripper, error) {
 	f.browserOpts = BrowserOptions{
 		Source: src.ID, Parallelism: max(src.Politeness.Parallelism, 1), Timeout: timeout, Ready: src.Ready,
-		AllowedHosts: domains, AllowPrivateNetworks: c.opts.AllowPrivateNetworks, Logger: f.log,
+		AllowedHosts: domains, AllowPrivateNetworks: c.opts.AllowPrivateNetworks, MaxBodySize: f.maxBody, Logger: f.log,
 	}
 	switch src.Fetch {
 	case FetchBrowser:
@@ -313,6 +313,12 @@ func translate(ctx context.Context, rawURL string, err error) error {
 		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrOffDomain)
 	case errors.Is(err, ErrRedirectLoop), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrPrivateNetwork):
 		return fmt.Errorf("crawler: fetching %s: %w", rawURL, err)
+	}
+	// A browser transport refuses a page over BrowserOptions.MaxBodySize
+	// with an error that says so by its TooLarge method.
+	var sized interface{ TooLarge() bool }
+	if errors.As(err, &sized) && sized.TooLarge() {
+		return fmt.Errorf("crawler: fetching %s: %w (%v)", rawURL, ErrTooLarge, sized)
 	}
 	if errors.As(err, &uerr) && uerr.Timeout() {
 		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrTimeout)

@@ -73,7 +73,8 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		defer closeBrowser(e, b)
 		// Like the plain HTTP fetch, the page may be anywhere the operator
 		// points: this is a debugging tool, not a crawl.
-		rt := b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout, Ready: src.Ready, AllowPrivateNetworks: true})
+		rt := b.Transport(browser.TransportOptions{Timeout: src.Politeness.Timeout, Ready: src.Ready, AllowPrivateNetworks: true,
+			MaxBodySize: src.Politeness.MaxBodySize})
 		transport, mode = rt, "browser, "+b.ExecPath()
 	}
 	start := time.Now()

@@ -153,7 +153,7 @@ func (s *sharedBrowser) Transport(_ context.Context, o crawler.BrowserOptions) (
 	}
 	return b.Transport(browser.TransportOptions{
 		Parallelism: o.Parallelism, Timeout: o.Timeout, Ready: o.Ready, AllowedHosts: o.AllowedHosts,
-		AllowPrivateNetworks: o.AllowPrivateNetworks, Logger: o.Logger,
+		AllowPrivateNetworks: o.AllowPrivateNetworks, MaxBodySize: o.MaxBodySize, Logger: o.Logger,
 	}), nil
 }
 

@@ -29,6 +29,9 @@ var (
 	// ErrLoad: the browser could not load the page (connection refused,
 	// DNS failure, a crashed tab).
 	ErrLoad = errors.New("browser: page did not load")
+	// ErrTooLarge: the page's rendered DOM, or the body of a non-HTML
+	// document, is larger than TransportOptions.MaxBodySize.
+	ErrTooLarge = errors.New("browser: page larger than the size limit")
 )
 
 // executables are the names looked up on PATH, in order.

@@ -15,6 +15,9 @@
 // settled or the ready selector matches, so block detection, size limits
 // and the archive work as for HTTP. Redirects, 304 Not Modified and non-HTML
 // documents (robots.txt, feeds) are returned as the server sent them.
+// A rendered DOM or non-HTML body over TransportOptions.MaxBodySize fails
+// with [ErrTooLarge], measured in the page or by its Content-Length before
+// it is read, or as soon as a body of unknown size passes the limit.
 //
 // For "fetch: auto", the crawler sends a source's requests over plain HTTP
 // and makes the source's Transport only when the site blocks it.

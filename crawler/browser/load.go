@@ -59,6 +59,7 @@ var stubs = map[network.ResourceType]stub{
 type pageLoad struct {
 	header  http.Header     // request headers to send with the document
 	allowed map[string]bool // hosts (host[:port]) requests may go to
+	limit   int             // bytes of a non-HTML body read at most
 
 	mu           sync.Mutex
 	mainFrame    cdp.FrameID
@@ -67,7 +68,8 @@ type pageLoad struct {
 	docHeader    http.Header
 	lastActivity time.Time
 	answer       *http.Response // a document answered without rendering
-	answeredCh   chan struct{}  // closed when answer is set
+	answerErr    error          // or why it could not be
+	answeredCh   chan struct{}  // closed when answer or answerErr is set
 }
 
 func newPageLoad(req *http.Request, opts TransportOptions) *pageLoad {
@@ -75,7 +77,7 @@ func newPageLoad(req *http.Request, opts TransportOptions) *pageLoad {
 	for _, h := range opts.AllowedHosts {
 		allowed[strings.ToLower(h)] = true
 	}
-	return &pageLoad{header: req.Header, allowed: allowed, lastActivity: time.Now(), answeredCh: make(chan struct{})}
+	return &pageLoad{header: req.Header, allowed: allowed, limit: opts.MaxBodySize, lastActivity: time.Now(), answeredCh: make(chan struct{})}
 }
 
 func (pl *pageLoad) setMainFrame(id cdp.FrameID) {
@@ -157,17 +159,15 @@ func (pl *pageLoad) intercept(ctx context.Context, ev *fetch.EventRequestPaused)
 	case status == http.StatusNotModified || status >= 300 && status < 400 && header.Get("Location") != "":
 		// Redirects and 304s go back to the caller, whose redirect policy
 		// and conditional requests apply as for HTTP.
-		pl.setAnswer(status, header, nil)
+		pl.setAnswer(status, header, nil, nil)
 		_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonAborted})
 		return
 	case !isHTML(header.Get("Content-Type")):
 		// robots.txt, feeds: the bytes as sent, not a page rendering them.
-		res, err := chromedp.Call(ctx, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: id})
-		if err == nil {
-			pl.setAnswer(status, header, res.Body)
-			_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonAborted})
-			return
-		}
+		body, err := readBody(ctx, id, header, pl.limit)
+		pl.setAnswer(status, header, body, err)
+		_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonAborted})
+		return
 	default:
 		pl.mu.Lock()
 		pl.docStatus, pl.docHeader = status, header
@@ -215,13 +215,19 @@ func (pl *pageLoad) documentHeaders(browserHeaders network.Headers) []*fetch.Hea
 	return entries
 }
 
-func (pl *pageLoad) setAnswer(status int, header http.Header, body []byte) {
+// setAnswer records the document answered without rendering, or err when
+// it could not be read. Only the first answer counts.
+func (pl *pageLoad) setAnswer(status int, header http.Header, body []byte, err error) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	if pl.answer != nil {
+	if pl.answered() {
 		return
 	}
-	pl.answer = response(nil, status, header, body)
+	if err != nil {
+		pl.answerErr = err
+	} else {
+		pl.answer = response(nil, status, header, body)
+	}
 	close(pl.answeredCh)
 }
 
@@ -235,14 +241,15 @@ func (pl *pageLoad) answered() bool {
 	}
 }
 
-// early returns the document answered without rendering, nil if none.
-func (pl *pageLoad) early() *http.Response {
+// early returns the document answered without rendering, or why it could
+// not be read; nil and nil if none.
+func (pl *pageLoad) early() (*http.Response, error) {
 	if !pl.answered() {
-		return nil
+		return nil, nil
 	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	return pl.answer
+	return pl.answer, pl.answerErr
 }
 
 // rendered returns the response for the rendered DOM.

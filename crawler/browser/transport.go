@@ -52,7 +52,11 @@ type TransportOptions struct {
 	// AllowPrivateNetworks lets pages come from private, loopback and
 	// link-local addresses: only for tests and the mirror.
 	AllowPrivateNetworks bool
-	Logger               *slog.Logger // nil means the Browser's logger
+	// MaxBodySize bounds, in bytes, the rendered DOM and the body of a
+	// non-HTML document: a larger page fails with [ErrTooLarge] before it
+	// is read from the browser. 0 means DefaultMaxBodySize.
+	MaxBodySize int
+	Logger      *slog.Logger // nil means the Browser's logger
 }
 
 // Transport is an http.RoundTripper that loads each GET request in a tab of
@@ -86,6 +90,9 @@ func (b *Browser) Transport(opts TransportOptions) *Transport {
 	}
 	if opts.Settle <= 0 {
 		opts.Settle = 500 * time.Millisecond
+	}
+	if opts.MaxBodySize <= 0 {
+		opts.MaxBodySize = DefaultMaxBodySize
 	}
 	if opts.Logger == nil {
 		opts.Logger = b.log
@@ -146,7 +153,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// A page that fails is the page's problem. A browser that fails (it
 		// crashed, or stopped answering until the timeout) is restarted, and
 		// the fetch tried once more on the new one if time is left.
-		pageFailed := errors.Is(err, ErrLoad) && !errors.Is(err, errTabLost)
+		pageFailed := errors.Is(err, ErrLoad) && !errors.Is(err, errTabLost) || errors.Is(err, ErrTooLarge)
 		if pageFailed || !t.b.recover(p) || attempt > 0 || ctx.Err() != nil {
 			return nil, t.failure(ctx, req, err)
 		}
@@ -314,16 +321,20 @@ func (t *Transport) load(ctx context.Context, p *process, bcid cdp.BrowserContex
 	if err := t.waitSettled(runCtx, pl, detached); err != nil {
 		return nil, err
 	}
-	if resp := pl.early(); resp != nil {
+	resp, err := pl.early()
+	if err != nil {
+		return nil, err
+	}
+	if resp != nil {
 		resp.Request = req
 		return resp, nil
 	}
-	dom, err := chromedp.Run(runCtx, chromedp.Evaluate[string](serializeDOM))
+	dom, err := readDOM(runCtx, t.opts.MaxBodySize)
 	if err != nil {
-		return nil, fmt.Errorf("reading the DOM: %w", err)
+		return nil, err
 	}
 	t.saveCookies(runCtx, p.gen, bcid)
-	return pl.rendered(req, []byte(dom)), nil
+	return pl.rendered(req, dom), nil
 }
 
 // intercept starts handing the tab's paused requests to pl. stop ends it
