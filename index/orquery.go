@@ -42,6 +42,9 @@ func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mappin
 				return nil, err
 			}
 			s := &orSearcher{leaves: b.leaves, inner: b.inner, scratch: phraseScratchOf(ctx)}
+			for _, l := range b.leaves {
+				s.words = append(s.words, l.tfidfWord)
+			}
 			s.sums, s.counts = make([]float64, len(s.inner)), make([]int, len(s.inner))
 			s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's disjunction does
 			return s, nil
@@ -116,10 +119,10 @@ func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
 		return 0, false, fmt.Errorf("word %q in %s: %v", term, field, err)
 	}
 	b.leaves = append(b.leaves, &orLeaf{
-		segs:  lists,
-		idf:   tfidfIDF(b.docs, count),
-		count: count,
-		num:   math.MaxUint64,
+		tfidfWord: newTFIDFWord(b.docs, count),
+		segs:      lists,
+		count:     count,
+		num:       math.MaxUint64,
 	})
 	return len(b.leaves) - 1, true, nil
 }
@@ -127,10 +130,9 @@ func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
 // orLeaf walks the postings of one word in one field, segment by segment,
 // reading frequencies and norms.
 type orLeaf struct {
+	*tfidfWord
 	parent int // the disjunction it is an operand of
 	segs   []segmentPostings
-	idf    float64
-	weight float64 // the query weight: idf times the query norm
 	count  uint64
 
 	seg  int
@@ -197,8 +199,8 @@ func (l *orLeaf) advance(num uint64) error {
 	return l.enter(k, num-min(num, l.segs[k].offset))
 }
 
-// score returns l's score in its current release.
-func (l *orLeaf) score() float64 { return tfidf(l.freq, l.norm, l.idf, l.weight) }
+// leafScore returns l's score in its current release.
+func (l *orLeaf) leafScore() float64 { return l.score(l.freq, l.norm) }
 
 // orSearcher returns the releases that match its tree, in order. A
 // release's score is summed from the leaves on it up: each disjunction's
@@ -206,6 +208,7 @@ func (l *orLeaf) score() float64 { return tfidf(l.freq, l.norm, l.idf, l.weight)
 // operands that match, as bleve's disjunction scorer makes it.
 type orSearcher struct {
 	leaves  []*orLeaf
+	words   tfidfWords      // the leaves' words
 	walking []*orLeaf       // the leaves with releases: the others never match, but weigh
 	inner   []orDisjunction // operands before the disjunctions they are in; the root last
 	sums    []float64       // per disjunction, for the release being scored
@@ -267,7 +270,7 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 	clear(s.counts)
 	for _, l := range s.walking {
 		if l.num == num {
-			s.sums[l.parent] += l.score()
+			s.sums[l.parent] += l.leafScore()
 			s.counts[l.parent]++
 			if err := l.next(); err != nil {
 				return nil, err
@@ -295,20 +298,10 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 
 // Weight is the sum of the words' weights, as bleve's disjunctions sum
 // their operands'.
-func (s *orSearcher) Weight() float64 {
-	var w float64
-	for _, l := range s.leaves {
-		w += l.idf * l.idf
-	}
-	return w
-}
+func (s *orSearcher) Weight() float64 { return s.words.weight() }
 
 // SetQueryNorm passes the norm on to every word.
-func (s *orSearcher) SetQueryNorm(norm float64) {
-	for _, l := range s.leaves {
-		l.weight = l.idf * norm
-	}
-}
+func (s *orSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
 
 // Count estimates the matches: those of every word.
 func (s *orSearcher) Count() uint64 {

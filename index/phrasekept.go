@@ -116,7 +116,7 @@ func (q *phraseQuery) keptSearcher(ctx context.Context, snap *scorch.IndexSnapsh
 		}
 	}
 	for _, w := range words {
-		s.words = append(s.words, keptWord{idf: tfidfIDF(docs, w.count)})
+		s.words = append(s.words, newTFIDFWord(docs, w.count))
 	}
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as newPhraseSearcher does
 	return s, nil
@@ -203,10 +203,51 @@ func walkPart(ctx context.Context, field string, words []phraseTerm, docs uint64
 	return m, err
 }
 
-// keptWord scores one word of a kept phrase.
-type keptWord struct {
+// tfidfWord scores one word as bleve's tf-idf term scorer scores it.
+type tfidfWord struct {
 	idf    float64
-	weight float64 // idf times the query norm
+	weight float64 // the query weight: idf times the query norm
+}
+
+func newTFIDFWord(docs, count uint64) *tfidfWord {
+	return &tfidfWord{idf: 1 + math.Log(float64(docs)/float64(count+1))}
+}
+
+// score returns the word's score in a release where it has frequency freq
+// and norm, computed as bleve's tf-idf term scorer (scorer.TermQueryScorer
+// with a boost of 1) computes it, operation for operation.
+func (w *tfidfWord) score(freq uint64, norm float64) float64 {
+	var tf float64
+	if freq < scorer.MaxSqrtCache {
+		tf = scorer.SqrtCache[freq]
+	} else {
+		tf = math.Sqrt(float64(freq))
+	}
+	score := tf * norm * w.idf
+	if w.weight != 1 {
+		score *= w.weight
+	}
+	return score
+}
+
+// tfidfWords are the words of a query, weighed together.
+type tfidfWords []*tfidfWord
+
+// weight is the sum of the words' weights, as bleve's disjunctions and
+// conjunctions sum their operands'.
+func (ws tfidfWords) weight() float64 {
+	var w float64
+	for _, word := range ws {
+		w += word.idf * word.idf
+	}
+	return w
+}
+
+// setQueryNorm passes the norm on to every word.
+func (ws tfidfWords) setQueryNorm(norm float64) {
+	for _, word := range ws {
+		word.weight = word.idf * norm
+	}
 }
 
 // keptPhraseSearcher returns the kept matches of a phrase, in order of
@@ -214,7 +255,7 @@ type keptWord struct {
 // words' tf-idf scores.
 type keptPhraseSearcher struct {
 	ctx     context.Context // checked every checkEvery matches
-	words   []keptWord
+	words   tfidfWords
 	offsets []uint64 // the first document number of each segment
 	matches []*phraseMatches
 	deleted []*roaring.Bitmap // the releases deleted from each segment, or nil
@@ -258,7 +299,7 @@ func (s *keptPhraseSearcher) atOrAfter(ctx *search.SearchContext, num uint64) (*
 			dm := ctx.DocumentMatchPool.Get()
 			dm.IndexInternalID = bleveapi.NewIndexInternalID(dm.IndexInternalID, s.offsets[s.seg]+uint64(m.nums[s.next]))
 			for w, word := range s.words {
-				dm.Score += tfidf(uint64(m.freqs[w][s.next]), float64(m.norms[w][s.next]), word.idf, word.weight)
+				dm.Score += word.score(uint64(m.freqs[w][s.next]), float64(m.norms[w][s.next]))
 			}
 			s.next++
 			return dm, nil
@@ -268,20 +309,10 @@ func (s *keptPhraseSearcher) atOrAfter(ctx *search.SearchContext, num uint64) (*
 }
 
 // Weight is the sum of the words' weights.
-func (s *keptPhraseSearcher) Weight() float64 {
-	var w float64
-	for _, word := range s.words {
-		w += word.idf * word.idf
-	}
-	return w
-}
+func (s *keptPhraseSearcher) Weight() float64 { return s.words.weight() }
 
 // SetQueryNorm passes the norm on to the words.
-func (s *keptPhraseSearcher) SetQueryNorm(norm float64) {
-	for k := range s.words {
-		s.words[k].weight = s.words[k].idf * norm
-	}
-}
+func (s *keptPhraseSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
 
 // Count is the number of kept matches, deleted releases included.
 func (s *keptPhraseSearcher) Count() uint64 { return s.count }
@@ -297,26 +328,3 @@ func (s *keptPhraseSearcher) Size() int { return 64 + 16*len(s.words) + 32*len(s
 
 // DocumentMatchPoolSize is 1: the match returned.
 func (s *keptPhraseSearcher) DocumentMatchPoolSize() int { return 1 }
-
-// tfidfIDF is the inverse document frequency of a word in count of docs
-// releases, as bleve's tf-idf term scorer computes it.
-func tfidfIDF(docs, count uint64) float64 {
-	return 1 + math.Log(float64(docs)/float64(count+1))
-}
-
-// tfidf returns the score of a word with frequency freq and norm in a
-// release, computed as bleve's tf-idf term scorer (scorer.TermQueryScorer
-// with a boost of 1) computes it, operation for operation.
-func tfidf(freq uint64, norm, idf, weight float64) float64 {
-	var tf float64
-	if freq < scorer.MaxSqrtCache {
-		tf = scorer.SqrtCache[freq]
-	} else {
-		tf = math.Sqrt(float64(freq))
-	}
-	score := tf * norm * idf
-	if weight != 1 {
-		score *= weight
-	}
-	return score
-}
