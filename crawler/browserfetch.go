@@ -41,7 +41,11 @@ type BrowserOptions struct {
 	Ready       string        // Source.Ready
 	// AllowedHosts are the hosts the page may load scripts and data from
 	// besides its own: the source's allowed domains.
-	AllowedHosts         []string
+	AllowedHosts []string
+	// AllowPrivateNetworks lets pages come from private addresses. Without
+	// it the transport refuses such a page with an error that has a
+	// PrivateNetwork method returning true; the crawler reports it as
+	// ErrPrivateNetwork and does not retry it.
 	AllowPrivateNetworks bool
 	// MaxBodySize is the source's page size limit in bytes
 	// (Politeness.MaxBodySize, or its default). The transport refuses a

@@ -27,7 +27,20 @@ type testBrowser struct {
 	// the size limit, and refused counts the refusals.
 	tooLarge string
 	refused  atomic.Int32
+	// private is a path refused as crawler/browser refuses a page on a
+	// private address.
+	private string
 }
+
+// browserPrivate is crawler/browser's error for a page on a private
+// address, as the crawler sees it: an error with a PrivateNetwork method.
+type browserPrivate struct{ host string }
+
+func (e browserPrivate) Error() string {
+	return "browser: refusing to load a page from a private network address: " + e.host + " is 10.0.0.1"
+}
+
+func (browserPrivate) PrivateNetwork() bool { return true }
 
 // browserTooLarge is crawler/browser's error for a page over the size
 // limit, as the crawler sees it: an error with a TooLarge method.
@@ -45,6 +58,10 @@ func (m markedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if m.b.tooLarge != "" && req.URL.Path == m.b.tooLarge {
 		m.b.refused.Add(1)
 		return nil, fmt.Errorf("browser: loading %s: %w", req.URL, browserTooLarge{m.b.last.MaxBodySize})
+	}
+	if m.b.private != "" && req.URL.Path == m.b.private {
+		m.b.refused.Add(1)
+		return nil, fmt.Errorf("browser: loading %s: %w", req.URL, browserPrivate{req.URL.Host})
 	}
 	req = req.Clone(req.Context())
 	req.Header.Set(browserHeader, "yes")
@@ -184,5 +201,29 @@ func TestCrawlBrowserPageTooLarge(t *testing.T) {
 		if strings.Contains(rel.URL, "nodate") {
 			t.Errorf("the page over the limit was stored: %s", rel.URL)
 		}
+	}
+}
+
+// TestCrawlBrowserPrivateNetwork checks that a page the browser refuses for
+// its private address is reported as ErrPrivateNetwork, once, not retried
+// as a network error, and that the other releases are stored.
+func TestCrawlBrowserPrivateNetwork(t *testing.T) {
+	base, _ := blockingSite(t, []string{"/b/article.html", "/b/nodate.html", "/b/latin1.html"})
+	src := siteSource(base)
+	src.Fetch = FetchBrowser
+	b := &testBrowser{private: "/b/nodate.html"}
+	store := newMemStore()
+	run, err := newCrawler(t, store, Options{Browser: b}).Crawl(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasIssue(run, atalaya.IssueFetch, ErrPrivateNetwork.Error()) {
+		t.Errorf("issues %+v, want a fetch issue holding %q", run.Issues, ErrPrivateNetwork)
+	}
+	if n := b.refused.Load(); n != 1 {
+		t.Errorf("the private page was requested %d times, want once (not retried)", n)
+	}
+	if run.New != 2 || len(store.latest()) != 2 {
+		t.Errorf("run: %d new, %d stored; want the 2 other releases", run.New, len(store.latest()))
 	}
 }

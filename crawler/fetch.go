@@ -320,6 +320,12 @@ func translate(ctx context.Context, rawURL string, err error) error {
 	if errors.As(err, &sized) && sized.TooLarge() {
 		return fmt.Errorf("crawler: fetching %s: %w (%v)", rawURL, ErrTooLarge, sized)
 	}
+	// It refuses a page on a private address (unless AllowPrivateNetworks)
+	// with an error that says so by its PrivateNetwork method.
+	var private interface{ PrivateNetwork() bool }
+	if errors.As(err, &private) && private.PrivateNetwork() {
+		return fmt.Errorf("crawler: fetching %s: %w (%v)", rawURL, ErrPrivateNetwork, private)
+	}
 	if errors.As(err, &uerr) && uerr.Timeout() {
 		return fmt.Errorf("crawler: fetching %s: %w", rawURL, ErrTimeout)
 	}

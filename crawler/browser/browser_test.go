@@ -330,8 +330,9 @@ func TestPrivateNetworksRefused(t *testing.T) {
 	rt := b.Transport(TransportOptions{})
 	for _, u := range []string{site.URL + "/sre/archivo/prensa", "http://localhost:1/", "http://10.1.2.3/", "http://[::1]:1/"} {
 		_, err := (&http.Client{Transport: rt}).Get(u)
-		if !errors.Is(err, ErrPrivateNetwork) {
-			t.Errorf("GET %s: %v, want ErrPrivateNetwork", u, err)
+		var private interface{ PrivateNetwork() bool }
+		if !errors.Is(err, ErrPrivateNetwork) || !errors.As(err, &private) || !private.PrivateNetwork() {
+			t.Errorf("GET %s: %v, want ErrPrivateNetwork, with a PrivateNetwork method for the crawler", u, err)
 		}
 	}
 	if n := len(site.Requests()); n != 0 {

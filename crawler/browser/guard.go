@@ -34,8 +34,25 @@ func checkPublic(ctx context.Context, host string) error {
 	for _, ip := range addrs {
 		ip = ip.Unmap()
 		if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || sharedAddressSpace.Contains(ip) {
-			return fmt.Errorf("%w: %s is %s", ErrPrivateNetwork, host, ip)
+			return &privateNetworkError{host: host, ip: ip}
 		}
 	}
 	return nil
 }
+
+// privateNetworkError is a page refused for its private address. It
+// matches [ErrPrivateNetwork]; the crawler, which does not import this
+// package, recognises it by its PrivateNetwork method (as it recognises a
+// page over the size limit by TooLarge) and does not retry it.
+type privateNetworkError struct {
+	host string
+	ip   netip.Addr
+}
+
+func (e *privateNetworkError) Error() string {
+	return fmt.Sprintf("%v: %s is %s", ErrPrivateNetwork, e.host, e.ip)
+}
+
+// PrivateNetwork reports that the page was refused for its address.
+func (e *privateNetworkError) PrivateNetwork() bool { return true }
+func (e *privateNetworkError) Is(target error) bool { return target == ErrPrivateNetwork }
