@@ -53,19 +53,31 @@ func (q *filteredQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 		return nil, err
 	}
 	offsets, _ := segmentOffsets(snap)
-	return &filteredSearcher{Searcher: text, offsets: offsets, bitmaps: bitmaps, itSeg: -1}, nil
+	filter := &keptFilter{offsets: offsets, bitmaps: bitmaps, itSeg: -1}
+	if or, ok := text.(*orSearcher); ok {
+		// The OR searcher skips what the filter refuses before scoring it.
+		or.filters = append(or.filters, filter)
+		return or, nil
+	}
+	return &filteredSearcher{Searcher: text, keptFilter: filter}, nil
 }
 
-// filteredSearcher returns the matches of its searcher in bitmaps.
+// filteredSearcher returns the matches of its searcher that a keptFilter
+// passes.
 type filteredSearcher struct {
 	search.Searcher
+	*keptFilter
+	id bleveapi.IndexInternalID
+}
+
+// keptFilter is a filter's matches, kept per segment.
+type keptFilter struct {
 	offsets []uint64          // the first document number of each segment
 	bitmaps []*roaring.Bitmap // the filter's matches in each segment, by number within it
 	seg     int               // the segment of the last match
 	it      roaring.IntPeekable
 	itSeg   int    // the segment it walks, or -1
 	itAt    uint32 // where it was last moved to
-	id      bleveapi.IndexInternalID
 }
 
 // Next returns the next match that passes the filter.
@@ -104,7 +116,7 @@ func (f *filteredSearcher) pass(ctx *search.SearchContext, dm *search.DocumentMa
 // number num, not ok when there is none. Matches come in order of number,
 // so the segment is usually the last one's, and one iterator per segment
 // only moves forward.
-func (f *filteredSearcher) nextAtOrAfter(num uint64) (uint64, bool) {
+func (f *keptFilter) nextAtOrAfter(num uint64) (uint64, bool) {
 	if num < f.offsets[f.seg] || (f.seg+1 < len(f.offsets) && num >= f.offsets[f.seg+1]) {
 		f.seg = sort.Search(len(f.offsets), func(k int) bool { return f.offsets[k] > num }) - 1
 	}

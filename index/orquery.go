@@ -213,6 +213,7 @@ type orSearcher struct {
 	inner   []orDisjunction // operands before the disjunctions they are in; the root last
 	sums    []float64       // per disjunction, for the release being scored
 	counts  []int
+	filters []*keptFilter // the releases one of them refuses are skipped unscored
 	scratch *phraseScratch
 	started bool
 }
@@ -259,12 +260,9 @@ func (s *orSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexInterna
 // match returns the match of the lowest release the leaves are on, and
 // moves those leaves on.
 func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, error) {
-	num := uint64(math.MaxUint64)
-	for _, l := range s.walking {
-		num = min(num, l.num)
-	}
-	if num == math.MaxUint64 {
-		return nil, nil
+	num, err := s.lowest()
+	if err != nil || num == math.MaxUint64 {
+		return nil, err
 	}
 	clear(s.sums)
 	clear(s.counts)
@@ -294,6 +292,37 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 	dm.IndexInternalID = bleveapi.NewIndexInternalID(dm.IndexInternalID, num)
 	dm.Score = score
 	return dm, nil
+}
+
+// lowest returns the lowest release the leaves are on that the filters
+// pass, moving them past the ones a filter refuses; math.MaxUint64 when
+// none is left.
+func (s *orSearcher) lowest() (uint64, error) {
+	for {
+		num := uint64(math.MaxUint64)
+		for _, l := range s.walking {
+			num = min(num, l.num)
+		}
+		next := num
+		for _, f := range s.filters {
+			if next == math.MaxUint64 {
+				break
+			}
+			if n, ok := f.nextAtOrAfter(next); ok {
+				next = n
+			} else {
+				next = math.MaxUint64
+			}
+		}
+		if next == num {
+			return num, nil
+		}
+		for _, l := range s.walking {
+			if err := l.advance(next); err != nil {
+				return 0, err
+			}
+		}
+	}
 }
 
 // Weight is the sum of the words' weights, as bleve's disjunctions sum
