@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -36,9 +35,7 @@ type segmentDays struct {
 
 // day returns the day of release num, "" if it has none.
 func (d *segmentDays) day(num uint64) string {
-	if num < d.offsets[d.seg] || (d.seg+1 < len(d.offsets) && num >= d.offsets[d.seg+1]) {
-		d.seg = sort.Search(len(d.offsets), func(k int) bool { return d.offsets[k] > num }) - 1
-	}
+	d.seg = segmentOf(d.offsets, d.seg, num)
 	dv := d.values[d.seg]
 	local := num - d.offsets[d.seg]
 	if ords := dv.ords[dv.start[local]:dv.start[local+1]]; len(ords) > 0 {

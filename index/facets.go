@@ -95,9 +95,7 @@ func (c *facetCounter) start(snap *scorch.IndexSnapshot) {
 // add notes the match with document number num. Matches come in order of
 // number, so the segment is usually the last one's.
 func (c *facetCounter) add(num uint64) {
-	if num < c.offsets[c.seg] || (c.seg+1 < len(c.offsets) && num >= c.offsets[c.seg+1]) {
-		c.seg = sort.Search(len(c.offsets), func(k int) bool { return c.offsets[k] > num }) - 1
-	}
+	c.seg = segmentOf(c.offsets, c.seg, num)
 	c.nums[c.seg] = append(c.nums[c.seg], uint32(num-c.offsets[c.seg]))
 }
 
@@ -183,4 +181,14 @@ func segmentOffsets(snap *scorch.IndexSnapshot) (offsets []uint64, total uint64)
 		total += s.Segment().Count()
 	}
 	return offsets, total
+}
+
+// segmentOf returns the segment, of those starting at offsets, that
+// document number num is in. Numbers are mostly looked up in order, so
+// seg, the segment of the number before, is tried first.
+func segmentOf(offsets []uint64, seg int, num uint64) int {
+	if num >= offsets[seg] && (seg+1 == len(offsets) || num < offsets[seg+1]) {
+		return seg
+	}
+	return sort.Search(len(offsets), func(k int) bool { return offsets[k] > num }) - 1
 }

@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -117,9 +116,7 @@ func (f *filteredSearcher) pass(ctx *search.SearchContext, dm *search.DocumentMa
 // so the segment is usually the last one's, and one iterator per segment
 // only moves forward.
 func (f *keptFilter) nextAtOrAfter(num uint64) (uint64, bool) {
-	if num < f.offsets[f.seg] || (f.seg+1 < len(f.offsets) && num >= f.offsets[f.seg+1]) {
-		f.seg = sort.Search(len(f.offsets), func(k int) bool { return f.offsets[k] > num }) - 1
-	}
+	f.seg = segmentOf(f.offsets, f.seg, num)
 	local := uint32(num - f.offsets[f.seg])
 	if f.bitmaps[f.seg].Contains(local) {
 		return num, true
