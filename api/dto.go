@@ -47,7 +47,8 @@ type FacetDTO struct {
 	Count int    `json:"count"`
 }
 
-func timePtr(t time.Time) *time.Time {
+// OptionalTime is nil for the zero time, so that JSON leaves it out.
+func OptionalTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
@@ -61,23 +62,38 @@ func hitDTO(h index.Hit) HitDTO {
 	}
 	return HitDTO{
 		ID: string(h.ID), URL: h.URL, Title: h.Title, Source: string(h.Source), Agency: h.Agency,
-		Country: h.Country, Language: h.Language, Published: timePtr(h.Published), Label: h.Label,
-		Themes: themes, Version: h.Version, RulesVersion: h.RulesVersion, IndexedAt: timePtr(h.IndexedAt),
+		Country: h.Country, Language: h.Language, Published: OptionalTime(h.Published), Label: h.Label,
+		Themes: themes, Version: h.Version, RulesVersion: h.RulesVersion, IndexedAt: OptionalTime(h.IndexedAt),
 		Score: h.Score, Fragments: h.Fragments,
+	}
+}
+
+// ReleaseMeta is what identifies and describes a release, without its
+// text: the first keys of GET /api/releases/{id} and of
+// `atalaya releases --json`.
+type ReleaseMeta struct {
+	ID        string     `json:"id"`
+	URL       string     `json:"url"`
+	Source    string     `json:"source"`
+	Agency    string     `json:"agency"`
+	Country   string     `json:"country"`
+	Language  string     `json:"language"`
+	Type      string     `json:"type,omitempty"`
+	Title     string     `json:"title"`
+	Published *time.Time `json:"published,omitempty"`
+}
+
+// ReleaseMetaOf returns rel's ReleaseMeta.
+func ReleaseMetaOf(rel atalaya.Release) ReleaseMeta {
+	return ReleaseMeta{
+		ID: string(rel.ID), URL: rel.URL, Source: string(rel.Source), Agency: rel.Agency, Country: string(rel.Country),
+		Language: string(rel.Language), Type: rel.Type, Title: rel.Title, Published: OptionalTime(rel.Published),
 	}
 }
 
 // ReleaseResponse answers GET /api/releases/{id}.
 type ReleaseResponse struct {
-	ID           string             `json:"id"`
-	URL          string             `json:"url"`
-	Source       string             `json:"source"`
-	Agency       string             `json:"agency"`
-	Country      string             `json:"country"`
-	Language     string             `json:"language"`
-	Type         string             `json:"type,omitempty"`
-	Title        string             `json:"title"`
-	Published    *time.Time         `json:"published,omitempty"`
+	ReleaseMeta
 	Body         string             `json:"body"`
 	Version      int                `json:"version"`
 	Label        string             `json:"label"`
@@ -183,7 +199,7 @@ func RunDTOOf(r archive.RunRecord) RunDTO {
 	issues := issueDTOs(r.Issues)
 	return RunDTO{
 		Source: string(r.Source), Trigger: string(r.Trigger), Outcome: string(r.Outcome),
-		Started: timePtr(r.Started), Finished: timePtr(r.Finished), Listings: r.Listings, Items: r.Items,
+		Started: OptionalTime(r.Started), Finished: OptionalTime(r.Finished), Listings: r.Listings, Items: r.Items,
 		New: r.New, Revised: r.Revised, Unchanged: r.Unchanged, Failed: r.Failed, Gone: r.Gone,
 		Blocked: r.Blocked, Errors: r.Errors, Issues: issues,
 	}

@@ -102,7 +102,7 @@ func exportRecord(d index.Document) ExportRecord {
 	}
 	return ExportRecord{
 		ID: string(rel.ID), URL: rel.URL, Source: string(rel.Source), Agency: rel.Agency, Country: string(rel.Country),
-		Language: string(rel.Language), Published: timePtr(rel.Published), Title: rel.Title, Body: rel.Body,
+		Language: string(rel.Language), Published: OptionalTime(rel.Published), Title: rel.Title, Body: rel.Body,
 		Label: string(v.Label), Themes: themes, Evidence: strings.Join(ev, "; "), RulesVersion: v.RulesVersion,
 	}
 }

@@ -29,10 +29,9 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 		themes = []string{}
 	}
 	out := ReleaseResponse{
-		ID: string(id), URL: rel.URL, Source: string(rel.Source), Agency: rel.Agency, Country: string(rel.Country),
-		Language: string(rel.Language), Type: rel.Type, Title: rel.Title, Published: timePtr(rel.Published),
-		Body: rel.Body, Version: rel.Version, Label: string(v.Label), Themes: themes, RulesVersion: v.RulesVersion,
-		Evidence: evidenceDTOs(v.Evidence), IndexedAt: timePtr(doc.IndexedAt), Versions: []VersionDTO{},
+		ReleaseMeta: ReleaseMetaOf(rel),
+		Body:        rel.Body, Version: rel.Version, Label: string(v.Label), Themes: themes, RulesVersion: v.RulesVersion,
+		Evidence: evidenceDTOs(v.Evidence), IndexedAt: OptionalTime(doc.IndexedAt), Versions: []VersionDTO{},
 	}
 	if len(v.Scores) > 0 {
 		out.Scores = map[string]float64{}
@@ -52,7 +51,7 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 }
 
 func versionDTO(rel atalaya.Release, body bool) VersionDTO {
-	d := VersionDTO{Version: rel.Version, FetchedAt: rel.FetchedAt, Title: rel.Title, Published: timePtr(rel.Published), Hash: rel.Hash}
+	d := VersionDTO{Version: rel.Version, FetchedAt: rel.FetchedAt, Title: rel.Title, Published: OptionalTime(rel.Published), Hash: rel.Hash}
 	if body {
 		d.Body = rel.Body
 	}

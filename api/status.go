@@ -41,7 +41,7 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 			Enabled: src.Enabled, Schedule: src.Schedule, Releases: st.Releases, Issues: issueDTOs(st.Issues),
 		}
 		if s, ok := sched[string(src.ID)]; ok {
-			d.NextRun, d.Running = timePtr(s.Next), s.Running
+			d.NextRun, d.Running = OptionalTime(s.Next), s.Running
 		}
 		if !st.LastRun.Finished.IsZero() || !st.LastRun.Started.IsZero() {
 			run := RunDTOOf(archive.RunRecord{CrawlRun: st.LastRun})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"atalaya"
+	"atalaya/api"
 	"atalaya/archive"
 )
 
@@ -75,31 +76,13 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 // (GET /api/releases/{id}). atalaya.Release itself has no JSON tags: the
 // archive stores it with its Go field names.
 type releaseJSON struct {
-	ID        string     `json:"id"`
-	URL       string     `json:"url"`
-	Source    string     `json:"source"`
-	Agency    string     `json:"agency"`
-	Country   string     `json:"country"`
-	Language  string     `json:"language"`
-	Type      string     `json:"type,omitempty"`
-	Title     string     `json:"title"`
-	Published *time.Time `json:"published,omitempty"`
+	api.ReleaseMeta
 	Version   int        `json:"version"`
 	FetchedAt *time.Time `json:"fetched_at,omitempty"`
 }
 
 func releaseJSONOf(rel atalaya.Release) releaseJSON {
-	return releaseJSON{ID: string(rel.ID), URL: rel.URL, Source: string(rel.Source), Agency: rel.Agency,
-		Country: string(rel.Country), Language: string(rel.Language), Type: rel.Type, Title: rel.Title,
-		Published: optionalTime(rel.Published), Version: rel.Version, FetchedAt: optionalTime(rel.FetchedAt)}
-}
-
-// optionalTime is nil for the zero time, so that JSON leaves it out.
-func optionalTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
+	return releaseJSON{ReleaseMeta: api.ReleaseMetaOf(rel), Version: rel.Version, FetchedAt: api.OptionalTime(rel.FetchedAt)}
 }
 
 // releases yields the releases of the sources named (all when none),

@@ -151,7 +151,7 @@ func exportValue(c string, h *index.Hit, full *api.ExportRecord) any {
 		}
 		return h.Themes
 	case "published":
-		return optionalTime(h.Published)
+		return api.OptionalTime(h.Published)
 	case "version":
 		return h.Version
 	case "score":
