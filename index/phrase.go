@@ -10,7 +10,6 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/scorer"
 	bleveapi "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -76,7 +75,7 @@ func (q *phraseQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m ma
 	if q.cache != nil {
 		return q.keptSearcher(ctx, snap, words, docs, min(searchCPUsOf(ctx), maxKeptParts), scratch)
 	}
-	return newPhraseSearcher(ctx, q.field, words, docs, options, scratch), nil
+	return newPhraseSearcher(ctx, words, docs, options, scratch), nil
 }
 
 // phraseTerm is one word of a phrase and its postings in a snapshot,
@@ -118,29 +117,31 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 	return lists, count, nil
 }
 
-// newPhraseSearcher returns a searcher of words, the rarest first, at
-// their offsets in field, in an index of docs releases, with iterators
-// from scratch. It stops with ctx's error once ctx is done.
-func newPhraseSearcher(ctx context.Context, field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
+// newPhraseSearcher returns a searcher of words (their postings in one
+// field), the rarest first, at their offsets, in an index of docs
+// releases, with iterators from scratch. It stops with ctx's error once
+// ctx is done.
+func newPhraseSearcher(ctx context.Context, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) *phraseSearcher {
 	s := &phraseSearcher{scratch: scratch, ctx: ctx, end: math.MaxUint64}
-	s.words = newPhraseWords(field, words, docs, options, scratch)
+	s.words = newPhraseWords(words, docs, options, scratch)
+	for _, w := range s.words {
+		s.scoring = append(s.scoring, w.tfidfWord)
+	}
 	s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's conjunction does
 	return s
 }
 
 // newPhraseWords returns the words of a phrase in field, in an index of
-// docs releases, scored if options ask for it, with iterators from
-// scratch.
-func newPhraseWords(field string, words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) phraseWords {
-	scoring := options
-	scoring.IncludeTermVectors = false
+// docs releases, scored if options ask for it (else their frequencies
+// and norms are not read, and they score 0), with iterators from scratch.
+func newPhraseWords(words []phraseTerm, docs uint64, options search.SearcherOptions, scratch *phraseScratch) phraseWords {
 	var out phraseWords
 	for _, t := range words {
 		out = append(out, &phraseWord{
-			postings: newWordPostings(t.lists, options.Score != "none", scratch),
-			scorer:   scorer.NewTermQueryScorer([]byte(t.term), field, 1, docs, t.count, 0, scoring),
-			offset:   t.offset,
-			count:    t.count,
+			postings:  newWordPostings(t.lists, options.Score != "none", scratch),
+			tfidfWord: newTFIDFWord(docs, t.count),
+			offset:    t.offset,
+			count:     t.count,
 		})
 	}
 	return out
@@ -255,12 +256,13 @@ func (w *wordPostings) load() error {
 // order: it walks the postings of the words together, as bleve's
 // conjunction searcher walks term searchers, and checks the positions of
 // each word in the releases that hold them all. Only the releases that
-// match are scored: each word by a term scorer built as bleve's term
-// searcher builds it (tf-idf), and the phrase by the sum of the words'
-// scores, as in bleve's phrase searcher. Text fields hold one value each,
+// match are scored: each word as bleve's tf-idf term scorer scores it
+// (tfidfWord), and the phrase by the sum of the words' scores, as in
+// bleve's phrase searcher. Text fields hold one value each,
 // so positions are compared without array positions.
 type phraseSearcher struct {
 	words       phraseWords // the rarest first
+	scoring     tfidfWords  // the words' scoring
 	initialized bool
 	scratch     *phraseScratch  // takes the iterators back on Close
 	ctx         context.Context // checked every checkEvery releases walked
@@ -275,24 +277,15 @@ const checkEvery = 1024
 
 // phraseWord is one word of a phrase being searched.
 type phraseWord struct {
+	*tfidfWord
 	postings *wordPostings
-	scorer   *scorer.TermQueryScorer
-	offset   uint64                // the word's position in the phrase
-	count    uint64                // the releases that hold the word
-	doc      bleveapi.TermFieldDoc // reused to score the word
+	offset   uint64 // the word's position in the phrase
+	count    uint64 // the releases that hold the word
 }
 
-// score returns w's score in its current release, whose positions are
-// loaded.
-func (w *phraseWord) score(ctx *search.SearchContext) float64 {
-	p := w.postings
-	w.doc.ID = bleveapi.NewIndexInternalID(w.doc.ID, p.num)
-	w.doc.Freq, w.doc.Norm = p.freq, p.norm
-	dm := w.scorer.Score(ctx, &w.doc)
-	score := dm.Score
-	ctx.DocumentMatchPool.Put(dm)
-	return score
-}
+// loadedScore returns w's score in its current release, whose frequency
+// and norm are loaded.
+func (w *phraseWord) loadedScore() float64 { return w.score(w.postings.freq, w.postings.norm) }
 
 // Next returns the next matching release.
 func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
@@ -375,7 +368,7 @@ func (s *phraseSearcher) match(ctx *search.SearchContext) *search.DocumentMatch 
 	rv := ctx.DocumentMatchPool.Get()
 	rv.IndexInternalID = bleveapi.NewIndexInternalID(rv.IndexInternalID, s.words[0].postings.num)
 	for _, w := range s.words {
-		rv.Score += w.score(ctx)
+		rv.Score += w.loadedScore()
 	}
 	return rv
 }
@@ -422,22 +415,6 @@ func (s *phraseSearcher) startsAt(p uint64) bool {
 // phraseWords are the words of a phrase being searched.
 type phraseWords []*phraseWord
 
-// weight is the sum of the words' weights.
-func (ws phraseWords) weight() float64 {
-	var weight float64
-	for _, w := range ws {
-		weight += w.scorer.Weight()
-	}
-	return weight
-}
-
-// setQueryNorm passes the norm on to the words' scorers.
-func (ws phraseWords) setQueryNorm(norm float64) {
-	for _, w := range ws {
-		w.scorer.SetQueryNorm(norm)
-	}
-}
-
 // keepIterators gives the words' iterators back to scratch.
 func (ws phraseWords) keepIterators(scratch *phraseScratch) {
 	for _, w := range ws {
@@ -448,10 +425,10 @@ func (ws phraseWords) keepIterators(scratch *phraseScratch) {
 }
 
 // Weight is the sum of the words' weights.
-func (s *phraseSearcher) Weight() float64 { return s.words.weight() }
+func (s *phraseSearcher) Weight() float64 { return s.scoring.weight() }
 
-// SetQueryNorm passes the norm on to the words' scorers.
-func (s *phraseSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }
+// SetQueryNorm passes the norm on to the words.
+func (s *phraseSearcher) SetQueryNorm(norm float64) { s.scoring.setQueryNorm(norm) }
 
 // Count estimates the matches: those of the rarest word.
 func (s *phraseSearcher) Count() uint64 {
@@ -479,7 +456,7 @@ func (s *phraseSearcher) Size() int {
 	n := 0
 	for _, w := range s.words {
 		p := w.postings
-		n += w.scorer.Size() + 8*cap(p.pos)
+		n += 16 + 8*cap(p.pos)
 		for _, sp := range p.segs {
 			n += sp.list.Size()
 		}

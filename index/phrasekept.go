@@ -99,7 +99,7 @@ func (q *phraseQuery) keptSearcher(ctx context.Context, snap *scorch.IndexSnapsh
 		}
 	}
 	if len(missing) > 0 {
-		found, err := findPhrase(ctx, q.field, words, docs, missing, parts, scratch)
+		found, err := findPhrase(ctx, words, docs, missing, parts, scratch)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ type keptPart struct {
 
 // findPhrase walks the parts, up to workers at once, and returns the
 // matches found in each segment walked.
-func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint64, parts []keptPart, workers int, scratch *phraseScratch) (map[int]*phraseMatches, error) {
+func findPhrase(ctx context.Context, words []phraseTerm, docs uint64, parts []keptPart, workers int, scratch *phraseScratch) (map[int]*phraseMatches, error) {
 	found := make([]*phraseMatches, len(parts))
 	errs := make([]error, len(parts))
 	next := make(chan int, len(parts))
@@ -168,7 +168,7 @@ func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint
 	for range max(1, min(workers, len(parts))) {
 		wg.Go(func() {
 			for k := range next {
-				found[k], errs[k] = walkPart(ctx, field, words, docs, parts[k], scratch)
+				found[k], errs[k] = walkPart(ctx, words, docs, parts[k], scratch)
 			}
 		})
 	}
@@ -188,8 +188,8 @@ func findPhrase(ctx context.Context, field string, words []phraseTerm, docs uint
 }
 
 // walkPart returns the releases of part that hold the phrase.
-func walkPart(ctx context.Context, field string, words []phraseTerm, docs uint64, part keptPart, scratch *phraseScratch) (*phraseMatches, error) {
-	s := newPhraseSearcher(ctx, field, words, docs, search.SearcherOptions{}, scratch)
+func walkPart(ctx context.Context, words []phraseTerm, docs uint64, part keptPart, scratch *phraseScratch) (*phraseMatches, error) {
+	s := newPhraseSearcher(ctx, words, docs, search.SearcherOptions{}, scratch)
 	defer s.Close()
 	s.end = part.to
 	m := newPhraseMatches(len(words))
