@@ -102,11 +102,9 @@ func (h *handler) version(w http.ResponseWriter, r *http.Request) {
 // latest).
 func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for name := range q {
-		if name != "from" && name != "to" {
-			h.fail(w, r, badParam("unknown parameter %q; known: from, to", name))
-			return
-		}
+	if err := onlyParams(q, "from", "to"); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	vs, err := h.versions(r)
 	if err != nil {

@@ -32,14 +32,22 @@ func badParam(format string, args ...any) error {
 	return &badRequest{msg: fmt.Sprintf(format, args...)}
 }
 
+// onlyParams refuses the parameters of v other than known.
+func onlyParams(v url.Values, known ...string) error {
+	for name := range v {
+		if !slices.Contains(known, name) {
+			return badParam("unknown parameter %q; known: %s", name, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
 // parseQuery reads the search parameters of v into an index.Query,
 // refusing parameters other than allowed (beside queryParams).
 func parseQuery(v url.Values, allowed ...string) (index.Query, error) {
 	var q index.Query
-	for name := range v {
-		if !slices.Contains(queryParams, name) && !slices.Contains(allowed, name) {
-			return q, badParam("unknown parameter %q; known: %s", name, strings.Join(append(slices.Clone(queryParams), allowed...), ", "))
-		}
+	if err := onlyParams(v, append(slices.Clone(queryParams), allowed...)...); err != nil {
+		return q, err
 	}
 	q.Text = v.Get("q")
 	if n := utf8.RuneCountInString(q.Text); n > MaxQueryLen {

@@ -54,11 +54,9 @@ func (h *handler) sources(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	for name := range v {
-		if name != "source" && name != "limit" {
-			h.fail(w, r, badParam("unknown parameter %q; known: source, limit", name))
-			return
-		}
+	if err := onlyParams(v, "source", "limit"); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	limit, err := intParam(v, "limit", 100)
 	if err != nil {
