@@ -258,7 +258,24 @@ func (x *Index) acquire() (bleve.Index, func(), error) {
 		x.mu.RUnlock()
 		return nil, nil, ErrClosed
 	}
+	x.retainKept(x.bi)
 	return x.bi, x.mu.RUnlock, nil
+}
+
+// retainKept drops what x keeps for segments no longer in bi's snapshot.
+func (x *Index) retainKept(bi bleve.Index) {
+	adv, err := bi.Advanced()
+	if err != nil {
+		return
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+		x.kept.retain(snap.Segments())
+	}
 }
 
 // follow switches to the generation that x.dir links to, if it changed.

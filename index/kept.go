@@ -1,8 +1,10 @@
 package index
 
 import (
+	"container/list"
 	"context"
 	"fmt"
+	"math/bits"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -43,7 +45,7 @@ func (q *filteredQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 	if !ok {
 		return nil, fmt.Errorf("filtering: index reader is a %T, not a scorch snapshot", i)
 	}
-	bitmaps, err := q.cache.filterBitmaps(ctx, snap, m, q.key, q.filter)
+	sets, err := q.cache.filterSets(ctx, snap, m, q.key, q.filter)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +54,7 @@ func (q *filteredQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 		return nil, err
 	}
 	offsets, _ := segmentOffsets(snap)
-	filter := &keptFilter{offsets: offsets, bitmaps: bitmaps, itSeg: -1}
+	filter := &keptFilter{offsets: offsets, sets: sets}
 	if or, ok := text.(*orSearcher); ok {
 		// The OR searcher skips what the filter refuses before scoring it.
 		or.filters = append(or.filters, filter)
@@ -71,12 +73,9 @@ type filteredSearcher struct {
 
 // keptFilter is a filter's matches, kept per segment.
 type keptFilter struct {
-	offsets []uint64          // the first document number of each segment
-	bitmaps []*roaring.Bitmap // the filter's matches in each segment, by number within it
-	seg     int               // the segment of the last match
-	it      roaring.IntPeekable
-	itSeg   int    // the segment it walks, or -1
-	itAt    uint32 // where it was last moved to
+	offsets []uint64 // the first document number of each segment
+	sets    []bitset // the filter's matches in each segment, by number within it
+	seg     int      // the segment of the last match
 }
 
 // Next returns the next match that passes the filter.
@@ -113,46 +112,75 @@ func (f *filteredSearcher) pass(ctx *search.SearchContext, dm *search.DocumentMa
 
 // nextAtOrAfter returns the filter's first match at or after document
 // number num, not ok when there is none. Matches come in order of number,
-// so the segment is usually the last one's, and one iterator per segment
-// only moves forward.
+// so the segment is usually the last one's.
 func (f *keptFilter) nextAtOrAfter(num uint64) (uint64, bool) {
 	f.seg = segmentOf(f.offsets, f.seg, num)
 	local := uint32(num - f.offsets[f.seg])
-	if f.bitmaps[f.seg].Contains(local) {
-		return num, true
-	}
-	for k := f.seg; k < len(f.offsets); k++ {
-		if k > f.seg {
-			local = 0
-		}
-		if k != f.itSeg || local < f.itAt {
-			f.it, f.itSeg = f.bitmaps[k].Iterator(), k
-		}
-		f.it.AdvanceIfNeeded(local)
-		f.itAt = local
-		if f.it.HasNext() {
-			return f.offsets[k] + uint64(f.it.PeekNext()), true
+	for k := f.seg; k < len(f.offsets); k, local = k+1, 0 {
+		if n, ok := f.sets[k].next(local); ok {
+			return f.offsets[k] + uint64(n), true
 		}
 	}
 	return 0, false
 }
 
-// keptCache keeps what searches found in each segment: the matches of the
-// filters (bitmaps) and of the phrases (phraseMatches) searched last, at
-// most maxKept of them and maxKeptBytes in all, the least recently used
-// going first. A nil cache keeps nothing.
-type keptCache struct {
-	mu      sync.Mutex
-	entries map[keptKey]*keptEntry
-	tick    uint64
-	bytes   uint64 // held by the values kept
+// bitset is a set of document numbers within a segment, a bit each: the
+// text's matches are checked against a filter's one by one, and a bit
+// answers faster than a bitmap's containers (an eighth of a byte per
+// release of the segment, kept once per filter).
+type bitset []uint64
+
+// bitsetOf returns the members of b, of a segment of docs releases.
+func bitsetOf(b *roaring.Bitmap, docs uint64) bitset {
+	s := make(bitset, (docs+63)/64)
+	it := b.Iterator()
+	for it.HasNext() {
+		n := it.Next()
+		s[n/64] |= 1 << (n % 64)
+	}
+	return s
 }
 
-// Bounds on what is kept: a few hundred filters and phrases over an index
-// of a few dozen segments.
+// next returns the first member at or after n, not ok when there is none.
+func (s bitset) next(n uint32) (uint32, bool) {
+	w := int(n / 64)
+	if w >= len(s) {
+		return 0, false
+	}
+	if word := s[w] >> (n % 64); word != 0 {
+		return n + uint32(bits.TrailingZeros64(word)), true
+	}
+	for w++; w < len(s); w++ {
+		if s[w] != 0 {
+			return uint32(w*64 + bits.TrailingZeros64(s[w])), true
+		}
+	}
+	return 0, false
+}
+
+// bytes is about the memory s holds.
+func (s bitset) bytes() uint64 { return 24 + 8*uint64(len(s)) }
+
+// keptCache keeps what searches found in each segment: the matches of the
+// filters (bitsets), of the phrases (phraseMatches) and the postings of the
+// words (keptPostings) searched last, at most maxKept of them and
+// maxKeptBytes in all, the least recently used going first. It keeps them
+// only for the segments of the index as it was last retained: segments
+// merged away or replaced are dropped, with what was kept for them, as
+// the index moves on. A nil cache keeps nothing.
+type keptCache struct {
+	mu      sync.Mutex
+	entries map[keptKey]*list.Element // of lru
+	lru     list.List                 // of *keptEntry, the most recently used first
+	bytes   uint64                    // held by the values kept
+	live    map[segment.Segment]bool  // the segments of the index, once retained
+}
+
+// Bounds on what is kept: a few hundred filters, phrases and words over
+// an index of a few dozen segments.
 const (
-	maxKept      = 4096
-	maxKeptBytes = 32 << 20
+	maxKept      = 16384
+	maxKeptBytes = 64 << 20
 )
 
 // keptKey names a value kept: its segment, and what it holds as text.
@@ -162,9 +190,9 @@ type keptKey struct {
 }
 
 type keptEntry struct {
+	key   keptKey
 	value any
 	bytes uint64
-	used  uint64
 }
 
 // get returns the value kept as what in seg, if any.
@@ -178,54 +206,80 @@ func (c *keptCache) get(seg segment.Segment, what string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	c.tick++
-	e.used = c.tick
-	return e.value, true
+	c.lru.MoveToFront(e)
+	return e.Value.(*keptEntry).value, true
 }
 
 // put keeps v, which holds about bytes bytes, as what in seg, evicting the
-// least recently used beyond the bounds. Nothing may change v after.
+// least recently used beyond the bounds. Nothing may change v after. It
+// keeps nothing for a segment no longer in the index.
 func (c *keptCache) put(seg segment.Segment, what string, v any, bytes uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = make(map[keptKey]*keptEntry)
+	if c.live != nil && !c.live[seg] {
+		return
 	}
-	c.tick++
+	if c.entries == nil {
+		c.entries = make(map[keptKey]*list.Element)
+	}
 	key := keptKey{seg, what}
 	if old, ok := c.entries[key]; ok {
-		c.bytes -= old.bytes
+		c.remove(old)
 	}
-	c.entries[key] = &keptEntry{value: v, bytes: bytes, used: c.tick}
+	c.entries[key] = c.lru.PushFront(&keptEntry{key: key, value: v, bytes: bytes})
 	c.bytes += bytes
-	for len(c.entries) > maxKept || (c.bytes > maxKeptBytes && len(c.entries) > 1) {
-		var oldest keptKey
-		used := c.tick + 1
-		for k, e := range c.entries {
-			if e.used < used {
-				oldest, used = k, e.used
-			}
-		}
-		c.bytes -= c.entries[oldest].bytes
-		delete(c.entries, oldest)
+	for c.lru.Len() > maxKept || (c.bytes > maxKeptBytes && c.lru.Len() > 1) {
+		c.remove(c.lru.Back())
 	}
 }
 
-// filterBitmaps returns the matches of filter (key says what it matches)
+// remove drops e. c.mu is held.
+func (c *keptCache) remove(e *list.Element) {
+	entry := c.lru.Remove(e).(*keptEntry)
+	delete(c.entries, entry.key)
+	c.bytes -= entry.bytes
+}
+
+// retain drops what is kept for segments not in segs, the segments of the
+// index now, and keeps nothing for them from then on.
+func (c *keptCache) retain(segs []*scorch.SegmentSnapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.live) == len(segs) {
+		same := true
+		for _, s := range segs {
+			same = same && c.live[s.Segment()]
+		}
+		if same {
+			return
+		}
+	}
+	c.live = make(map[segment.Segment]bool, len(segs))
+	for _, s := range segs {
+		c.live[s.Segment()] = true
+	}
+	for key, e := range c.entries {
+		if !c.live[key.seg] {
+			c.remove(e)
+		}
+	}
+}
+
+// filterSets returns the matches of filter (key says what it matches)
 // in each segment of snap: kept ones, and for the segments whose matches
 // are not kept (written since), those of a search of these segments, which
 // are kept.
-func (c *keptCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]*roaring.Bitmap, error) {
+func (c *keptCache) filterSets(ctx context.Context, snap *scorch.IndexSnapshot, m mapping.IndexMapping, key string, filter query.Query) ([]bitset, error) {
 	segs := snap.Segments()
 	what := "filter " + key
-	out := make([]*roaring.Bitmap, len(segs))
+	out := make([]bitset, len(segs))
 	var missing []int
 	for k, s := range segs {
 		if b, ok := c.get(s.Segment(), what); ok {
-			out[k] = b.(*roaring.Bitmap)
+			out[k] = b.(bitset)
 		} else {
 			missing = append(missing, k)
 		}
@@ -233,13 +287,13 @@ func (c *keptCache) filterBitmaps(ctx context.Context, snap *scorch.IndexSnapsho
 	if len(missing) == 0 {
 		return out, nil
 	}
-	if err := searchFilter(ctx, snap, m, filter, missing, out); err != nil {
+	found := make([]*roaring.Bitmap, len(segs))
+	if err := searchFilter(ctx, snap, m, filter, missing, found); err != nil {
 		return nil, err
 	}
-	// Not run-optimized: a filter's bitmap is asked whether it holds each
-	// match of the text, which a run container answers by binary search.
 	for _, k := range missing {
-		c.put(segs[k].Segment(), what, out[k], out[k].GetSizeInBytes())
+		out[k] = bitsetOf(found[k], segs[k].Segment().Count())
+		c.put(segs[k].Segment(), what, out[k], out[k].bytes())
 	}
 	return out, nil
 }

@@ -172,7 +172,7 @@ func TestBitmapCacheEvicts(t *testing.T) {
 	for k := range maxKept + 10 {
 		c.put(seg, fmt.Sprint("small ", k), roaring.BitmapOf(uint32(k)), 16)
 	}
-	if len(c.entries) != maxKept {
+	if len(c.entries) != maxKept || c.lru.Len() != maxKept {
 		t.Errorf("kept %d bitmaps, want at most %d", len(c.entries), maxKept)
 	}
 	if _, ok := c.get(seg, "small 0"); ok {
@@ -183,9 +183,57 @@ func TestBitmapCacheEvicts(t *testing.T) {
 	}
 	var sum uint64
 	for _, e := range c.entries {
-		sum += e.bytes
+		sum += e.Value.(*keptEntry).bytes
 	}
 	if sum != c.bytes {
 		t.Errorf("the cache counts %d bytes, its bitmaps hold %d", c.bytes, sum)
+	}
+}
+
+// TestKeptCacheDropsGoneSegments checks that what is kept for segments no
+// longer in the index (merged away, replaced) is dropped when the cache is
+// retained to the index's segments, and not kept again after.
+func TestKeptCacheDropsGoneSegments(t *testing.T) {
+	x, _ := indexSynth(t, 100, Options{BatchSize: 25})
+	segs := snapshotOf(t, x).Segments()
+	if len(segs) < 2 {
+		t.Fatalf("%d segments: the test needs two or more", len(segs))
+	}
+	c := &keptCache{}
+	const what = "word body_en fentanyl"
+	for _, s := range segs {
+		c.put(s.Segment(), what, &keptPostings{}, 100)
+	}
+	c.retain(segs[1:])
+	if _, ok := c.get(segs[0].Segment(), what); ok {
+		t.Error("postings are still kept for a segment gone from the index")
+	}
+	for _, s := range segs[1:] {
+		if _, ok := c.get(s.Segment(), what); !ok {
+			t.Error("postings of a segment still in the index were dropped")
+		}
+	}
+	if want := uint64(100 * (len(segs) - 1)); c.bytes != want {
+		t.Errorf("the cache counts %d bytes, want %d", c.bytes, want)
+	}
+	c.put(segs[0].Segment(), "filter label:kingpin", bitset{1}, 32)
+	if _, ok := c.get(segs[0].Segment(), "filter label:kingpin"); ok {
+		t.Error("a value was kept for a segment gone from the index")
+	}
+}
+
+// TestBitsetNext checks the next member at or after a number, across
+// words and at the ends.
+func TestBitsetNext(t *testing.T) {
+	s := bitsetOf(roaring.BitmapOf(0, 5, 63, 64, 200), 260)
+	for _, c := range []struct {
+		from, want uint32
+		ok         bool
+	}{
+		{0, 0, true}, {1, 5, true}, {6, 63, true}, {64, 64, true}, {65, 200, true}, {200, 200, true}, {201, 0, false}, {1000, 0, false},
+	} {
+		if got, ok := s.next(c.from); got != c.want || ok != c.ok {
+			t.Errorf("next(%d) = %d, %v; want %d, %v", c.from, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -26,6 +27,7 @@ import (
 // searches that want term vectors or explanations are bleve's.
 type orQuery struct {
 	operands []query.Query
+	cache    *keptCache // keeps the postings read
 }
 
 // Searcher returns the orSearcher of q, or bleve's disjunction searcher.
@@ -36,7 +38,7 @@ func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mappin
 		if err != nil {
 			return nil, fmt.Errorf("counting releases: %v", err)
 		}
-		b := &orBuilder{snap: snap, m: m, docs: docs}
+		b := &orBuilder{snap: snap, m: m, docs: docs, cache: q.cache}
 		if _, ok, err := b.node(q, -1); err != nil || ok {
 			if err != nil {
 				return nil, err
@@ -56,6 +58,7 @@ func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mappin
 // orBuilder makes the tree of an orSearcher: its leaves, and its
 // disjunctions with the operands before the disjunction they are in.
 type orBuilder struct {
+	cache  *keptCache
 	snap   *scorch.IndexSnapshot
 	m      mapping.IndexMapping
 	docs   uint64
@@ -67,6 +70,10 @@ type orBuilder struct {
 type orDisjunction struct {
 	parent   int // the disjunction it is an operand of, or -1 for the root
 	operands int
+	// inverse is 1/operands when operands is a power of two (the text
+	// fields of a word are), when multiplying by it gives the quotient to
+	// the bit and takes a fraction of the time of dividing; else 0.
+	inverse float64
 }
 
 // node adds q, an operand of disjunction parent (-1 for none), to the
@@ -89,7 +96,11 @@ func (b *orBuilder) node(q query.Query, parent int) (int, bool, error) {
 			}
 		}
 		self := len(b.inner)
-		b.inner = append(b.inner, orDisjunction{parent: parent, operands: len(q.operands)})
+		d := orDisjunction{parent: parent, operands: len(q.operands)}
+		if n := len(q.operands); n&(n-1) == 0 {
+			d.inverse = 1 / float64(n)
+		}
+		b.inner = append(b.inner, d)
 		for _, k := range leaves {
 			b.leaves[k].parent = self
 		}
@@ -120,29 +131,35 @@ func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
 	}
 	b.leaves = append(b.leaves, &orLeaf{
 		tfidfWord: newTFIDFWord(b.docs, count),
+		key:       "word " + field + " " + string(term),
 		segs:      lists,
 		count:     count,
+		cache:     b.cache,
 		num:       math.MaxUint64,
 	})
 	return len(b.leaves) - 1, true, nil
 }
 
 // orLeaf walks the postings of one word in one field, segment by segment,
-// reading frequencies and norms.
+// from the kept postings of each (see keptPostings).
 type orLeaf struct {
 	*tfidfWord
-	parent int // the disjunction it is an operand of
+	parent int    // the disjunction it is an operand of
+	key    string // what its kept postings are kept as
 	segs   []segmentPostings
 	count  uint64
+	cache  *keptCache
 
-	seg  int
-	it   segment.PostingsIterator
-	num  uint64 // the current release, math.MaxUint64 once done
-	freq uint64
-	norm float64
+	it     segment.PostingsIterator // reads the postings not kept
+	seg    int
+	kept   *keptPostings // those of segment seg
+	pos    int           // the current release is kept.nums[pos]
+	num    uint64        // the current release, math.MaxUint64 once done
+	tfNorm float64
 }
 
-// start puts l on its first release, with an iterator from scratch.
+// start puts l on its first release, reading postings with an iterator
+// from scratch.
 func (l *orLeaf) start(scratch *phraseScratch) error {
 	l.it = scratch.iterator()
 	l.seg = -1
@@ -153,15 +170,16 @@ func (l *orLeaf) start(scratch *phraseScratch) error {
 func (l *orLeaf) enter(k int, from uint64) error {
 	for ; k < len(l.segs); k, from = k+1, 0 {
 		if k != l.seg {
-			l.it = l.segs[k].list.Iterator(true, true, false, l.it)
-			l.seg = k
+			kept, err := l.postingsIn(k)
+			if err != nil {
+				return err
+			}
+			l.seg, l.kept, l.pos = k, kept, 0
 		}
-		p, err := l.it.Advance(from)
-		if err != nil {
-			return err
-		}
-		if p != nil {
-			l.set(p)
+		nums := l.kept.nums[l.pos:]
+		l.pos += sort.Search(len(nums), func(i int) bool { return uint64(nums[i]) >= from })
+		if l.pos < len(l.kept.nums) {
+			l.set()
 			return nil
 		}
 	}
@@ -169,19 +187,41 @@ func (l *orLeaf) enter(k int, from uint64) error {
 	return nil
 }
 
-func (l *orLeaf) set(p segment.Posting) {
-	l.num = l.segs[l.seg].offset + p.Number()
-	l.freq, l.norm = p.Frequency(), p.Norm()
+// postingsIn returns the postings of segment k: kept ones, or read and
+// kept.
+func (l *orLeaf) postingsIn(k int) (*keptPostings, error) {
+	sp := l.segs[k]
+	var deleted uint64
+	if d := sp.seg.Deleted(); d != nil {
+		deleted = d.GetCardinality()
+	}
+	v, ok := l.cache.get(sp.seg.Segment(), l.key)
+	if ok && v.(*keptPostings).deleted == deleted {
+		return v.(*keptPostings), nil
+	}
+	kept, it, err := readPostings(sp.list, deleted, l.it)
+	l.it = it
+	if err != nil {
+		return nil, err
+	}
+	// Releases deleted from a segment stay deleted: postings kept with
+	// more deleted come from a newer snapshot than this search's.
+	if !ok || v.(*keptPostings).deleted < deleted {
+		l.cache.put(sp.seg.Segment(), l.key, kept, kept.bytes())
+	}
+	return kept, nil
+}
+
+func (l *orLeaf) set() {
+	l.num = l.segs[l.seg].offset + uint64(l.kept.nums[l.pos])
+	l.tfNorm = l.kept.tfNorms[l.pos]
 }
 
 // next moves l to its next release.
 func (l *orLeaf) next() error {
-	p, err := l.it.Next()
-	if err != nil {
-		return err
-	}
-	if p != nil {
-		l.set(p)
+	l.pos++
+	if l.pos < len(l.kept.nums) {
+		l.set()
 		return nil
 	}
 	return l.enter(l.seg+1, 0)
@@ -200,7 +240,42 @@ func (l *orLeaf) advance(num uint64) error {
 }
 
 // leafScore returns l's score in its current release.
-func (l *orLeaf) leafScore() float64 { return l.score(l.freq, l.norm) }
+func (l *orLeaf) leafScore() float64 { return l.scoreTFNorm(l.tfNorm) }
+
+// keptPostings are the postings of a word in one field of one segment,
+// as an orLeaf scores them: the releases, by number within the segment,
+// ascending, and the word's tf times its norm in each. Reading postings
+// from the index (decoding them) was most of an OR search; segments never
+// change once written, so the postings read are kept (see keptCache),
+// and the words searched again and again (a team's saved searches, the
+// feeds polled, the digests) are scored from memory. Releases deleted
+// from the segment are left out; postings kept before more releases were
+// deleted from it are read again.
+type keptPostings struct {
+	nums    []uint32
+	tfNorms []float64
+	deleted uint64 // the releases deleted from the segment when read
+}
+
+// readPostings reads list, the postings of a word in a segment with
+// deleted releases deleted, with iterator it, and returns them and the
+// iterator it became.
+func readPostings(list segment.PostingsList, deleted uint64, it segment.PostingsIterator) (*keptPostings, segment.PostingsIterator, error) {
+	n := list.Count()
+	kept := &keptPostings{nums: make([]uint32, 0, n), tfNorms: make([]float64, 0, n), deleted: deleted}
+	it = list.Iterator(true, true, false, it)
+	for {
+		p, err := it.Next()
+		if err != nil || p == nil {
+			return kept, it, err
+		}
+		kept.nums = append(kept.nums, uint32(p.Number()))
+		kept.tfNorms = append(kept.tfNorms, termFrequency(p.Frequency())*postingNorm(p))
+	}
+}
+
+// bytes is about the memory p holds.
+func (p *keptPostings) bytes() uint64 { return 64 + 12*uint64(len(p.nums)) }
 
 // orSearcher returns the releases that match its tree, in order. A
 // release's score is summed from the leaves on it up: each disjunction's
@@ -280,7 +355,12 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 		if s.counts[k] == 0 {
 			continue
 		}
-		sk := s.sums[k] * float64(s.counts[k]) / float64(d.operands)
+		sk := s.sums[k] * float64(s.counts[k])
+		if d.inverse != 0 {
+			sk *= d.inverse
+		} else {
+			sk /= float64(d.operands)
+		}
 		if d.parent < 0 {
 			score = sk
 			break

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -18,11 +19,14 @@ import (
 // operands match, with the same scores: words (a disjunction over the
 // text fields, with the accent-folded form in English ones), ORs of
 // words, keyword values among them, words ANDed (their norm set by the
-// conjunction), under a filter (which moves them with Advance), and
-// again after releases were revised (deleted from their segments).
+// conjunction), under a filter (which moves them with Advance), from
+// postings read and from postings kept, and again after releases were
+// revised (deleted from their segments, so that the postings kept before
+// are read again).
 func TestOrQueryMatchesBleve(t *testing.T) {
 	x, bi, docs, _ := indexPhrases(t, 400, Options{BatchSize: 30})
 	kingpin := &filterQuery{q: keywordQuery(fieldLabel, "kingpin")}
+	cache := &keptCache{}
 	texts := []string{
 		"sanctions", "extradición", "prevención OR fentanyl", "(sanctions OR prevención) OR cartuchos",
 		"label:kingpin OR overdose", "fentanyl rifles", "treatment AND (laboratorio OR delegations)", "zzzunknown OR sanctions",
@@ -41,6 +45,8 @@ func TestOrQueryMatchesBleve(t *testing.T) {
 			}{
 				{"alone", q, bleveDisjunctions(q)},
 				{"filtered", bleve.NewConjunctionQuery(q, kingpin), bleve.NewConjunctionQuery(bleveDisjunctions(q), kingpin)},
+				{"read and kept", withKept(translate(e, true), cache), bleveDisjunctions(q)},
+				{"from kept postings", withKept(translate(e, true), cache), bleveDisjunctions(q)},
 			} {
 				got, want := scoresByID(t, context.Background(), bi, c.fast, len(docs)), scoresByID(t, context.Background(), bi, c.slow, len(docs))
 				if diff := gocmp.Diff(want, got, cmpopts.EquateApprox(1e-12, 0)); diff != "" {
@@ -62,6 +68,15 @@ func TestOrQueryMatchesBleve(t *testing.T) {
 		if err := x.Put(context.Background(), revised...); err != nil {
 			t.Fatal(err)
 		}
+	}
+	words := 0
+	for key := range cache.entries {
+		if strings.HasPrefix(key.what, "word ") {
+			words++
+		}
+	}
+	if words == 0 {
+		t.Error("no postings were kept: the test does not test searching kept postings")
 	}
 	if matched < len(texts)*2 || fast < len(texts) {
 		t.Errorf("%d searches matched anything and %d used the orSearcher, want most of both: the test does not test it", matched, fast)

@@ -89,6 +89,7 @@ type phraseTerm struct {
 
 // segmentPostings is a word's postings in one segment.
 type segmentPostings struct {
+	seg    *scorch.SegmentSnapshot
 	offset uint64 // the document number of the segment's first document
 	list   segment.PostingsList
 }
@@ -111,7 +112,7 @@ func postingsOf(snap *scorch.IndexSnapshot, field string, term []byte) ([]segmen
 		}
 		if n := list.Count(); n > 0 {
 			count += n
-			lists = append(lists, segmentPostings{offset: offsets[k], list: list})
+			lists = append(lists, segmentPostings{seg: ss, offset: offsets[k], list: list})
 		}
 	}
 	return lists, count, nil
@@ -242,7 +243,7 @@ func (w *wordPostings) load() error {
 	if p == nil || offset+p.Number() != w.num {
 		return fmt.Errorf("release %d is in the postings walked but not in those read", w.num)
 	}
-	w.freq, w.norm = p.Frequency(), p.Norm()
+	w.freq, w.norm = p.Frequency(), postingNorm(p)
 	for _, l := range p.Locations() {
 		w.pos = append(w.pos, l.Pos())
 	}

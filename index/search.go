@@ -515,6 +515,7 @@ func withKept(bq query.Query, c *keptCache) query.Query {
 			withKept(x, c)
 		}
 	case *orQuery:
+		q.cache = c
 		for _, x := range q.operands {
 			withKept(x, c)
 		}
