@@ -12,7 +12,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"atalaya"
@@ -192,36 +191,6 @@ func withFacets(bq query.Query, facets *facetCounter) query.Query {
 		return bq
 	}
 	return &facetQuery{q: bq, c: facets}
-}
-
-// highlight adds fragments to the hits of r. It runs the query again on
-// those hits only: asking for highlights in the main search would make every
-// matching document's term positions be read, not just the page's.
-func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *keptCache) error {
-	bq, err := buildQuery(q, false)
-	if err != nil {
-		return err
-	}
-	bq = withKept(bq, filters)
-	ids := make([]string, len(r.Hits))
-	for i, h := range r.Hits {
-		ids[i] = string(h.ID)
-	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bq, bleve.NewDocIDQuery(ids)), len(ids), 0, false)
-	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-	req.Highlight.Fields = []string{fieldBodyEN, fieldBodyES}
-	res, err := bi.SearchInContext(ctx, req)
-	if err != nil {
-		return searchError(ctx, err)
-	}
-	fragments := make(map[string][]string, len(res.Hits))
-	for _, h := range res.Hits {
-		fragments[h.ID] = append(h.Fragments[fieldBodyEN], h.Fragments[fieldBodyES]...)
-	}
-	for i := range r.Hits {
-		r.Hits[i].Fragments = fragments[string(r.Hits[i].ID)]
-	}
-	return nil
 }
 
 // searchByDate runs a query sorted by date, newest first. Sorting reads the

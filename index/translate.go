@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -112,6 +113,7 @@ func translateTerm(t *Term) query.Query {
 		return keywordQuery(t.Field, t.Text)
 	}
 	var qs []query.Query
+	folded := foldAccents(t.Text)
 	for _, f := range textFieldsFor(t.Field) {
 		if t.Prefix {
 			p := bleve.NewPrefixQuery(strings.ToLower(t.Text))
@@ -123,7 +125,7 @@ func translateTerm(t *Term) query.Query {
 		// The English analyzer keeps accents, which the Spanish one
 		// folds: a word typed with accents ("cártel") also looks for its
 		// unaccented form in English text.
-		if folded := foldAccents(t.Text); folded != t.Text && (f == fieldTitleEN || f == fieldBodyEN) {
+		if folded != t.Text && (f == fieldTitleEN || f == fieldBodyEN) {
 			qs = append(qs, matchAll(folded, f))
 		}
 	}
@@ -161,11 +163,23 @@ func (q *wordsQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m map
 
 // foldAccents removes the accents of s: "cártel" becomes "cartel".
 func foldAccents(s string) string {
+	if isASCII(s) {
+		return s // nothing to fold, and the transform allocates its buffers
+	}
 	folded, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
 	if err != nil {
 		return s
 	}
 	return folded
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // translatePhrase matches a phrase in the text fields it names. When
