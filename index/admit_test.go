@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
 func TestSearchSlotsBoundSearchesAtOnce(t *testing.T) {
@@ -79,5 +81,44 @@ func TestSearchWaitsForASlotUntilItsDeadline(t *testing.T) {
 	hold()
 	if _, err := x.Search(context.Background(), Query{Text: "cartel"}); err != nil {
 		t.Fatalf("search once the slot is free: %v", err)
+	}
+}
+
+// TestSearchYieldingWhenSlotsFull checks that a search made while every
+// other slot is taken (so that it yields as it goes) finds the same page,
+// total and facets as one made alone, by relevance and by date.
+func TestSearchYieldingWhenSlotsFull(t *testing.T) {
+	x, _ := indexSynth(t, 400, Options{BatchSize: 100})
+	for _, q := range []Query{
+		{Text: "sanctions OR prevención", Facets: true},
+		{Text: "fentanyl AND NOT label:neither", Sort: SortDate},
+		{Sort: SortDate, Facets: true},
+	} {
+		alone, err := x.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var releases []func()
+		for range cap(x.slots.slots) - 1 {
+			release, _, err := x.slots.take(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			releases = append(releases, release)
+		}
+		crowded, err := x.Search(context.Background(), q)
+		for _, release := range releases {
+			release()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alone.Total < yieldEvery {
+			t.Errorf("%+v: %d matches, fewer than a yield's worth: the test does not test yielding", q, alone.Total)
+		}
+		alone.Took, crowded.Took = 0, 0
+		if diff := gocmp.Diff(alone, crowded); diff != "" {
+			t.Errorf("%+v: results differ (-alone +yielding):\n%s", q, diff)
+		}
 	}
 }

@@ -124,7 +124,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	defer free()
-	ctx = withSearchCPUs(ctx, 1+spare)
+	ctx = withSearchSlots(withSearchCPUs(ctx, 1+spare), x.slots)
 	bi, release, err := x.acquire()
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Sort == SortDate {
 		res, err = searchByDate(ctx, bi, bq, &q, facets, &x.facets)
 	} else {
-		req := bleve.NewSearchRequestOptions(withFacets(bq, facets), q.Size, (q.Page-1)*q.Size, false)
+		req := bleve.NewSearchRequestOptions(&yieldingQuery{withFacets(bq, facets)}, q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
 		res, err = bi.SearchInContext(ctx, req)
 	}
@@ -213,7 +213,7 @@ func searchByDate(ctx context.Context, bi bleve.Index, bq query.Query, q *Query,
 	}
 	sorted := func(bq query.Query) (*bleve.SearchResult, error) {
 		byDay := &daySort{}
-		req := bleve.NewSearchRequestOptions(&daySortQuery{q: bq, s: byDay, facets: kept}, q.Size, (q.Page-1)*q.Size, false)
+		req := bleve.NewSearchRequestOptions(&yieldingQuery{&daySortQuery{q: bq, s: byDay, facets: kept}}, q.Size, (q.Page-1)*q.Size, false)
 		req.Fields = []string{fieldMeta}
 		// dateOrder: releases of one day come by ID, so that the order
 		// does not depend on how the index was built.
@@ -256,7 +256,7 @@ func count(ctx context.Context, bi bleve.Index, bq query.Query, facets *facetCou
 		n, err := bi.DocCount()
 		return &bleve.SearchResult{Total: n}, err
 	}
-	req := bleve.NewSearchRequestOptions(withFacets(bq, facets), 0, 0, false)
+	req := bleve.NewSearchRequestOptions(&yieldingQuery{withFacets(bq, facets)}, 0, 0, false)
 	req.Score = bleve.ScoreNone
 	return bi.SearchInContext(ctx, req)
 }
