@@ -87,11 +87,22 @@ type Browser struct {
 	log      *slog.Logger
 	tabs     chan struct{} // one token per open tab
 
-	mu     sync.Mutex
-	proc   *process              // the process new fetches use; nil until first use and after a crash
-	live   map[*process]struct{} // every process not stopped yet, retiring ones included
-	gen    int                   // number of processes started
-	closed bool
+	life context.Context // ends with Close: a start under way stops
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	proc     *process              // the process new fetches use; nil until first use and after a crash
+	live     map[*process]struct{} // every process not stopped yet, retiring ones included
+	starting *startCall            // the start under way, if any
+	gen      int                   // number of processes started
+	closed   bool
+}
+
+// startCall is one start of a browser process, which the fetches that
+// need a process wait for.
+type startCall struct {
+	done chan struct{} // closed when the start has ended
+	err  error         // why it failed, once done
 }
 
 // process is one running browser process. Its counters are guarded by
@@ -126,7 +137,8 @@ func New(opts Options) (*Browser, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Browser{opts: opts, execPath: path, log: opts.Logger, tabs: make(chan struct{}, opts.MaxTabs)}, nil
+	life, stop := context.WithCancel(context.Background())
+	return &Browser{opts: opts, execPath: path, log: opts.Logger, tabs: make(chan struct{}, opts.MaxTabs), life: life, stop: stop}, nil
 }
 
 // findExecutable returns configured when it is an executable file, else the
@@ -151,25 +163,66 @@ func findExecutable(configured string) (string, error) {
 func (b *Browser) ExecPath() string { return b.execPath }
 
 // use returns the process for a fetch, starting one when there is none.
-// The fetch calls done when it no longer needs the process.
+// The fetch calls done when it no longer needs the process. A start takes
+// up to StartTimeout; the fetches waiting for it (the one that asked for
+// it among them) each stop waiting when their ctx ends, and the start goes
+// on for the others: nothing holds the Browser's lock meanwhile, so fetches
+// that end, and Close, do not wait for it.
 func (b *Browser) use(ctx context.Context) (p *process, done func(), err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil, nil, ErrClosed
-	}
-	if b.proc == nil {
-		if b.proc, err = b.start(ctx); err != nil {
-			return nil, nil, err
+	for {
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return nil, nil, ErrClosed
 		}
+		if p := b.proc; p != nil {
+			p.inUse++
+			b.mu.Unlock()
+			return p, func() { b.done(p) }, nil
+		}
+		call := b.starting
+		if call == nil {
+			call = &startCall{done: make(chan struct{})}
+			b.starting = call
+			b.gen++
+			go b.runStart(call, b.gen)
+		}
+		b.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("browser: waiting for %s to start: %w", b.execPath, ctx.Err())
+		}
+		if call.err != nil {
+			return nil, nil, call.err
+		}
+		// Started: take it, or start another if it is already gone.
+	}
+}
+
+// runStart starts process number gen for call, and makes it the process
+// fetches use, unless the Browser was closed meanwhile.
+func (b *Browser) runStart(call *startCall, gen int) {
+	p, err := b.start(b.life, gen)
+	b.mu.Lock()
+	b.starting = nil
+	closed := b.closed
+	if err == nil && !closed {
+		b.proc = p
 		if b.live == nil {
 			b.live = map[*process]struct{}{}
 		}
-		b.live[b.proc] = struct{}{}
+		b.live[p] = struct{}{}
 	}
-	p = b.proc
-	p.inUse++
-	return p, func() { b.done(p) }, nil
+	b.mu.Unlock()
+	if closed {
+		if p != nil {
+			p.cancel()
+		}
+		err = ErrClosed
+	}
+	call.err = err
+	close(call.done)
 }
 
 // done ends a fetch's use of p. A process that has loaded PagesPerProcess
@@ -193,14 +246,13 @@ func (b *Browser) done(p *process) {
 	}
 }
 
-// start starts a browser process. The process outlives ctx; ctx and
-// StartTimeout bound only the start.
-func (b *Browser) start(ctx context.Context) (*process, error) {
-	b.gen++
+// start starts browser process number gen. The process outlives ctx; ctx
+// and StartTimeout bound only the start.
+func (b *Browser) start(ctx context.Context, gen int) (*process, error) {
 	opts := append([]chromedp.ExecAllocatorOption{chromedp.ExecPath(b.execPath)}, processFlags...)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, bcancel := chromedp.NewContext(allocCtx)
-	p := &process{gen: b.gen, ctx: bctx, cancel: func() { bcancel(); allocCancel() }}
+	p := &process{gen: gen, ctx: bctx, cancel: func() { bcancel(); allocCancel() }}
 
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(bctx) }()
@@ -292,8 +344,17 @@ func (b *Browser) Close(ctx context.Context) error {
 		procs = append(procs, p)
 	}
 	b.proc, b.live, b.closed = nil, nil, true
+	starting := b.starting
 	b.mu.Unlock()
+	b.stop()
 	var errs []error
+	if starting != nil { // the start stops, and its process with it
+		select {
+		case <-starting.done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("browser: closing: a browser starting did not stop: %w", ctx.Err()))
+		}
+	}
 	for _, p := range procs {
 		if err := p.close(ctx); err != nil {
 			errs = append(errs, err)

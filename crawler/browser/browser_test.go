@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -465,4 +466,89 @@ func TestBrowserRecycled(t *testing.T) {
 	if got := site.Challenges(); got != 1 {
 		t.Errorf("challenge served %d times; the cookies must carry over to new processes", got)
 	}
+}
+
+// TestSlowStartHoldsNothing: while a browser takes long to start (here one
+// that never answers), a fetch whose deadline comes first fails with its
+// deadline, not after the start's timeout, and Close returns at once,
+// stopping the start, after which every fetch fails with ErrClosed.
+func TestSlowStartHoldsNothing(t *testing.T) {
+	b, _ := fakeBrowser(t, "exec sleep 60", 50*time.Second)
+	rt := b.Transport(TransportOptions{AllowPrivateNetworks: true})
+	first := make(chan error, 1)
+	go func() {
+		_, err := (&http.Client{Transport: rt}).Get("http://127.0.0.1:1/")
+		first <- err
+	}()
+	for !b.startingNow() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
+	if _, err := rt.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("fetch with a short deadline during the start: %v, want its deadline", err)
+	}
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		closed <- b.Close(ctx)
+	}()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close waits for the start (timeout 50s) to end")
+	}
+	select {
+	case err := <-first:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("the fetch that started the browser: %v, want ErrClosed", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fetch that started the browser still waits after Close")
+	}
+}
+
+// TestFailedStartShared: fetches that wait for the same start all get its
+// error, and the browser was started once.
+func TestFailedStartShared(t *testing.T) {
+	b, broken := fakeBrowser(t, "sleep 1\necho 'cannot open display' >&2\nexit 1", 20*time.Second)
+	defer b.Close(context.Background())
+	rt := b.Transport(TransportOptions{AllowPrivateNetworks: true})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := (&http.Client{Transport: rt}).Get("http://127.0.0.1:1/")
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "starting "+broken) {
+			t.Errorf("fetch: %v, want the start's error", err)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gen != 1 {
+		t.Errorf("the browser was started %d times for fetches waiting together, want once", b.gen)
+	}
+}
+
+// fakeBrowser returns a Browser whose executable is a shell script of
+// body, and the script's path.
+func fakeBrowser(t *testing.T, body string, startTimeout time.Duration) (*Browser, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fake-chromium")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{ExecPath: path, StartTimeout: startTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, path
 }

@@ -107,3 +107,10 @@ func (b *Browser) running() *process {
 	defer b.mu.Unlock()
 	return b.proc
 }
+
+// startingNow reports whether a browser process is starting.
+func (b *Browser) startingNow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.starting != nil
+}
