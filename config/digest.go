@@ -34,7 +34,7 @@ type Digest struct {
 	To        []string `yaml:"to"`
 	Query     string   `yaml:"query"` // search query language; empty: every release
 	SendEmpty bool     `yaml:"send_empty"`
-	BaseURL   string   `yaml:"base_url"` // the web UI, for links to release pages
+	BaseURL   string   `yaml:"base_url"` // the web UI, for links to release pages; default serve.base_url
 	// MaxReleases bounds the releases listed in one message (default 200);
 	// the rest wait for the next digest.
 	MaxReleases int             `yaml:"max_releases"`
@@ -70,7 +70,7 @@ func checkDigests(cfg *Config, d *decoder) {
 	for i := range cfg.Digests {
 		dg := &cfg.Digests[i]
 		c := digestChecker(d, i)
-		checkDigest(c, dg)
+		checkDigest(c, dg, cfg.Serve.BaseURL)
 		if j, dup := first[dg.Name]; dup && dg.Name != "" {
 			c.problemf("name", "duplicate digest name %q (also digests[%d])", dg.Name, j)
 		} else {
@@ -128,7 +128,9 @@ func checkSMTP(c checker, s *SMTP) {
 	}
 }
 
-func checkDigest(c checker, dg *Digest) {
+// checkDigest checks dg and fills in its defaults: base_url is
+// serveBaseURL, serve.base_url, when unset.
+func checkDigest(c checker, dg *Digest, serveBaseURL string) {
 	switch {
 	case dg.Name == "":
 		c.missingf("name", "required: a short name for the digest, as in \"daily\"")
@@ -144,10 +146,13 @@ func checkDigest(c checker, dg *Digest) {
 	for i, to := range dg.To {
 		checkAddress(c, fmt.Sprintf("to[%d]", i), to)
 	}
-	if dg.BaseURL == "" {
-		c.missingf("base_url", "required: the address of the web UI the digest links to, as in \"http://localhost:8080\"")
-	} else {
-		checkURL(c, "base_url", dg.BaseURL)
+	switch {
+	case dg.BaseURL != "":
+		checkBaseURL(c, "base_url", dg.BaseURL)
+	case serveBaseURL != "":
+		dg.BaseURL = serveBaseURL
+	default:
+		c.missingf("base_url", "required: the address of the web UI the digest links to, as in \"http://localhost:8080\"; set it here, or serve.base_url for every digest")
 	}
 	if dg.MaxReleases < 0 {
 		c.problemf("max_releases", "max_releases %d is negative", dg.MaxReleases)

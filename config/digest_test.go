@@ -66,7 +66,13 @@ func TestDigestConfigErrors(t *testing.T) {
 			`bad.yaml:18: digests[0].name: digest name "Daily Digest" must be lower-case`}},
 		{"duplicate name", digests(digestEntry + digestEntry), []string{`bad.yaml:23: digests[1].name: duplicate digest name "daily"`}},
 		{"relative base URL", digests(strings.Replace(digestEntry, "http://localhost:8080", "/atalaya", 1)), []string{
-			`bad.yaml:22: digests[0].base_url: URL "/atalaya" is not absolute`}},
+			`bad.yaml:22: digests[0].base_url: "/atalaya" is not an http or https URL with a host`}},
+		{"base URL with a password", digests(strings.Replace(digestEntry, "http://localhost:8080", "http://me:secret@localhost:8080", 1)), []string{
+			`bad.yaml:22: digests[0].base_url: URL "http://me:secret@localhost:8080" carries a user name or password; remove them`}},
+		{"base URL with a query", digests(strings.Replace(digestEntry, "http://localhost:8080", "http://localhost:8080/?utm=x", 1)), []string{
+			`bad.yaml:22: digests[0].base_url: URL "http://localhost:8080/?utm=x" has a query or fragment`}},
+		{"no base URL", digests(strings.Replace(digestEntry, "    base_url: http://localhost:8080\n", "", 1)), []string{
+			`digests[0].base_url: required: the address of the web UI the digest links to, as in "http://localhost:8080"; set it here, or serve.base_url for every digest`}},
 		{"unknown key", digests(digestEntry + "    subject: x\n"), []string{`bad.yaml:23: digests[0].subject: unknown key "subject"`}},
 		{"dash key is not a key", digests(digestEntry + "    \"-\": 3\n"), []string{`bad.yaml:23: digests[0].-: unknown key "-"`}},
 	}
@@ -82,6 +88,22 @@ func TestDigestConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDigestBaseURLFromServe checks that a digest without base_url links
+// to serve.base_url, and that its own base_url wins.
+func TestDigestBaseURLFromServe(t *testing.T) {
+	serve := "serve:\n  base_url: https://atalaya.example.org\n"
+	own := strings.Replace(digestEntry, "daily", "own", 1)
+	cfg, err := Parse(strings.NewReader(source()+serve+"digests:\n"+strings.Replace(digestEntry, "    base_url: http://localhost:8080\n", "", 1)+own), "ok.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"daily": "https://atalaya.example.org", "own": "http://localhost:8080"} {
+		if dg, _ := cfg.Digest(name); dg.BaseURL != want {
+			t.Errorf("digest %s: base_url %q, want %q", name, dg.BaseURL, want)
+		}
 	}
 }
 
