@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
@@ -20,7 +22,8 @@ import (
 // sending on a channel are woken in order, so the queue is first come,
 // first served.
 type searchSlots struct {
-	slots chan struct{}
+	slots     chan struct{}
+	lastWrite atomic.Int64 // when the index was last being written, in Unix nanoseconds
 }
 
 func newSearchSlots(n int) *searchSlots {
@@ -46,8 +49,20 @@ func (s *searchSlots) take(ctx context.Context) (release func(), spare int, err 
 	return func() { <-s.slots }, cap(s.slots) - len(s.slots), nil
 }
 
-// full reports whether every slot is taken: the CPUs are all searching.
-func (s *searchSlots) full() bool { return len(s.slots) == cap(s.slots) }
+// writeQuiet is how long after the index was last written searches yield
+// again (see yieldingQuery): a batch, and the merges that follow it.
+const writeQuiet = 5 * time.Second
+
+// writing notes that the index is being written.
+func (s *searchSlots) writing() { s.lastWrite.Store(time.Now().UnixNano()) }
+
+// yieldNow reports whether a search should yield its CPU: every slot is
+// taken (the CPUs are all searching, and another request's step may be
+// waiting), and the index has not been written for writeQuiet (a yield
+// would hand the CPU to the writer, and searches come first).
+func (s *searchSlots) yieldNow() bool {
+	return len(s.slots) == cap(s.slots) && time.Now().UnixNano()-s.lastWrite.Load() > int64(writeQuiet)
+}
 
 // searchSlotsKey is the context key of the slots a search took one of.
 type searchSlotsKey struct{}
@@ -77,12 +92,13 @@ func searchCPUsOf(ctx context.Context) int {
 }
 
 // yieldEvery is how many matches a search goes through between two
-// yields of its CPU, while every search slot is taken (see yieldingQuery):
-// a few microseconds' work.
+// yields of its CPU, when it yields (see yieldingQuery): a few
+// microseconds' work.
 const yieldEvery = 64
 
 // yieldingQuery is a query whose search yields its CPU every yieldEvery
-// matches while every search slot is taken (see withSearchSlots).
+// matches while every search slot is taken and the index is not being
+// written (see searchSlots.yieldNow).
 // Go runs a goroutine until it blocks or has run for 10 ms, so while the
 // searches of the slots keep every CPU busy for milliseconds each, the
 // short steps of the other requests (reading a request, writing an
@@ -92,7 +108,8 @@ const yieldEvery = 64
 // the p99 of the highlighted query string of BenchmarkAPISearch went from
 // 23–29 ms to 16–19 ms, and a yield every 50 µs gave 20–23 ms. With a
 // slot free, a CPU is too, and a yield would only cost the time to wake
-// it.
+// it. While batches are written, yields gave the writer the CPU instead:
+// the p99 with batches written back to back doubled.
 type yieldingQuery struct {
 	q query.Query
 }
@@ -109,7 +126,7 @@ func (q *yieldingQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 
 type yieldingSearcher struct {
 	search.Searcher
-	slots   *searchSlots // yields only when they are full; nil: never
+	slots   *searchSlots // yields when they say so; nil: never
 	matches int
 }
 
@@ -127,7 +144,7 @@ func (s *yieldingSearcher) Advance(ctx *search.SearchContext, id bleveapi.IndexI
 }
 
 func (s *yieldingSearcher) yield() {
-	if s.matches++; s.matches%yieldEvery == 0 && s.slots != nil && s.slots.full() {
+	if s.matches++; s.matches%yieldEvery == 0 && s.slots != nil && s.slots.yieldNow() {
 		runtime.Gosched()
 	}
 }

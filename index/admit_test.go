@@ -98,6 +98,7 @@ func TestSearchYieldingWhenSlotsFull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		x.slots.lastWrite.Store(0) // written long ago: it yields
 		var releases []func()
 		for range cap(x.slots.slots) - 1 {
 			release, _, err := x.slots.take(context.Background())
@@ -121,4 +122,28 @@ func TestSearchYieldingWhenSlotsFull(t *testing.T) {
 			t.Errorf("%+v: results differ (-alone +yielding):\n%s", q, diff)
 		}
 	}
+}
+
+// TestYieldNow checks that searches yield only while every slot is taken
+// and the index was not written in the last writeQuiet.
+func TestYieldNow(t *testing.T) {
+	s := newSearchSlots(2)
+	release, _, _ := s.take(context.Background())
+	if s.yieldNow() {
+		t.Error("yields with a slot free")
+	}
+	release2, _, _ := s.take(context.Background())
+	defer release2()
+	if !s.yieldNow() {
+		t.Error("does not yield with every slot taken and no write")
+	}
+	s.writing()
+	if s.yieldNow() {
+		t.Error("yields while the index is written")
+	}
+	s.lastWrite.Store(time.Now().Add(-writeQuiet - time.Second).UnixNano())
+	if !s.yieldNow() {
+		t.Errorf("does not yield %s after the last write", writeQuiet+time.Second)
+	}
+	release()
 }

@@ -115,12 +115,17 @@
 // at its ends, as a numeric range over years is slow.
 //
 // At most one search per CPU runs at once; the others wait their turn, in
-// order, until their deadline ([ErrBusy]).
+// order, until their deadline ([ErrBusy]). While every CPU is searching,
+// a search yields its CPU every few dozen matches, so that the short steps
+// of other requests (reading one, writing an answer) are not held for the
+// milliseconds a search takes, and requests are answered in turn.
 //
-// Highlighting runs the query a second time on the page's hits only, so
-// term positions are read for those few releases, not for every match; it
-// uses Bleve's match-phrase query, which reports the positions of the
-// phrase alone.
+// Highlighting reads term positions for the page's hits only, not for
+// every match: for queries of words, the positions of each word in the
+// segments that hold the hits, handed to Bleve's highlighter; for queries
+// with phrases or prefixes, a second search of the query on the page's
+// hits, with Bleve's match-phrase query, which reports the positions of
+// the phrase alone.
 //
 // Sorting by date reads the day of every match, from the days of each
 // segment kept with its facet values rather than from Bleve's compressed

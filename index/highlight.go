@@ -28,8 +28,11 @@ import (
 // prefixes, whose positions only their searchers know, are highlighted
 // by Bleve's search.
 
-// highlightFields are the fields fragments come from, in order.
-var highlightFields = []string{fieldBodyEN, fieldBodyES}
+// highlightFields returns the fields fragments come from, in order.
+func highlightFields() []string { return []string{fieldBodyEN, fieldBodyES} }
+
+// isHighlightField reports whether fragments come from field.
+func isHighlightField(field string) bool { return field == fieldBodyEN || field == fieldBodyES }
 
 // highlight adds fragments to the hits of r.
 func highlight(ctx context.Context, bi bleve.Index, q *Query, r *Result, filters *keptCache) error {
@@ -53,7 +56,7 @@ func highlightBySearch(ctx context.Context, bi bleve.Index, bq query.Query, r *R
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bq, bleve.NewDocIDQuery(ids)), len(ids), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-	req.Highlight.Fields = highlightFields
+	req.Highlight.Fields = highlightFields()
 	res, err := bi.SearchInContext(ctx, req)
 	if err != nil {
 		return searchError(ctx, err)
@@ -97,12 +100,12 @@ func wordsToHighlight(bq query.Query, m mapping.IndexMapping) ([]highlightWord, 
 			if len(toks) > 1 {
 				return false
 			}
-			if len(toks) == 1 && slices.Contains(highlightFields, q.field) {
+			if len(toks) == 1 && isHighlightField(q.field) {
 				words = append(words, highlightWord{q.field, toks[0].Term})
 			}
 			return true
 		case *query.TermQuery:
-			if slices.Contains(highlightFields, q.FieldVal) {
+			if isHighlightField(q.FieldVal) {
 				words = append(words, highlightWord{q.FieldVal, []byte(q.Term)})
 			}
 			return true
@@ -128,11 +131,11 @@ func wordsToHighlight(bq query.Query, m mapping.IndexMapping) ([]highlightWord, 
 func highlightWords(ctx context.Context, bi bleve.Index, words []highlightWord, r *Result) error {
 	adv, err := bi.Advanced()
 	if err != nil {
-		return fmt.Errorf("index: highlighting: %v", err)
+		return fmt.Errorf("index: highlighting: %w", err)
 	}
 	reader, err := adv.Reader()
 	if err != nil {
-		return fmt.Errorf("index: highlighting: %v", err)
+		return fmt.Errorf("index: highlighting: %w", err)
 	}
 	defer reader.Close()
 	snap, ok := reader.(*scorch.IndexSnapshot)
@@ -141,11 +144,11 @@ func highlightWords(ctx context.Context, bi bleve.Index, words []highlightWord, 
 	}
 	highlighter, err := bleve.Config.Cache.HighlighterNamed(html.Name)
 	if err != nil {
-		return fmt.Errorf("index: highlighting: %v", err)
+		return fmt.Errorf("index: highlighting: %w", err)
 	}
 	pages, err := hitsBySegment(snap, r.Hits)
 	if err != nil {
-		return fmt.Errorf("index: highlighting: %v", err)
+		return fmt.Errorf("index: highlighting: %w", err)
 	}
 	segs := snap.Segments()
 	for k, page := range pages {
@@ -153,14 +156,14 @@ func highlightWords(ctx context.Context, bi bleve.Index, words []highlightWord, 
 			return searchError(ctx, err)
 		}
 		if err := wordPositions(segs[k], words, page); err != nil {
-			return fmt.Errorf("index: highlighting: %v", err)
+			return fmt.Errorf("index: highlighting: %w", err)
 		}
 		for _, h := range page {
 			doc, err := bodies(segs[k], h)
 			if err != nil {
-				return fmt.Errorf("index: highlighting: %v", err)
+				return fmt.Errorf("index: highlighting: %w", err)
 			}
-			for _, f := range highlightFields {
+			for _, f := range highlightFields() {
 				highlighter.BestFragmentsInField(h.match, doc, f, 1)
 			}
 			r.Hits[h.hit].Fragments = append(h.match.Fragments[fieldBodyEN], h.match.Fragments[fieldBodyES]...)
@@ -207,18 +210,18 @@ func wordPositions(ss *scorch.SegmentSnapshot, words []highlightWord, page []pag
 	for _, w := range words {
 		dict, err := ss.Segment().Dictionary(w.field)
 		if err != nil {
-			return err
+			return fmt.Errorf("the words of %s: %w", w.field, err)
 		}
 		list, err := dict.PostingsList(w.term, nil, nil)
 		if err != nil {
-			return err
+			return fmt.Errorf("word %q in %s: %w", w.term, w.field, err)
 		}
 		it := list.Iterator(true, true, true, nil)
 		var p segment.Posting // the last the iterator gave, past the hits before
 		for _, h := range page {
 			if p == nil || p.Number() < h.num {
 				if p, err = it.Advance(h.num); err != nil {
-					return err
+					return fmt.Errorf("positions of %q in %s: %w", w.term, w.field, err)
 				}
 				if p == nil {
 					break
@@ -249,7 +252,7 @@ func wordPositions(ss *scorch.SegmentSnapshot, words []highlightWord, page []pag
 func bodies(ss *scorch.SegmentSnapshot, h pageHit) (*document.Document, error) {
 	doc := document.NewDocument(h.match.ID)
 	err := ss.VisitDocument(h.num, func(name string, typ byte, val []byte, pos []uint64) bool {
-		if typ == 't' && slices.Contains(highlightFields, name) {
+		if typ == 't' && isHighlightField(name) {
 			doc.AddField(document.NewTextField(name, append([]uint64(nil), pos...), append([]byte(nil), val...)))
 		}
 		return true

@@ -110,3 +110,28 @@ func TestWordsToHighlight(t *testing.T) {
 		}
 	}
 }
+
+// TestHighlightWordsHitGone checks that a hit deleted between the search
+// and its highlighting gets no fragments, and the others theirs.
+func TestHighlightWordsHitGone(t *testing.T) {
+	x, bi, _, _ := indexPhrases(t, 100, Options{BatchSize: 25})
+	q := Query{Text: "sanctions", Size: 5}
+	r, err := x.Search(context.Background(), q)
+	if err != nil || len(r.Hits) < 2 {
+		t.Fatalf("search: %v, %d hits", err, len(r.Hits))
+	}
+	if err := x.Delete(context.Background(), r.Hits[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	bq, _ := buildQuery(&q, false)
+	words, _ := wordsToHighlight(bq, bi.Mapping())
+	if err := highlightWords(context.Background(), bi, words, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Hits[0].Fragments) != 0 {
+		t.Errorf("the deleted hit has fragments %q", r.Hits[0].Fragments)
+	}
+	if len(r.Hits[1].Fragments) == 0 {
+		t.Error("a hit still in the index has no fragments")
+	}
+}

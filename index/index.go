@@ -262,19 +262,11 @@ func (x *Index) acquire() (bleve.Index, func(), error) {
 	return x.bi, x.mu.RUnlock, nil
 }
 
-// retainKept drops what x keeps for segments no longer in bi's snapshot.
+// retainKept drops what x keeps for segments no longer in bi. It logs
+// why it could not see bi's segments, which leaves the cache as it was.
 func (x *Index) retainKept(bi bleve.Index) {
-	adv, err := bi.Advanced()
-	if err != nil {
-		return
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return
-	}
-	defer r.Close()
-	if snap, ok := r.(*scorch.IndexSnapshot); ok {
-		x.kept.retain(snap.Segments())
+	if err := x.kept.retainIndex(bi); err != nil {
+		x.opts.Logger.Warn("index: reading the segments to drop what searches kept for those gone", "err", err)
 	}
 }
 
@@ -339,6 +331,8 @@ func (x *Index) Put(ctx context.Context, docs ...Document) error {
 		return err
 	}
 	defer release()
+	x.slots.writing()
+	defer x.slots.writing()
 	for i := range docs {
 		if err := check(&docs[i]); err != nil {
 			return err
@@ -413,6 +407,8 @@ func (x *Index) Delete(ctx context.Context, ids ...atalaya.ID) error {
 		return err
 	}
 	defer release()
+	x.slots.writing()
+	defer x.slots.writing()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("index: delete: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
@@ -21,10 +22,10 @@ import (
 // digest's query. Bleve intersects a query's text with its filters by
 // moving a searcher of each along the other, match by match; that walk
 // was most of the time of a filtered search. Here a filter's matches are
-// kept as a bitmap per segment, and the text's matches are checked
+// kept as a bitset per segment, and the text's matches are checked
 // against it, skipping to the filter's next match where the text's does
 // not pass. Segments never gain documents once written, and a document
-// deleted from one is never matched by the text, so a segment's bitmap
+// deleted from one is never matched by the text, so a segment's bitset
 // stays right for as long as the segment lives (Lucene's query cache does
 // the same).
 
@@ -212,14 +213,15 @@ func (c *keptCache) get(seg segment.Segment, what string) (any, bool) {
 
 // put keeps v, which holds about bytes bytes, as what in seg, evicting the
 // least recently used beyond the bounds. Nothing may change v after. It
-// keeps nothing for a segment no longer in the index.
+// keeps nothing for a segment no longer in the index, nor a value of more
+// than an eighth of maxKeptBytes, which would push out most others.
 func (c *keptCache) put(seg segment.Segment, what string, v any, bytes uint64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.live != nil && !c.live[seg] {
+	if (c.live != nil && !c.live[seg]) || bytes > maxKeptBytes/8 {
 		return
 	}
 	if c.entries == nil {
@@ -243,11 +245,34 @@ func (c *keptCache) remove(e *list.Element) {
 	c.bytes -= entry.bytes
 }
 
-// retain drops what is kept for segments not in segs, the segments of the
-// index now, and keeps nothing for them from then on.
-func (c *keptCache) retain(segs []*scorch.SegmentSnapshot) {
+// retainIndex drops what is kept for segments no longer in bi, as it is
+// now, and keeps nothing for them from then on. Reading bi's segments
+// under c's lock, calls see the index in the order it changes, so that a
+// later call never brings back segments an earlier one dropped.
+func (c *keptCache) retainIndex(bi bleve.Index) error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	adv, err := bi.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+		c.retain(snap.Segments())
+	}
+	return nil
+}
+
+// retain drops what is kept for segments not in segs, the segments of the
+// index now, and keeps nothing for them from then on. c.mu is held.
+func (c *keptCache) retain(segs []*scorch.SegmentSnapshot) {
 	if len(c.live) == len(segs) {
 		same := true
 		for _, s := range segs {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,5 +236,70 @@ func TestBitsetNext(t *testing.T) {
 		if got, ok := s.next(c.from); got != c.want || ok != c.ok {
 			t.Errorf("next(%d) = %d, %v; want %d, %v", c.from, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestKeptWhileWriting searches words, phrases and filters while batches
+// are written (segments added, merged away, releases deleted from them),
+// then checks that the answers from what was kept are those of a search
+// with nothing kept.
+func TestKeptWhileWriting(t *testing.T) {
+	x, docs := indexSynth(t, 600, Options{BatchSize: 50})
+	queries := []Query{
+		{Text: "sanctions OR prevención"}, {Text: "fentanyl AND NOT label:neither", Size: 30},
+		{Text: `"arms trafficking" OR treatment`}, {Text: "rifles", Labels: []string{"kingpin"}},
+	}
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := x.Search(ctx, queries[i%len(queries)]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for round := range 6 {
+		var batch []Document
+		for k := round; k < len(docs); k += 7 {
+			batch = append(batch, docs[k])
+		}
+		if err := x.Put(ctx, batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	for _, q := range queries {
+		kept, err := x.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forgetAllKept(&x.kept)
+		fresh, err := x.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept.Took, fresh.Took = 0, 0
+		if diff := gocmp.Diff(fresh, kept); diff != "" {
+			t.Errorf("%+v: kept answers differ (-nothing kept +kept):\n%s", q, diff)
+		}
+	}
+}
+
+// forgetAllKept empties c.
+func forgetAllKept(c *keptCache) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		c.remove(e)
 	}
 }

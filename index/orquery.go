@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	bleveapi "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -39,7 +41,7 @@ func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mappin
 			return nil, fmt.Errorf("counting releases: %v", err)
 		}
 		b := &orBuilder{snap: snap, m: m, docs: docs, cache: q.cache}
-		if _, ok, err := b.node(q, -1); err != nil || ok {
+		if _, ok, err := b.node(q); err != nil || ok {
 			if err != nil {
 				return nil, err
 			}
@@ -47,7 +49,7 @@ func (q *orQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m mappin
 			for _, l := range b.leaves {
 				s.words = append(s.words, l.tfidfWord)
 			}
-			s.sums, s.counts = make([]float64, len(s.inner)), make([]int, len(s.inner))
+			s.scores, s.matched = make([]float64, len(s.inner)), make([]bool, len(s.inner))
 			s.SetQueryNorm(1 / math.Sqrt(s.Weight())) // as bleve's disjunction does
 			return s, nil
 		}
@@ -68,66 +70,73 @@ type orBuilder struct {
 
 // orDisjunction is a disjunction of an orSearcher's tree.
 type orDisjunction struct {
-	parent   int // the disjunction it is an operand of, or -1 for the root
-	operands int
-	// inverse is 1/operands when operands is a power of two (the text
-	// fields of a word are), when multiplying by it gives the quotient to
-	// the bit and takes a fraction of the time of dividing; else 0.
-	inverse float64
+	// operands in the order bleve's disjunction searcher sums their
+	// scores: by their number of matches, as sort.Sort orders them.
+	operands []orOperand
+	count    uint64    // the matches of its operands, added up, as bleve counts them
+	coords   []float64 // coords[c] is c/len(operands), as bleve's scorer computes it
 }
 
-// node adds q, an operand of disjunction parent (-1 for none), to the
-// tree and returns its place among the leaves or disjunctions, not ok if
-// q or an operand of it is not one the orSearcher searches.
-func (b *orBuilder) node(q query.Query, parent int) (int, bool, error) {
+// orOperand is a leaf or a disjunction of an orSearcher's tree.
+type orOperand struct {
+	leaf  bool
+	index int // in the leaves or the disjunctions
+	count uint64
+}
+
+// byCount sorts operands as bleve's OrderedSearcherList sorts searchers.
+type byCount []orOperand
+
+func (o byCount) Len() int           { return len(o) }
+func (o byCount) Less(i, j int) bool { return o[i].count < o[j].count }
+func (o byCount) Swap(i, j int)      { o[i], o[j] = o[j], o[i] }
+
+// node adds q to the tree and returns it as an operand, not ok if q or an
+// operand of it is not one the orSearcher searches: they must be words
+// or disjunctions of at most searcher.DisjunctionHeapTakeover operands,
+// whose scores bleve sums in the order of their number of matches (more,
+// and bleve's heap searcher sums them in another order).
+func (b *orBuilder) node(q query.Query) (orOperand, bool, error) {
 	switch q := q.(type) {
 	case *orQuery:
-		var leaves, inner []int
-		for _, op := range q.operands {
-			_, isOr := op.(*orQuery)
-			k, ok, err := b.node(op, -1)
-			if !ok || err != nil {
-				return 0, false, err
-			}
-			if isOr {
-				inner = append(inner, k)
-			} else {
-				leaves = append(leaves, k)
-			}
+		if len(q.operands) > searcher.DisjunctionHeapTakeover {
+			return orOperand{}, false, nil
 		}
-		self := len(b.inner)
-		d := orDisjunction{parent: parent, operands: len(q.operands)}
-		if n := len(q.operands); n&(n-1) == 0 {
-			d.inverse = 1 / float64(n)
+		d := orDisjunction{coords: make([]float64, len(q.operands)+1)}
+		for _, op := range q.operands {
+			o, ok, err := b.node(op)
+			if !ok || err != nil {
+				return orOperand{}, false, err
+			}
+			d.operands = append(d.operands, o)
+			d.count += o.count
+		}
+		sort.Sort(byCount(d.operands))
+		for c := range d.coords {
+			d.coords[c] = float64(c) / float64(len(q.operands))
 		}
 		b.inner = append(b.inner, d)
-		for _, k := range leaves {
-			b.leaves[k].parent = self
-		}
-		for _, k := range inner {
-			b.inner[k].parent = self
-		}
-		return self, true, nil
+		return orOperand{index: len(b.inner) - 1, count: d.count}, true, nil
 	case *wordsQuery:
 		toks := b.m.AnalyzerNamed(b.m.AnalyzerNameForPath(q.field)).Analyze([]byte(q.text))
 		if len(toks) != 1 {
-			return 0, false, nil
+			return orOperand{}, false, nil
 		}
 		return b.leaf(q.field, toks[0].Term)
 	case *query.TermQuery:
 		if q.Boost() != 1 {
-			return 0, false, nil
+			return orOperand{}, false, nil
 		}
 		return b.leaf(q.FieldVal, []byte(q.Term))
 	}
-	return 0, false, nil
+	return orOperand{}, false, nil
 }
 
-// leaf adds term in field to the leaves and returns its place.
-func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
+// leaf adds term in field to the leaves and returns it as an operand.
+func (b *orBuilder) leaf(field string, term []byte) (orOperand, bool, error) {
 	lists, count, err := postingsOf(b.snap, field, term)
 	if err != nil {
-		return 0, false, fmt.Errorf("word %q in %s: %v", term, field, err)
+		return orOperand{}, false, fmt.Errorf("word %q in %s: %v", term, field, err)
 	}
 	b.leaves = append(b.leaves, &orLeaf{
 		tfidfWord: newTFIDFWord(b.docs, count),
@@ -137,18 +146,17 @@ func (b *orBuilder) leaf(field string, term []byte) (int, bool, error) {
 		cache:     b.cache,
 		num:       math.MaxUint64,
 	})
-	return len(b.leaves) - 1, true, nil
+	return orOperand{leaf: true, index: len(b.leaves) - 1, count: count}, true, nil
 }
 
 // orLeaf walks the postings of one word in one field, segment by segment,
 // from the kept postings of each (see keptPostings).
 type orLeaf struct {
 	*tfidfWord
-	parent int    // the disjunction it is an operand of
-	key    string // what its kept postings are kept as
-	segs   []segmentPostings
-	count  uint64
-	cache  *keptCache
+	key   string // what its kept postings are kept as
+	segs  []segmentPostings
+	count uint64
+	cache *keptCache
 
 	it     segment.PostingsIterator // reads the postings not kept
 	seg    int
@@ -202,7 +210,7 @@ func (l *orLeaf) postingsIn(k int) (*keptPostings, error) {
 	kept, it, err := readPostings(sp.list, deleted, l.it)
 	l.it = it
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the postings of %s: %w", strings.TrimPrefix(l.key, "word "), err)
 	}
 	// Releases deleted from a segment stay deleted: postings kept with
 	// more deleted come from a newer snapshot than this search's.
@@ -280,14 +288,16 @@ func (p *keptPostings) bytes() uint64 { return 64 + 12*uint64(len(p.nums)) }
 // orSearcher returns the releases that match its tree, in order. A
 // release's score is summed from the leaves on it up: each disjunction's
 // score is the sum of its matching operands' times the share of its
-// operands that match, as bleve's disjunction scorer makes it.
+// operands that match, as bleve's disjunction scorer makes it, operation
+// for operation and in the same order, so that the scores are bleve's to
+// the bit.
 type orSearcher struct {
 	leaves  []*orLeaf
 	words   tfidfWords      // the leaves' words
 	walking []*orLeaf       // the leaves with releases: the others never match, but weigh
 	inner   []orDisjunction // operands before the disjunctions they are in; the root last
-	sums    []float64       // per disjunction, for the release being scored
-	counts  []int
+	scores  []float64       // per disjunction, for the release being scored
+	matched []bool
 	filters []*keptFilter // the releases one of them refuses are skipped unscored
 	scratch *phraseScratch
 	started bool
@@ -339,39 +349,40 @@ func (s *orSearcher) match(ctx *search.SearchContext) (*search.DocumentMatch, er
 	if err != nil || num == math.MaxUint64 {
 		return nil, err
 	}
-	clear(s.sums)
-	clear(s.counts)
+	for k := range s.inner {
+		s.scores[k], s.matched[k] = s.inner[k].score(s, num)
+	}
 	for _, l := range s.walking {
 		if l.num == num {
-			s.sums[l.parent] += l.leafScore()
-			s.counts[l.parent]++
 			if err := l.next(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	var score float64
-	for k, d := range s.inner {
-		if s.counts[k] == 0 {
-			continue
-		}
-		sk := s.sums[k] * float64(s.counts[k])
-		if d.inverse != 0 {
-			sk *= d.inverse
-		} else {
-			sk /= float64(d.operands)
-		}
-		if d.parent < 0 {
-			score = sk
-			break
-		}
-		s.sums[d.parent] += sk
-		s.counts[d.parent]++
-	}
+	score := s.scores[len(s.scores)-1]
 	dm := ctx.DocumentMatchPool.Get()
 	dm.IndexInternalID = bleveapi.NewIndexInternalID(dm.IndexInternalID, num)
 	dm.Score = score
 	return dm, nil
+}
+
+// score returns d's score in release num, where the leaves are and whose
+// scores s holds for the disjunctions before d; not ok if d does not match.
+func (d *orDisjunction) score(s *orSearcher, num uint64) (float64, bool) {
+	var sum float64
+	n := 0
+	for _, op := range d.operands {
+		switch {
+		case op.leaf && s.leaves[op.index].num == num:
+			sum += s.leaves[op.index].leafScore()
+		case !op.leaf && s.matched[op.index]:
+			sum += s.scores[op.index]
+		default:
+			continue
+		}
+		n++
+	}
+	return sum * d.coords[n], n > 0
 }
 
 // lowest returns the lowest release the leaves are on that the filters
@@ -405,9 +416,22 @@ func (s *orSearcher) lowest() (uint64, error) {
 	}
 }
 
-// Weight is the sum of the words' weights, as bleve's disjunctions sum
-// their operands'.
-func (s *orSearcher) Weight() float64 { return s.words.weight() }
+// Weight is the sum of the words' weights, summed as bleve's disjunctions
+// sum their operands', in their order.
+func (s *orSearcher) Weight() float64 { return s.weightOf(len(s.inner) - 1) }
+
+// weightOf returns the weight of disjunction k.
+func (s *orSearcher) weightOf(k int) float64 {
+	var sum float64
+	for _, op := range s.inner[k].operands {
+		if op.leaf {
+			sum += tfidfWords{s.leaves[op.index].tfidfWord}.weight()
+		} else {
+			sum += s.weightOf(op.index)
+		}
+	}
+	return sum
+}
 
 // SetQueryNorm passes the norm on to every word.
 func (s *orSearcher) SetQueryNorm(norm float64) { s.words.setQueryNorm(norm) }

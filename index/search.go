@@ -470,8 +470,8 @@ func buildQuery(q *Query, fast bool) (query.Query, error) {
 	return &filteredQuery{text: text, filter: filter, key: key.String()}, nil
 }
 
-// withKept returns bq, the matches of its filters and phrases kept
-// in c.
+// withKept returns bq, the matches of its filters and phrases and the
+// postings of its words kept in c.
 func withKept(bq query.Query, c *keptCache) query.Query {
 	switch q := bq.(type) {
 	case *phraseQuery:
