@@ -64,29 +64,27 @@ func (s *searchSlots) yieldNow() bool {
 	return len(s.slots) == cap(s.slots) && time.Now().UnixNano()-s.lastWrite.Load() > int64(writeQuiet)
 }
 
-// searchSlotsKey is the context key of the slots a search took one of.
-type searchSlotsKey struct{}
+// searchTurnKey is the context key of a search's searchTurn.
+type searchTurnKey struct{}
 
-// withSearchSlots returns ctx telling the searchers that the search runs
-// in one of slots.
-func withSearchSlots(ctx context.Context, slots *searchSlots) context.Context {
-	return context.WithValue(ctx, searchSlotsKey{}, slots)
+// searchTurn is what the searchers of one search know of its turn: the
+// slots it took one of (nil: none), and the CPUs it may use at once.
+type searchTurn struct {
+	slots *searchSlots
+	cpus  int
 }
 
-// searchCPUsKey is the context key of the CPUs one search may use.
-type searchCPUsKey struct{}
-
-// withSearchCPUs returns ctx telling the searchers that the search may use
-// n CPUs at once.
-func withSearchCPUs(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, searchCPUsKey{}, n)
+// withSearchTurn returns ctx telling the searchers that the search runs in
+// one of slots (nil: in none) and may use cpus CPUs at once.
+func withSearchTurn(ctx context.Context, slots *searchSlots, cpus int) context.Context {
+	return context.WithValue(ctx, searchTurnKey{}, searchTurn{slots: slots, cpus: cpus})
 }
 
-// searchCPUsOf returns the CPUs a search may use, as withSearchCPUs set
+// searchCPUsOf returns the CPUs a search may use, as withSearchTurn set
 // them, or else every CPU.
 func searchCPUsOf(ctx context.Context) int {
-	if n, ok := ctx.Value(searchCPUsKey{}).(int); ok {
-		return n
+	if t, ok := ctx.Value(searchTurnKey{}).(searchTurn); ok {
+		return t.cpus
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -98,7 +96,7 @@ const yieldEvery = 64
 
 // yieldingQuery is a query whose search yields its CPU every yieldEvery
 // matches while every search slot is taken and the index is not being
-// written (see searchSlots.yieldNow).
+// written (see searchSlots.yieldNow and withSearchTurn).
 // Go runs a goroutine until it blocks or has run for 10 ms, so while the
 // searches of the slots keep every CPU busy for milliseconds each, the
 // short steps of the other requests (reading a request, writing an
@@ -120,8 +118,8 @@ func (q *yieldingQuery) Searcher(ctx context.Context, i bleveapi.IndexReader, m 
 	if err != nil {
 		return nil, err
 	}
-	slots, _ := ctx.Value(searchSlotsKey{}).(*searchSlots)
-	return &yieldingSearcher{Searcher: s, slots: slots}, nil
+	turn, _ := ctx.Value(searchTurnKey{}).(searchTurn)
+	return &yieldingSearcher{Searcher: s, slots: turn.slots}, nil
 }
 
 type yieldingSearcher struct {

@@ -120,7 +120,7 @@ func benchSearch(b *testing.B, x *Index, q func(int) Query, cold bool) {
 	i := 0
 	for b.Loop() {
 		if cold {
-			forgetKept(&x.kept)
+			forgetKept(&x.kept, "word ")
 		}
 		start := time.Now()
 		if _, err := x.Search(context.Background(), q(i)); err != nil {
@@ -133,12 +133,13 @@ func benchSearch(b *testing.B, x *Index, q func(int) Query, cold bool) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 }
 
-// forgetKept drops the postings kept in c.
-func forgetKept(c *keptCache) {
+// forgetKept drops the values kept in c whose names start with prefix
+// ("word " for the postings, "" for everything).
+func forgetKept(c *keptCache, prefix string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for key, e := range c.entries {
-		if strings.HasPrefix(key.what, "word ") {
+		if strings.HasPrefix(key.what, prefix) {
 			c.remove(e)
 		}
 	}

@@ -28,10 +28,8 @@ import (
 // prefixes, whose positions only their searchers know, are highlighted
 // by Bleve's search.
 
-// highlightFields returns the fields fragments come from, in order.
-func highlightFields() []string { return []string{fieldBodyEN, fieldBodyES} }
-
-// isHighlightField reports whether fragments come from field.
+// isHighlightField reports whether fragments come from field: the body
+// fields, textFieldsFor("body").
 func isHighlightField(field string) bool { return field == fieldBodyEN || field == fieldBodyES }
 
 // highlight adds fragments to the hits of r.
@@ -56,7 +54,7 @@ func highlightBySearch(ctx context.Context, bi bleve.Index, bq query.Query, r *R
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bq, bleve.NewDocIDQuery(ids)), len(ids), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
-	req.Highlight.Fields = highlightFields()
+	req.Highlight.Fields = textFieldsFor("body")
 	res, err := bi.SearchInContext(ctx, req)
 	if err != nil {
 		return searchError(ctx, err)
@@ -163,7 +161,7 @@ func highlightWords(ctx context.Context, bi bleve.Index, words []highlightWord, 
 			if err != nil {
 				return fmt.Errorf("index: highlighting: %w", err)
 			}
-			for _, f := range highlightFields() {
+			for _, f := range textFieldsFor("body") {
 				highlighter.BestFragmentsInField(h.match, doc, f, 1)
 			}
 			r.Hits[h.hit].Fragments = append(h.match.Fragments[fieldBodyEN], h.match.Fragments[fieldBodyES]...)

@@ -35,7 +35,7 @@ func TestKeptPhraseMatchesBleve(t *testing.T) {
 				kept = append(kept, &phraseQuery{text: text, field: f, cache: &x.kept, partDocs: 16})
 				slow = append(slow, matchPhrase(text, f))
 			}
-			ctx := withSearchCPUs(withPhraseScratch(context.Background(), &x.scratch), 1+round%2)
+			ctx := withSearchTurn(withPhraseScratch(context.Background(), &x.scratch), nil, 1+round%2)
 			for _, c := range []struct {
 				name       string
 				kept, slow query.Query

@@ -124,7 +124,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	defer free()
-	ctx = withSearchSlots(withSearchCPUs(ctx, 1+spare), x.slots)
+	ctx = withSearchTurn(ctx, x.slots, 1+spare)
 	bi, release, err := x.acquire()
 	if err != nil {
 		return nil, err
